@@ -1,0 +1,621 @@
+"""One lean libcst pass that turns a module's source into `ModuleFacts`.
+
+No ScopeProvider, QualifiedNameProvider or PositionProvider: they cost about 5x
+the parse. Names are resolved later by `resolve`; line numbers come from the
+stdlib `ast` tree (a tenth of libcst's parse time), paired with our nodes by
+source order and checked by name. Only when that pairing disagrees do we pay for
+libcst's PositionProvider on that one file.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from dataclasses import dataclass, field, replace
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .model import (
+    AttrAssign,
+    Binding,
+    BindingKind,
+    CallShape,
+    CallSite,
+    ClassFact,
+    Decorator,
+    FieldFact,
+    FunctionFact,
+    ImportFact,
+    ModuleFacts,
+    Param,
+    ParamKind,
+    ScopeKind,
+    Signature,
+)
+
+_WS = re.compile(r"\s+")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def dotted(expr: cst.BaseExpression) -> tuple[str, ...] | None:
+    """`a.b.c` as ("a", "b", "c"); None for anything that is not a plain dotted name."""
+    parts: list[str] = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if isinstance(expr, cst.Name):
+        parts.append(expr.value)
+        return tuple(reversed(parts))
+    return None
+
+
+def _dotted_str(expr: cst.BaseExpression) -> str | None:
+    d = dotted(expr)
+    return ".".join(d) if d else None
+
+
+def _string_value(expr: cst.BaseExpression) -> str | None:
+    if isinstance(expr, cst.SimpleString):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+@dataclass
+class _Scope:
+    qualname: str
+    kind: ScopeKind
+    first_param: str | None = None  # "self"/"cls" of a method
+    class_name: str | None = None  # the enclosing class's own name, for super(C, self)
+    cond: int = 0  # depth of compound statements inside this scope
+    blocks: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _PendingCall:
+    node: cst.Call
+    scope: str
+    callee: tuple[str, ...] | None
+    shape: CallShape
+    star_at: tuple[int, ...]
+    double_star_at: tuple[int, ...]
+
+
+class _Collector(cst.CSTVisitor):
+    """Records definitions, bindings, imports and calls in one walk."""
+
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__()
+        self.module = module
+        self.scopes: list[_Scope] = [_Scope("", ScopeKind.MODULE, blocks=[0])]
+        self.next_block = 1
+        self.functions: list[tuple[cst.FunctionDef, dict]] = []
+        self.classes: list[tuple[cst.ClassDef, dict]] = []
+        self.imports: list[ImportFact] = []
+        self.bindings: list[Binding] = []
+        self.calls: list[_PendingCall] = []
+        self.attr_assigns: list[AttrAssign] = []
+        self.all_names: list[str] | None = None
+        self.all_dynamic = False
+        self.dynamic_setattr = False
+        self.scope_names: list[tuple[str, ScopeKind]] = [("", ScopeKind.MODULE)]
+        self.def_nodes: list[cst.CSTNode] = []  # FunctionDef/ClassDef in source order
+
+    # -- scope helpers -------------------------------------------------
+    @property
+    def scope(self) -> _Scope:
+        return self.scopes[-1]
+
+    def _bind(self, name: str, kind: BindingKind, index: int = -1, value=None, value_name=None) -> None:
+        s = self.scope
+        self.bindings.append(
+            Binding(s.qualname, name, kind, 0, s.blocks[-1], s.cond > 0, index, value, value_name)
+        )
+
+    def _child_qualname(self, name: str) -> str:
+        s = self.scope
+        if s.kind is ScopeKind.MODULE:
+            return name
+        if s.kind is ScopeKind.CLASS:
+            return f"{s.qualname}.{name}"
+        return f"{s.qualname}.<locals>.{name}"
+
+    def _code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def _decorators(self, decorators) -> tuple[Decorator, ...]:
+        out = []
+        for d in decorators:
+            expr = d.decorator
+            if isinstance(expr, cst.Call):
+                kws = tuple(
+                    (a.keyword.value, self._code(a.value)) for a in expr.args if a.keyword is not None
+                )
+                out.append(Decorator(_dotted_str(expr.func), True, kws, self._code(expr)))
+            else:
+                out.append(Decorator(_dotted_str(expr), False, (), self._code(expr)))
+        return tuple(out)
+
+    # -- blocks and conditions ----------------------------------------
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.scope.blocks.append(self.next_block)
+        self.next_block += 1
+
+    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.scope.blocks.pop()
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self.scope.blocks.append(self.next_block)
+        self.next_block += 1
+
+    def leave_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self.scope.blocks.pop()
+
+    def _enter_cond(self, node: cst.CSTNode) -> None:
+        self.scope.cond += 1
+
+    def _leave_cond(self, node: cst.CSTNode) -> None:
+        self.scope.cond -= 1
+
+    visit_If = visit_Try = visit_TryStar = visit_For = visit_While = visit_With = visit_Match = _enter_cond
+    leave_If = leave_Try = leave_TryStar = leave_For = leave_While = leave_With = leave_Match = _leave_cond
+
+    # -- definitions ----------------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        s = self.scope
+        name = node.name.value
+        qualname = self._child_qualname(name)
+        decorators = self._decorators(node.decorators)
+        params = self._params(node.params)
+        text = "(" + _WS.sub(" ", self._code(node.params)).strip().rstrip(",").strip() + ")"
+        info = dict(
+            qualname=qualname,
+            name=name,
+            scope=s.qualname,
+            scope_kind=s.kind,
+            is_async=node.asynchronous is not None,
+            decorators=decorators,
+            signature=Signature(params, text),
+            block=s.blocks[-1],
+            conditional=s.cond > 0,
+        )
+        self._bind(name, BindingKind.DEF, len(self.functions))
+        self.functions.append((node, info))
+        self.def_nodes.append(node)
+
+    # Decorators, defaults and annotations run in the enclosing scope; only the
+    # body runs in the function's own, so the scope is pushed around the body.
+    def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        s = self.scope
+        info = self.functions[-1][1]  # nothing between a def and its body can define a function
+        params = info["signature"].params
+        first = None
+        if s.kind is ScopeKind.CLASS and not any(d.name == "staticmethod" for d in info["decorators"]):
+            positional = [p for p in params if p.kind in (ParamKind.POSITIONAL_ONLY, ParamKind.POSITIONAL_OR_KEYWORD)]
+            first = positional[0].name if positional else None
+        class_name = s.qualname.rsplit(".", 1)[-1] if s.kind is ScopeKind.CLASS else None
+        self.scopes.append(_Scope(info["qualname"], ScopeKind.FUNCTION, first, class_name, blocks=[s.blocks[-1]]))
+        self.scope_names.append((info["qualname"], ScopeKind.FUNCTION))
+        for p in params:
+            self._bind(p.name, BindingKind.PARAM)
+
+    def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        self.scopes.pop()
+
+    def _params(self, ps: cst.Parameters) -> tuple[Param, ...]:
+        out: list[Param] = []
+
+        def ann(p: cst.Param) -> str | None:
+            return _dotted_str(p.annotation.annotation) if p.annotation is not None else None
+
+        for p in ps.posonly_params:
+            out.append(Param(p.name.value, ParamKind.POSITIONAL_ONLY, p.default is not None, ann(p)))
+        for p in ps.params:
+            out.append(Param(p.name.value, ParamKind.POSITIONAL_OR_KEYWORD, p.default is not None, ann(p)))
+        if isinstance(ps.star_arg, cst.Param):
+            out.append(Param(ps.star_arg.name.value, ParamKind.VAR_POSITIONAL, False, None))
+        for p in ps.kwonly_params:
+            out.append(Param(p.name.value, ParamKind.KEYWORD_ONLY, p.default is not None, ann(p)))
+        if isinstance(ps.star_kwarg, cst.Param):
+            out.append(Param(ps.star_kwarg.name.value, ParamKind.VAR_KEYWORD, False, None))
+        return tuple(out)
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        # Lambda parameters shadow outer names inside the lambda; treat them as
+        # unknown bindings of the enclosing scope, which can only make us quieter.
+        for p in self._params(node.params):
+            self._bind(p.name, BindingKind.OTHER)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        s = self.scope
+        name = node.name.value
+        qualname = self._child_qualname(name)
+        bases: list[str | None] = []
+        keywords: list[tuple[str, str]] = []
+        metaclass = None
+        star = False
+        for a in node.bases:
+            if a.star:
+                star = True
+            else:
+                bases.append(_dotted_str(a.value))
+        for a in node.keywords:
+            if a.star:
+                star = True
+            elif a.keyword is not None and a.keyword.value == "metaclass":
+                metaclass = _dotted_str(a.value) or "?"
+            elif a.keyword is not None:
+                keywords.append((a.keyword.value, self._code(a.value)))
+        info = dict(
+            qualname=qualname,
+            name=name,
+            scope=s.qualname,
+            scope_kind=s.kind,
+            bases=tuple(bases),
+            keywords=tuple(keywords),
+            metaclass=metaclass,
+            decorators=self._decorators(node.decorators),
+            fields=self._fields(node),
+            block=s.blocks[-1],
+            conditional=s.cond > 0,
+            has_star_bases=star,
+        )
+        self._bind(name, BindingKind.CLASS, len(self.classes))
+        self.classes.append((node, info))
+        self.def_nodes.append(node)
+
+    def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
+        qualname = self._child_qualname(node.name.value)
+        self.scopes.append(_Scope(qualname, ScopeKind.CLASS, blocks=[self.scope.blocks[-1]]))
+        self.scope_names.append((qualname, ScopeKind.CLASS))
+
+    def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
+        self.scopes.pop()
+
+    def _fields(self, node: cst.ClassDef) -> tuple[FieldFact, ...]:
+        out: list[FieldFact] = []
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else node.body.body
+        for stmt in body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if not isinstance(small, cst.AnnAssign) or not isinstance(small.target, cst.Name):
+                    continue
+                annotation = self._code(small.annotation.annotation)
+                value = small.value
+                has_default, init, kw_only, factory = value is not None, True, None, False
+                if isinstance(value, cst.Call) and (_dotted_str(value.func) or "").split(".")[-1] == "field":
+                    kws = {a.keyword.value: a.value for a in value.args if a.keyword is not None}
+                    factory = "default_factory" in kws
+                    has_default = "default" in kws or factory
+                    if "init" in kws:
+                        init = not (isinstance(kws["init"], cst.Name) and kws["init"].value == "False")
+                    if "kw_only" in kws and isinstance(kws["kw_only"], cst.Name):
+                        kw_only = kws["kw_only"].value == "True"
+                out.append(FieldFact(small.target.value, has_default, annotation, init, kw_only, factory))
+        return tuple(out)
+
+    # -- imports --------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            module = _dotted_str(alias.name) or ""
+            asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+            imp = ImportFact(self.scope.qualname, module, None, asname, 0, 0)
+            self._bind(imp.bound_name, BindingKind.IMPORT, len(self.imports))
+            self.imports.append(imp)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        module = _dotted_str(node.module) if node.module is not None else ""
+        level = len(node.relative)
+        if isinstance(node.names, cst.ImportStar):
+            imp = ImportFact(self.scope.qualname, module or "", "*", None, level, 0)
+            self._bind("*", BindingKind.IMPORT, len(self.imports))
+            self.imports.append(imp)
+            return
+        for alias in node.names:
+            name = _dotted_str(alias.name) or ""
+            asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+            imp = ImportFact(self.scope.qualname, module or "", name, asname, level, 0)
+            self._bind(imp.bound_name, BindingKind.IMPORT, len(self.imports))
+            self.imports.append(imp)
+
+    # -- assignments and other bindings ----------------------------------
+    def _bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None, kind: BindingKind) -> None:
+        if isinstance(target, cst.Name):
+            callee = dotted(value.func) if isinstance(value, cst.Call) else None
+            vname = dotted(value) if value is not None and callee is None else None
+            self._bind(target.value, kind, value=callee, value_name=vname)
+            if target.value == "__all__" and self.scope.kind is ScopeKind.MODULE:
+                self._record_all(value, kind)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._bind_target(el.value, None, BindingKind.OTHER)
+        elif isinstance(target, cst.StarredElement):
+            self._bind_target(target.value, None, BindingKind.OTHER)
+        elif isinstance(target, cst.Attribute):
+            callee = dotted(value.func) if isinstance(value, cst.Call) else None
+            self.attr_assigns.append(AttrAssign(self.scope.qualname, dotted(target.value), target.attr.value, callee, 0))
+
+    def _record_all(self, value: cst.BaseExpression | None, kind: BindingKind) -> None:
+        names: list[str] | None = None
+        if isinstance(value, (cst.List, cst.Tuple)):
+            names = []
+            for el in value.elements:
+                s = _string_value(el.value)
+                if s is None:
+                    names = None
+                    break
+                names.append(s)
+        if names is None:
+            self.all_dynamic = True
+        elif kind is BindingKind.ASSIGN:
+            self.all_names = names
+        else:
+            self.all_names = (self.all_names or []) + names
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            self._bind_target(t.target, node.value, BindingKind.ASSIGN)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        # A bare annotation binds nothing at runtime but makes a function name local.
+        self._bind_target(node.target, node.value, BindingKind.ASSIGN if node.value is not None else BindingKind.OTHER)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name) and node.target.value == "__all__" and self.scope.kind is ScopeKind.MODULE:
+            self._record_all(node.value, BindingKind.OTHER)
+            return
+        self._bind_target(node.target, None, BindingKind.OTHER)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._enter_cond(node)
+        self._bind_target(node.target, None, BindingKind.OTHER)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind_target(node.target, None, BindingKind.OTHER)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind_target(node.asname.name, None, BindingKind.OTHER)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self._bind_target(node.name.name, None, BindingKind.OTHER)
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        if node.name is not None:
+            self._bind_target(node.name.name, None, BindingKind.OTHER)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind_target(node.target, None, BindingKind.OTHER)
+
+    def visit_MatchAs(self, node: cst.MatchAs) -> None:
+        if node.name is not None:
+            self._bind(node.name.value, BindingKind.OTHER)
+
+    def visit_MatchStar(self, node: cst.MatchStar) -> None:
+        if node.name is not None:
+            self._bind(node.name.value, BindingKind.OTHER)
+
+    def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
+        if node.rest is not None:
+            self._bind(node.rest.value, BindingKind.OTHER)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for n in node.names:
+            self._bind(n.name.value, BindingKind.GLOBAL)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        for n in node.names:
+            self._bind(n.name.value, BindingKind.NONLOCAL)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        targets = node.target.elements if isinstance(node.target, (cst.Tuple, cst.List)) else [node.target]
+        for t in targets:
+            t = t.value if isinstance(t, cst.Element) else t
+            if isinstance(t, cst.Name):
+                self._bind(t.value, BindingKind.DELETE)
+            elif isinstance(t, cst.Attribute):
+                self.attr_assigns.append(AttrAssign(self.scope.qualname, dotted(t.value), t.attr.value, None, 0))
+
+    # -- calls ----------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        positional = 0
+        keywords: list[str] = []
+        star_at: list[int] = []
+        dstar_at: list[int] = []
+        for i, a in enumerate(node.args):
+            if a.star == "*":
+                star_at.append(i)
+            elif a.star == "**":
+                dstar_at.append(i)
+            elif a.keyword is not None:
+                keywords.append(a.keyword.value)
+            else:
+                positional += 1
+        callee = self._callee(node.func)
+        shape = CallShape(positional, tuple(keywords), bool(star_at), bool(dstar_at))
+        self.calls.append(_PendingCall(node, self.scope.qualname, callee, shape, tuple(star_at), tuple(dstar_at)))
+        if callee in (("setattr",), ("delattr",)) and len(node.args) >= 2:
+            attr = _string_value(node.args[1].value)
+            if attr is None:
+                self.dynamic_setattr = True
+            else:
+                base = dotted(node.args[0].value)
+                self.attr_assigns.append(AttrAssign(self.scope.qualname, base, attr, None, 0))
+
+    def _callee(self, func: cst.BaseExpression) -> tuple[str, ...] | None:
+        parts: list[str] = []
+        while isinstance(func, cst.Attribute):
+            parts.append(func.attr.value)
+            func = func.value
+        if isinstance(func, cst.Name):
+            parts.append(func.value)
+        elif isinstance(func, cst.Call) and parts and self._is_plain_super(func):
+            parts.append("super()")
+        else:
+            return None
+        return tuple(reversed(parts))
+
+    def _is_plain_super(self, call: cst.Call) -> bool:
+        """`super()` or `super(C, self)` naming the enclosing class and first parameter."""
+        if not (isinstance(call.func, cst.Name) and call.func.value == "super"):
+            return False
+        s = self.scope
+        if s.kind is not ScopeKind.FUNCTION or s.class_name is None:
+            return False
+        if not call.args:
+            return True
+        if len(call.args) == 2 and all(not a.star and a.keyword is None for a in call.args):
+            a, b = (dotted(x.value) for x in call.args)
+            return a == (s.class_name,) and b == (s.first_param,) and s.first_param is not None
+        return False
+
+
+# -- positions -------------------------------------------------------------
+
+
+class _Positions:
+    """Line/column of our def and call nodes, from the stdlib ast where it agrees."""
+
+    def __init__(self, module: cst.Module, text: str, source: bytes, collector: _Collector) -> None:
+        self.text = text
+        self.lines = _NEWLINE.split(text)
+        self.offsets: list[int] = []
+        off = 0
+        for m in re.finditer(r"[^\r\n]*(?:\r\n|\r|\n)?", text):
+            self.offsets.append(off)
+            off += len(m.group(0))
+            if not m.group(0):
+                break
+        self.calls: list[tuple[int, int, str, str]] = []
+        self.defs: list[tuple[int, int]] = []
+        if not self._from_ast(source, collector):
+            self._from_libcst(module, collector)
+
+    def _col(self, line: int, col_bytes: int) -> int:
+        s = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        if s.isascii():
+            return col_bytes
+        return len(s.encode("utf-8")[:col_bytes].decode("utf-8", errors="replace"))
+
+    def _slice(self, l1: int, c1: int, l2: int, c2: int) -> str:
+        return self.text[self.offsets[l1 - 1] + c1 : self.offsets[l2 - 1] + c2]
+
+    def _from_ast(self, source: bytes, collector: _Collector) -> bool:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(source)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return False
+        calls: list[ast.Call] = []
+        defs: list[ast.AST] = []
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Call):
+                calls.append(n)
+            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                defs.append(n)
+        if len(calls) != len(collector.calls) or len(defs) != len(collector.def_nodes):
+            return False
+        calls.sort(key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset))
+        defs.sort(key=lambda n: (n.lineno, n.col_offset))
+        for a, ours in zip(defs, collector.def_nodes):
+            if a.name != ours.name.value:
+                return False
+        for a, ours in zip(calls, collector.calls):
+            want = ours.callee[-1] if ours.callee else None
+            got = a.func.id if isinstance(a.func, ast.Name) else a.func.attr if isinstance(a.func, ast.Attribute) else None
+            if want is not None and got != want:
+                return False
+        try:
+            for a in calls:
+                c1 = self._col(a.lineno, a.col_offset)
+                fl, fc = a.func.end_lineno, self._col(a.func.end_lineno, a.func.end_col_offset)
+                el, ec = a.end_lineno, self._col(a.end_lineno, a.end_col_offset)
+                self.calls.append((a.lineno, c1 + 1, self._slice(a.lineno, c1, fl, fc), self._slice(fl, fc, el, ec)))
+        except IndexError:
+            self.calls.clear()
+            return False
+        self.defs = [(a.lineno, self._col(a.lineno, a.col_offset) + 1) for a in defs]
+        return True
+
+    def _from_libcst(self, module: cst.Module, collector: _Collector) -> None:
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        positions = wrapper.resolve(PositionProvider)
+        for pc in collector.calls:
+            r = positions[pc.node]
+            self.calls.append(
+                (r.start.line, r.start.column + 1, module.code_for_node(pc.node.func), _args_text(module, pc.node))
+            )
+        for node in collector.def_nodes:
+            r = positions[node.name]
+            kw = positions[node.name].start
+            self.defs.append((kw.line, r.start.column + 1))
+
+
+def _args_text(module: cst.Module, node: cst.Call) -> str:
+    return "(" + ", ".join(module.code_for_node(a).strip().rstrip(",").strip() for a in node.args) + ")"
+
+
+# -- entry point -------------------------------------------------------------
+
+
+def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFacts:
+    """Facts of one module: a pure function of (module name, source bytes, is_package)."""
+    try:
+        tree = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        return ModuleFacts(
+            module, is_package, error=f"syntax error: {exc.message}", error_line=exc.raw_line, error_column=exc.raw_column + 1
+        )
+    except (RecursionError, MemoryError, ValueError, UnicodeError, LookupError, SyntaxError) as exc:
+        return ModuleFacts(module, is_package, error=f"cannot parse: {type(exc).__name__}: {exc}", error_line=1)
+    collector = _Collector(tree)
+    try:
+        tree.visit(collector)
+    except RecursionError:
+        return ModuleFacts(module, is_package, error="cannot analyse: expressions nested too deeply", error_line=1)
+    text = tree.code
+    pos = _Positions(tree, text, source, collector)
+    # Bindings were recorded without lines; defs carry theirs, the rest use 0.
+    functions = []
+    classes = []
+    def_pos = dict(zip(map(id, collector.def_nodes), pos.defs))
+    for node, info in collector.functions:
+        line, col = def_pos[id(node)]
+        functions.append(FunctionFact(line=line, column=col, **info))
+    for node, info in collector.classes:
+        line, col = def_pos[id(node)]
+        classes.append(ClassFact(line=line, column=col, **info))
+    bindings = tuple(
+        _with_line(b, functions, classes) for b in collector.bindings
+    )
+    calls = tuple(
+        CallSite(pc.scope, line, col, pc.callee, ctext, atext, pc.shape, pc.star_at, pc.double_star_at)
+        for pc, (line, col, ctext, atext) in zip(collector.calls, pos.calls)
+    )
+    return ModuleFacts(
+        module=module,
+        is_package=is_package,
+        functions=tuple(functions),
+        classes=tuple(classes),
+        imports=tuple(collector.imports),
+        bindings=bindings,
+        calls=calls,
+        attr_assigns=tuple(collector.attr_assigns),
+        dunder_all=None if collector.all_dynamic or collector.all_names is None else tuple(collector.all_names),
+        dunder_all_dynamic=collector.all_dynamic,
+        dynamic_setattr=collector.dynamic_setattr,
+        scopes=tuple(collector.scope_names),
+    )
+
+
+def _with_line(b: Binding, functions: list[FunctionFact], classes: list[ClassFact]) -> Binding:
+    if b.kind is BindingKind.DEF:
+        return replace(b, line=functions[b.index].line)
+    if b.kind is BindingKind.CLASS:
+        return replace(b, line=classes[b.index].line)
+    return b

@@ -1,0 +1,212 @@
+"""The typed facts of one module: plain frozen data, no behaviour.
+
+Everything here is a pure function of (module name, source bytes), so it can be
+cached by content hash and compared across versions of the code.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class ParamKind(enum.Enum):
+    POSITIONAL_ONLY = "positional-only"
+    POSITIONAL_OR_KEYWORD = "positional-or-keyword"
+    VAR_POSITIONAL = "var-positional"
+    KEYWORD_ONLY = "keyword-only"
+    VAR_KEYWORD = "var-keyword"
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    kind: ParamKind
+    has_default: bool = False
+    annotation: str | None = None  # dotted name when the annotation is one
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    params: tuple[Param, ...]
+    text: str = ""  # the source text, "(self, conn, sql)"
+
+    def render(self) -> str:
+        """Source-like text built from the params, for synthesised signatures."""
+        if self.text:
+            return self.text
+        parts: list[str] = []
+        kinds = [p.kind for p in self.params]
+        for i, p in enumerate(self.params):
+            if p.kind is ParamKind.VAR_POSITIONAL:
+                parts.append("*" + p.name)
+            elif p.kind is ParamKind.VAR_KEYWORD:
+                parts.append("**" + p.name)
+            else:
+                if p.kind is ParamKind.KEYWORD_ONLY and ParamKind.VAR_POSITIONAL not in kinds[:i] and (
+                    i == 0 or kinds[i - 1] is not ParamKind.KEYWORD_ONLY
+                ):
+                    parts.append("*")
+                parts.append(p.name + ("=..." if p.has_default else ""))
+            if p.kind is ParamKind.POSITIONAL_ONLY and (
+                i + 1 == len(self.params) or self.params[i + 1].kind is not ParamKind.POSITIONAL_ONLY
+            ):
+                parts.append("/")
+        return "(" + ", ".join(parts) + ")"
+
+
+@dataclass(frozen=True, slots=True)
+class CallShape:
+    """What binding needs to know about a call: counts and names, not values."""
+
+    positional: int  # plain positional arguments (not counting *expr)
+    keywords: tuple[str, ...] = ()  # explicit keyword names, in source order
+    star: bool = False  # any *expr present
+    double_star: bool = False  # any **expr present
+
+
+class ScopeKind(enum.Enum):
+    MODULE = "module"
+    CLASS = "class"
+    FUNCTION = "function"
+
+
+@dataclass(frozen=True, slots=True)
+class Decorator:
+    name: str | None  # dotted name ("functools.wraps"); None when not a plain dotted name
+    is_call: bool = False
+    keywords: tuple[tuple[str, str], ...] = ()  # call keywords as (name, source text)
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionFact:
+    qualname: str  # __qualname__ style: "C.m", "outer.<locals>.inner"
+    name: str
+    scope: str  # qualname of the enclosing scope, "" for the module
+    scope_kind: ScopeKind
+    line: int
+    column: int
+    is_async: bool
+    decorators: tuple[Decorator, ...]
+    signature: Signature
+    block: int  # id of the statement block that holds the def
+    conditional: bool  # under if/try/loop/with/match within its scope
+
+
+@dataclass(frozen=True, slots=True)
+class FieldFact:
+    """An annotated class-body name, as dataclasses sees it."""
+
+    name: str
+    has_default: bool
+    annotation: str = ""  # source text of the annotation
+    init: bool = True  # field(init=False) makes it False
+    kw_only: bool | None = None  # field(kw_only=...) when given
+    has_factory: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ClassFact:
+    qualname: str
+    name: str
+    scope: str
+    scope_kind: ScopeKind
+    line: int
+    column: int
+    bases: tuple[str | None, ...]  # dotted names; None for any other expression
+    keywords: tuple[tuple[str, str], ...]  # class keywords other than metaclass
+    metaclass: str | None  # dotted name, "?" for a non-name expression
+    decorators: tuple[Decorator, ...]
+    fields: tuple[FieldFact, ...]
+    block: int
+    conditional: bool
+    has_star_bases: bool = False  # class C(*bases) or (**kw)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFact:
+    scope: str
+    module: str  # "a.b" for "import a.b" / "from a.b import x"; "" for "from . import x"
+    name: str | None  # the imported name for from-imports, "*" for star; None for plain import
+    alias: str | None
+    level: int  # leading dots of a relative import
+    line: int
+
+    @property
+    def bound_name(self) -> str:
+        if self.alias:
+            return self.alias
+        if self.name is not None:
+            return self.name
+        return self.module.split(".")[0]
+
+
+class BindingKind(enum.Enum):
+    DEF = "def"
+    CLASS = "class"
+    IMPORT = "import"
+    ASSIGN = "assign"
+    PARAM = "param"
+    GLOBAL = "global"
+    NONLOCAL = "nonlocal"
+    DELETE = "delete"
+    OTHER = "other"  # for/with/except targets, walrus, match captures, augmented assignment
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """One statement that binds a name in a scope."""
+
+    scope: str
+    name: str
+    kind: BindingKind
+    line: int
+    block: int
+    conditional: bool
+    index: int = -1  # into functions/classes/imports for DEF/CLASS/IMPORT
+    value: tuple[str, ...] | None = None  # ASSIGN: callee path when the value is a call of a dotted name
+    value_name: tuple[str, ...] | None = None  # ASSIGN: dotted path when the value is a plain name/attribute
+
+
+@dataclass(frozen=True, slots=True)
+class AttrAssign:
+    """`base.attr = value` anywhere: instance attributes and monkeypatching."""
+
+    scope: str
+    base: tuple[str, ...] | None  # dotted path of the object; None for other expressions
+    attr: str
+    value: tuple[str, ...] | None  # callee path when the value is a call of a dotted name
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallSite:
+    scope: str  # qualname of the enclosing function or class, "" for module level
+    line: int
+    column: int  # 1-based, in characters
+    callee: tuple[str, ...] | None  # ("self", "m"), ("super()", "m"); None when not a dotted chain
+    callee_text: str
+    args_text: str
+    shape: CallShape
+    star_at: tuple[int, ...] = ()  # argument indexes holding *expr
+    double_star_at: tuple[int, ...] = ()  # argument indexes holding **expr
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleFacts:
+    module: str
+    is_package: bool
+    functions: tuple[FunctionFact, ...] = ()
+    classes: tuple[ClassFact, ...] = ()
+    imports: tuple[ImportFact, ...] = ()
+    bindings: tuple[Binding, ...] = ()
+    calls: tuple[CallSite, ...] = ()
+    attr_assigns: tuple[AttrAssign, ...] = ()
+    dunder_all: tuple[str, ...] | None = None  # literal __all__ when it is one
+    dunder_all_dynamic: bool = False  # __all__ is built by code we cannot read statically
+    dynamic_setattr: bool = False  # setattr()/__dict__ writes with names we cannot see
+    error: str | None = None  # syntax error text when the source does not parse
+    error_line: int = 0
+    error_column: int = 0
+    scopes: tuple[tuple[str, ScopeKind], ...] = field(default=())  # every scope qualname, for lookups
