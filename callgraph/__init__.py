@@ -1,0 +1,33 @@
+"""callgraph: find every Python call that cannot bind to its target, in CPython's own words."""
+
+__version__ = "0.1.0"
+
+from .binding import BindResult, Verdict, bind, bind_no_arguments  # noqa: E402
+from .collect import collect  # noqa: E402
+from .findings import Code, Finding, Location  # noqa: E402
+from .model import (  # noqa: E402
+    AttrAssign,
+    Binding,
+    BindingKind,
+    CallShape,
+    CallSite,
+    ClassFact,
+    Decorator,
+    FieldFact,
+    FunctionFact,
+    ImportFact,
+    ModuleFacts,
+    Param,
+    ParamKind,
+    ScopeKind,
+    Signature,
+)
+from .project import InputError, Project, ResolvedCall, analyze  # noqa: E402
+from .resolve import Resolution, Resolver, Target, TargetKind  # noqa: E402
+
+__all__ = [
+    "AttrAssign", "BindResult", "Binding", "BindingKind", "CallShape", "CallSite", "ClassFact", "Code",
+    "Decorator", "FieldFact", "Finding", "FunctionFact", "ImportFact", "InputError", "Location", "ModuleFacts",
+    "Param", "ParamKind", "Project", "Resolution", "ResolvedCall", "Resolver", "ScopeKind", "Signature",
+    "Target", "TargetKind", "Verdict", "analyze", "bind", "bind_no_arguments", "collect", "__version__",
+]

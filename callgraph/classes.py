@@ -1,0 +1,234 @@
+"""Classes as the resolver sees them: bases, C3 MRO, subclasses, members and constructors.
+
+Only classes whose whole MRO is inside the project (or in the few outside
+bases known to add nothing to construction) get an MRO; any other class is
+unknown for everything but members it defines itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .index import Index
+from .model import ClassFact, Param, ParamKind, ScopeKind, Signature
+
+if TYPE_CHECKING:
+    from .resolve import Resolver, Target, Value
+
+ClassRef = tuple[str, ClassFact]  # (module, class)
+
+# Outside bases that define neither __init__ nor __new__ nor a metaclass __call__.
+TRANSPARENT_BASES = frozenset({"builtins.object", "abc.ABC", "typing.Generic"})
+PLAIN_METACLASSES = frozenset({"builtins.type", "abc.ABCMeta"})
+# Class decorators that return the class itself, with construction untouched
+# (dataclass is modelled separately).
+PLAIN_CLASS_DECORATORS = frozenset(
+    {"functools.total_ordering", "typing.final", "typing_extensions.final", "typing.runtime_checkable"}
+)
+DATACLASS = frozenset({"dataclasses.dataclass"})
+
+
+class ClassModel:
+    def __init__(self, index: Index, resolver: Resolver) -> None:
+        self.index = index
+        self.resolver = resolver
+        self._mro: dict[int, list[ClassRef] | None] = {}
+        self._subclasses: dict[int, list[ClassRef]] | None = None
+
+    # -- bases and MRO ---------------------------------------------------------
+    def bases(self, module: str, cls: ClassFact) -> list[ClassRef] | None:
+        if cls.has_star_bases:
+            return None
+        out: list[ClassRef] = []
+        for base in cls.bases:
+            if base is None:
+                return None
+            name = base.removesuffix("[]")
+            if self.resolver.qualify(module, cls.scope, name) in TRANSPARENT_BASES:
+                continue
+            from .resolve import ValueKind
+
+            found = self.resolver.path_values(module, cls.scope, tuple(name.split(".")))
+            if not found or len(found) != 1 or found[0].kind is not ValueKind.CLASS:
+                return None
+            out.append((found[0].module, found[0].cls))
+        return out
+
+    def mro(self, module: str, cls: ClassFact) -> list[ClassRef] | None:
+        key = id(cls)
+        if key in self._mro:
+            return self._mro[key]
+        self._mro[key] = None  # a cycle in the bases stays unknown
+        bases = self.bases(module, cls)
+        result: list[ClassRef] | None = None
+        if bases is not None:
+            seqs = [self.mro(m, b) for m, b in bases]
+            if all(s is not None for s in seqs):
+                result = _c3([(module, cls)], [list(s) for s in seqs] + [list(bases)])
+        self._mro[key] = result
+        return result
+
+    def subclasses(self, module: str, cls: ClassFact) -> list[ClassRef]:
+        if self._subclasses is None:
+            table: dict[int, list[ClassRef]] = {}
+            for m, src in self.index.modules.items():
+                for c in src.facts.classes:
+                    for _, ancestor in (self.mro(m, c) or [])[1:]:
+                        table.setdefault(id(ancestor), []).append((m, c))
+            self._subclasses = table
+        return self._subclasses.get(id(cls), [])
+
+    def dispatch_classes(self, module: str, cls: ClassFact, exact: bool) -> list[ClassRef]:
+        """The classes whose attribute lookup a value of `cls` may use at runtime."""
+        if exact:
+            return [(module, cls)]
+        return [(module, cls)] + self.subclasses(module, cls)
+
+    # -- members ---------------------------------------------------------------
+    def _own(self, module: str, cls: ClassFact, attr: str):
+        """Values `attr` has in one class body; _NOT_FOUND when the body does not bind it."""
+        bindings = self.index.scope_bindings(module, cls.qualname, attr)
+        if not bindings:
+            return _NOT_FOUND
+        return self.resolver._bindings_values(module, cls.qualname, attr, bindings, same_scope=False)
+
+    def lookup(self, module: str, cls: ClassFact, attr: str) -> list[Value] | None:
+        mro = self.mro(module, cls)
+        if mro is None:
+            own = self._own(module, cls, attr)
+            return None if own is _NOT_FOUND else own
+        for m, c in mro:
+            own = self._own(m, c, attr)
+            if own is not _NOT_FOUND:
+                return own
+        return None  # object's own members, or an AttributeError: not ours to judge
+
+    def lookup_after(self, module: str, concrete: ClassFact, owner_module: str, owner: ClassFact, attr: str):
+        """What `super()` inside `owner` finds when `self` is an instance of `concrete`."""
+        mro = self.mro(module, concrete)
+        if mro is None:
+            return None
+        ids = [id(c) for _, c in mro]
+        if id(owner) not in ids:
+            return None
+        for m, c in mro[ids.index(id(owner)) + 1 :]:
+            own = self._own(m, c, attr)
+            if own is not _NOT_FOUND:
+                return own
+        return None
+
+    # -- construction ------------------------------------------------------------
+    def constructors(self, module: str, cls: ClassFact, exact: bool) -> list[Target] | None:
+        out: list[Target] = []
+        for m, c in self.dispatch_classes(module, cls, exact):
+            made = self._constructor(m, c)
+            if made is None:
+                return None
+            out.extend(made)
+        return out
+
+    def _constructor(self, module: str, cls: ClassFact) -> list[Target] | None:
+        from .resolve import Target, TargetKind
+
+        mro = self.mro(module, cls)
+        if mro is None:
+            return None
+        q = self.resolver.qualify
+        for m, c in mro:
+            if c.metaclass is not None and q(m, c.scope, c.metaclass) not in PLAIN_METACLASSES:
+                return None
+            for d in c.decorators:
+                name = q(m, c.scope, d.name)
+                if name not in PLAIN_CLASS_DECORATORS and name not in DATACLASS:
+                    return None
+        for m, c in mro:
+            new = self._own(m, c, "__new__")
+            if new is not _NOT_FOUND:
+                return self._method_targets(new, implicit=1)
+            init = self._own(m, c, "__init__")
+            if init is not _NOT_FOUND:
+                return self._method_targets(init, implicit=1)
+            options = self._dataclass_options(m, c)
+            if options is None:
+                return None
+            if options.get("init", True) and options.get("is_dataclass"):
+                sig = self._dataclass_signature(mro[mro.index((m, c)) :])
+                if sig is None:
+                    return None
+                return [Target(TargetKind.DATACLASS_INIT, m, f"{c.qualname}.__init__", sig, 1, None, c)]
+        return [Target(TargetKind.NO_ARGUMENTS, module, cls.name, None, 0, None, cls)]
+
+    def _method_targets(self, values, implicit: int) -> list[Target] | None:
+        from .resolve import Target, TargetKind, ValueKind
+
+        if values is None:
+            return None
+        out = []
+        for v in values:
+            if v.kind is not ValueKind.FUNCTION:
+                return None
+            out.append(Target(TargetKind.FUNCTION, v.module, v.fn.qualname, v.fn.signature, implicit, v.fn))
+        return out
+
+    def _dataclass_options(self, module: str, cls: ClassFact) -> dict | None:
+        """{'is_dataclass': bool, 'init': bool, 'kw_only': bool}; None when an option is not a literal."""
+        for d in cls.decorators:
+            if self.resolver.qualify(module, cls.scope, d.name) in DATACLASS:
+                opts: dict = {"is_dataclass": True}
+                for key, text in d.keywords:
+                    if key in ("init", "kw_only"):
+                        if text not in ("True", "False"):
+                            return None
+                        opts[key] = text == "True"
+                return opts
+        return {"is_dataclass": False}
+
+    def _dataclass_signature(self, mro: list[ClassRef]) -> Signature | None:
+        """The __init__ that @dataclass writes: fields of every dataclass in the MRO, bases first."""
+        fields: dict[str, tuple[bool, bool, bool]] = {}  # name -> (init, has_default, kw_only)
+        for m, c in reversed(mro):
+            options = self._dataclass_options(m, c)
+            if options is None:
+                return None
+            if not options["is_dataclass"]:
+                continue
+            kw_only = options.get("kw_only", False)
+            for f in c.fields:
+                ann = f.annotation.replace(" ", "")
+                if ann.startswith(("ClassVar", "typing.ClassVar", "t.ClassVar")):
+                    continue
+                if ann.endswith("KW_ONLY"):
+                    kw_only = True
+                    continue
+                fields[f.name] = (f.init, f.has_default, f.kw_only if f.kw_only is not None else kw_only)
+        params = [Param("self", ParamKind.POSITIONAL_OR_KEYWORD)]
+        params += [
+            Param(n, ParamKind.POSITIONAL_OR_KEYWORD, d) for n, (init, d, kw) in fields.items() if init and not kw
+        ]
+        params += [Param(n, ParamKind.KEYWORD_ONLY, d) for n, (init, d, kw) in fields.items() if init and kw]
+        sig = Signature(tuple(params))
+        return Signature(sig.params, sig.render())
+
+
+class _NotFound:
+    pass
+
+
+_NOT_FOUND = _NotFound()
+
+
+def _c3(head: list[ClassRef], seqs: list[list[ClassRef]]) -> list[ClassRef] | None:
+    """C3 linearisation; None when the bases admit no consistent order (a TypeError at runtime)."""
+    result = list(head)
+    seqs = [s for s in seqs if s]
+    while seqs:
+        for s in seqs:
+            candidate = s[0]
+            if not any(candidate in other[1:] for other in seqs):
+                break
+        else:
+            return None
+        result.append(candidate)
+        seqs = [[x for x in s if x != candidate] for s in seqs]
+        seqs = [s for s in seqs if s]
+    return result

@@ -1,0 +1,193 @@
+"""Find a project's files, name their modules the way Python would, and analyse them."""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+
+from .collect import collect
+from .findings import Finding
+from .index import Index, SourceFile
+from .model import CallSite, FunctionFact
+from .resolve import DEFAULT_PRESERVING, Resolution, Resolver
+
+SKIP_DIRS = frozenset(
+    {
+        "__pycache__",
+        "node_modules",
+        "site-packages",
+        "build",
+        "dist",
+        "venv",
+        "env",
+    }
+)
+
+
+class InputError(Exception):
+    """A user mistake (a path that does not exist, ...): reported without a traceback, exit 2."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedCall:
+    path: str
+    module: str
+    call: CallSite
+    resolution: Resolution
+
+
+@dataclass(frozen=True, slots=True)
+class ReadError:
+    path: str
+    message: str
+
+
+@dataclass
+class Project:
+    """One analysis: the facts of every file, the resolved calls and the call graph."""
+
+    files: list[SourceFile]
+    index: Index
+    calls: list[ResolvedCall]
+    graph: nx.MultiDiGraph
+    errors: list[ReadError] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def signatures(self) -> dict[str, list[FunctionFact]]:
+        """Every definition by full qualified name ("pkg.mod.Class.method"), in source order."""
+        out: dict[str, list[FunctionFact]] = {}
+        for f in self.files:
+            for fn in f.facts.functions:
+                out.setdefault(f"{f.module}.{fn.qualname}", []).append(fn)
+        return out
+
+    def findings(self) -> list[Finding]:
+        from .checks import run_checks
+
+        return run_checks(self)
+
+    @property
+    def stats(self) -> dict[str, float | int]:
+        return {
+            "files": len(self.files),
+            "functions": sum(len(f.facts.functions) for f in self.files),
+            "calls": len(self.calls),
+            "resolved_calls": sum(1 for c in self.calls if c.resolution.complete),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def display_path(path: Path) -> str:
+    """Relative to the current directory when under it, in posix form."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def source_root(path: Path) -> Path:
+    """The directory Python would put on sys.path to import `path` as a package member."""
+    d = path if path.is_dir() else path.parent
+    d = d.resolve()
+    while (d / "__init__.py").is_file() and d.parent != d:
+        d = d.parent
+    return d
+
+
+def _walk(top: Path) -> Iterable[Path]:
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
+        for name in sorted(filenames):
+            if name.endswith(".py"):
+                yield Path(dirpath) / name
+
+
+def discover(paths: Sequence[str | Path], roots: Sequence[str | Path] = ()) -> list[tuple[Path, str, bool]]:
+    """(file, module name, is_package) for every Python file under `paths`.
+
+    Source roots: the given ones, else each path's own root, plus its `src/`
+    (src-layout). A file's module is its path below the deepest root holding it,
+    so namespace packages and scripts beside packages are named as Python names them.
+    """
+    root_set: list[Path] = [Path(r).resolve() for r in roots]
+    files: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if not path.exists():
+            raise InputError(f"{p}: no such file or directory")
+        if path.is_file():
+            if path.suffix != ".py":
+                raise InputError(f"{p}: not a Python file")
+            files.append(path)
+        else:
+            files.extend(_walk(path))
+        if not roots:
+            r = source_root(path)
+            root_set.append(r)
+            src = r / "src"
+            if src.is_dir() and not (src / "__init__.py").exists():
+                root_set.append(src)
+    root_set = sorted(set(root_set), key=lambda r: len(r.parts), reverse=True)
+    out: list[tuple[Path, str, bool]] = []
+    seen: set[Path] = set()
+    for f in files:
+        resolved = f.resolve()
+        if resolved in seen:
+            continue
+        seen.add(resolved)
+        root = next((r for r in root_set if resolved.is_relative_to(r)), resolved.parent)
+        parts = list(resolved.relative_to(root).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts = parts[:-1]
+        module = ".".join(parts) if parts else resolved.parent.name
+        out.append((f, module, is_package))
+    return out
+
+
+def analyze(
+    paths: Sequence[str | Path] = (".",),
+    *,
+    roots: Sequence[str | Path] = (),
+    preserving: Iterable[str] = (),
+) -> Project:
+    """Analyse the Python files under `paths`; the library's main entry point."""
+    started = time.perf_counter()
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    found = discover(paths, roots)
+    files: list[SourceFile] = []
+    errors: list[ReadError] = []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # thousands of long-lived trees: the collector only costs time here
+    try:
+        for path, module, is_package in found:
+            try:
+                source = path.read_bytes()
+            except OSError as exc:
+                errors.append(ReadError(display_path(path), f"cannot read: {exc.strerror or exc}"))
+                continue
+            files.append(SourceFile(display_path(path), module, collect(module, source, is_package=is_package)))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    index = Index(files)
+    resolver = Resolver(index, preserving=DEFAULT_PRESERVING | frozenset(preserving))
+    calls = [
+        ResolvedCall(f.path, f.module, call, resolver.resolve_call(f.module, call))
+        for f in files
+        for call in f.facts.calls
+    ]
+    from .graph import build_graph
+
+    graph = build_graph(files, calls)
+    project = Project(files, index, calls, graph, errors)
+    project.seconds = time.perf_counter() - started
+    return project

@@ -1,0 +1,426 @@
+"""Join call sites to every function they may reach, across modules.
+
+The resolver answers with the *complete* set of possible targets or admits it
+does not know (`Resolution.complete` is False). Checks only ever report on
+complete resolutions: unknown means silent.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from .classes import ClassModel
+from .index import Index
+from .model import Binding, BindingKind, CallSite, ClassFact, FunctionFact, ParamKind, ScopeKind, Signature
+
+# Decorators trusted to hand calls through to the function unchanged, so the
+# function's own TypeError is what the caller sees.
+DEFAULT_PRESERVING = frozenset(
+    {
+        "functools.cache",
+        "functools.lru_cache",
+        "abc.abstractmethod",
+        "typing.final",
+        "typing_extensions.final",
+        "typing.override",
+        "typing_extensions.override",
+        "typing.no_type_check",
+        "contextlib.contextmanager",
+        "contextlib.asynccontextmanager",
+        "atexit.register",
+    }
+)
+
+
+class Mode(enum.Enum):
+    PLAIN = "plain"
+    STATIC = "staticmethod"
+    CLASS = "classmethod"
+
+
+class ValueKind(enum.Enum):
+    MODULE = "module"
+    CLASS = "class"
+    FUNCTION = "function"
+    INSTANCE = "instance"
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """What a name may hold at runtime, as far as the project's source shows."""
+
+    kind: ValueKind
+    module: str
+    fn: FunctionFact | None = None
+    cls: ClassFact | None = None
+    exact: bool = True  # CLASS/INSTANCE: False when it may be any subclass too
+    mode: Mode = Mode.PLAIN  # FUNCTION found in a class body
+    implicit: int = 0  # FUNCTION: leading positionals passed for it (bound self/cls)
+
+
+class TargetKind(enum.Enum):
+    FUNCTION = "function"
+    DATACLASS_INIT = "dataclass-init"
+    NO_ARGUMENTS = "no-arguments"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    kind: TargetKind
+    module: str
+    qualname: str  # as CPython names it in messages
+    signature: Signature | None
+    implicit: int = 0
+    function: FunctionFact | None = None
+    cls: ClassFact | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.module}.{self.qualname}" if self.module else self.qualname
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    targets: tuple[Target, ...]
+    complete: bool  # True when targets are every function the call can reach
+
+
+UNRESOLVED = Resolution((), False)
+Values = list[Value] | None  # None: unknown
+
+
+class Resolver:
+    def __init__(self, index: Index, *, preserving: frozenset[str] = DEFAULT_PRESERVING) -> None:
+        self.index = index
+        self.preserving = preserving
+        self.classes = ClassModel(index, self)
+        self._active: set[tuple] = set()
+        self._patched = {a for a, items in index.attr_assigns.items() if items}
+
+    # -- entry point ---------------------------------------------------------
+    def resolve_call(self, module: str, call: CallSite) -> Resolution:
+        if call.callee is None:
+            return UNRESOLVED
+        if call.callee[0] == "super()":
+            values = self._super_values(module, call.scope, call.callee)
+        else:
+            values = self.path_values(module, call.scope, call.callee)
+        if not values:
+            return UNRESOLVED
+        targets: list[Target] = []
+        for v in values:
+            if v.kind is ValueKind.FUNCTION:
+                fn = v.fn
+                targets.append(Target(TargetKind.FUNCTION, v.module, fn.qualname, fn.signature, v.implicit, fn))
+            elif v.kind is ValueKind.CLASS:
+                made = self.classes.constructors(v.module, v.cls, v.exact)
+                if made is None:
+                    return Resolution(tuple(targets), False)
+                targets.extend(made)
+            else:
+                return Resolution(tuple(targets), False)
+        return Resolution(tuple(dict.fromkeys(targets)), True)
+
+    # -- names -----------------------------------------------------------------
+    def path_values(self, module: str, scope: str, path: tuple[str, ...]) -> Values:
+        values = self.name_values(module, scope, path[0])
+        for attr in path[1:]:
+            if values is None:
+                return None
+            values = self.attr_values(values, attr)
+        return values
+
+    def name_values(self, module: str, scope: str, name: str) -> Values:
+        """Python's LEGB lookup; class bodies are visible only from directly inside them."""
+        index = self.index
+        current, first = scope, True
+        while True:
+            kind = index.scope_kind.get((module, current), ScopeKind.MODULE)
+            if first or kind is not ScopeKind.CLASS:
+                bindings = index.scope_bindings(module, current, name)
+                if bindings:
+                    found = self._bindings_values(module, current, name, bindings, same_scope=first)
+                    if found is not _NOT_BOUND:
+                        return found
+            if current == "":
+                return None  # a builtin, or undefined: out of scope
+            current = index.parent.get((module, current), "")
+            first = False
+
+    def _bindings_values(self, module: str, scope: str, name: str, bindings: list[Binding], same_scope: bool):
+        key = ("name", module, scope, name)
+        if key in self._active:
+            return None
+        self._active.add(key)
+        try:
+            kind = self.index.scope_kind.get((module, scope), ScopeKind.MODULE)
+            # Code in another scope runs after this one finished binding: the last
+            # unconditional binding wins, conditional ones after it may too. Code in
+            # the same scope (or a function's locals) may see any of them.
+            flow_insensitive = same_scope or kind is ScopeKind.FUNCTION
+            live: list[Values] = []
+            for b in bindings:
+                if b.kind is BindingKind.GLOBAL:
+                    return self.name_values(module, "", name)
+                if b.kind is BindingKind.NONLOCAL:
+                    return self.name_values(module, self.index.parent.get((module, scope), ""), name)
+                if b.name == "*":
+                    vals = self._star_values(module, b, name)
+                    if vals is _NOT_BOUND:
+                        continue
+                else:
+                    vals = self._binding_values(module, scope, b)
+                if not flow_insensitive and not b.conditional:
+                    live = []
+                live.append(vals)
+            if not live:
+                return _NOT_BOUND
+            out: list[Value] = []
+            for vals in live:
+                if vals is None:
+                    return None
+                out.extend(vals)
+            return out
+        finally:
+            self._active.discard(key)
+
+    def _binding_values(self, module: str, scope: str, b: Binding) -> Values:
+        index = self.index
+        if b.kind is BindingKind.DEF:
+            return self.function_values(module, index.function(module, b))
+        if b.kind is BindingKind.CLASS:
+            return [Value(ValueKind.CLASS, module, cls=index.klass(module, b))]
+        if b.kind is BindingKind.IMPORT:
+            return self._import_values(module, index.import_(module, b))
+        if b.kind is BindingKind.ASSIGN:
+            if b.value is not None:
+                made = self.path_values(module, scope, b.value)
+                if made and all(v.kind is ValueKind.CLASS for v in made):
+                    return [Value(ValueKind.INSTANCE, v.module, cls=v.cls) for v in made]
+                return None
+            if b.value_name is not None:
+                return self.path_values(module, scope, b.value_name)
+            return None
+        if b.kind is BindingKind.PARAM:
+            return self._param_values(module, scope, b.name)
+        return None
+
+    def _import_values(self, module: str, imp) -> Values:
+        index = self.index
+        if imp.name is None:
+            target = imp.module if imp.alias else imp.module.split(".")[0]
+            return [Value(ValueKind.MODULE, target)] if index.is_module(target) else None
+        base = index.absolute_module(module, imp)
+        if base is None or not index.is_module(base):
+            return None
+        return self.module_attr(base, imp.name)
+
+    def _star_values(self, module: str, b: Binding, name: str):
+        index = self.index
+        imp = index.import_(module, b)
+        base = index.absolute_module(module, imp)
+        if base is None or base not in index.modules:
+            return None  # an outside module may export anything
+        facts = index.facts(base)
+        if facts.dunder_all_dynamic:
+            return None
+        if facts.dunder_all is not None:
+            if name not in facts.dunder_all:
+                return _NOT_BOUND
+        elif name.startswith("_"):
+            return _NOT_BOUND
+        vals = self.module_attr(base, name)
+        if vals is None and facts.dunder_all is None and not index.scope_bindings(base, "", name):
+            return _NOT_BOUND
+        return vals
+
+    def module_attr(self, module: str, attr: str) -> Values:
+        index = self.index
+        if module in index.modules:
+            bindings = index.scope_bindings(module, "", attr)
+            if bindings:
+                found = self._bindings_values(module, "", attr, bindings, same_scope=False)
+                if found is not _NOT_BOUND:
+                    return found
+        sub = f"{module}.{attr}"
+        if index.is_module(sub):
+            return [Value(ValueKind.MODULE, sub)]
+        return None
+
+    def qualify(self, module: str, scope: str, dotted: str | None) -> str | None:
+        """The outside-world dotted name an expression refers to ("functools.wraps"), if it is one."""
+        if not dotted:
+            return None
+        head, _, rest = dotted.partition(".")
+        current = scope
+        while True:
+            bindings = self.index.scope_bindings(module, current, head)
+            if bindings:
+                if len(bindings) != 1 or bindings[0].kind is not BindingKind.IMPORT:
+                    return None
+                imp = self.index.import_(module, bindings[0])
+                base = self.index.absolute_module(module, imp)
+                if base is None or self.index.is_module(base.split(".")[0]):
+                    return None
+                if imp.name is None:
+                    full = imp.module if imp.alias else head
+                else:
+                    full = f"{base}.{imp.name}"
+                return f"{full}.{rest}" if rest else full
+            if current == "":
+                return f"builtins.{dotted}"
+            current = self.index.parent.get((module, current), "")
+
+    # -- functions and parameters --------------------------------------------
+    def function_values(self, module: str, fn: FunctionFact) -> Values:
+        mode = Mode.PLAIN
+        if fn.scope_kind is ScopeKind.CLASS:
+            if fn.name == "__new__":
+                mode = Mode.STATIC
+            elif fn.name in ("__init_subclass__", "__class_getitem__"):
+                mode = Mode.CLASS
+        for d in fn.decorators:
+            q = self.qualify(module, fn.scope, d.name)
+            if q == "builtins.staticmethod" and not d.is_call:
+                mode = Mode.STATIC
+            elif q == "builtins.classmethod" and not d.is_call:
+                mode = Mode.CLASS
+            elif q not in self.preserving:
+                return None
+        return [Value(ValueKind.FUNCTION, module, fn=fn, mode=mode)]
+
+    def _param_values(self, module: str, scope: str, name: str) -> Values:
+        fns = self.index.functions_by_qualname.get((module, scope), [])
+        out: list[Value] = []
+        for fn in fns:
+            params = fn.signature.params
+            param = next((p for p in params if p.name == name), None)
+            if param is None:
+                return None
+            positional = [p for p in params if p.kind in (ParamKind.POSITIONAL_ONLY, ParamKind.POSITIONAL_OR_KEYWORD)]
+            if fn.scope_kind is ScopeKind.CLASS and positional and positional[0] is param:
+                owners = self.index.class_by_qualname.get((module, fn.scope), [])
+                vals = self.function_values(module, fn)
+                mode = vals[0].mode if vals else Mode.PLAIN
+                if len(owners) != 1 or mode is Mode.STATIC:
+                    return None
+                kind = ValueKind.CLASS if mode is Mode.CLASS else ValueKind.INSTANCE
+                out.append(Value(kind, module, cls=owners[0], exact=False))
+            elif param.annotation and param.kind in (
+                ParamKind.POSITIONAL_ONLY,
+                ParamKind.POSITIONAL_OR_KEYWORD,
+                ParamKind.KEYWORD_ONLY,
+            ):
+                made = self.path_values(module, fn.scope, tuple(param.annotation.split(".")))
+                if not made or not all(v.kind is ValueKind.CLASS for v in made):
+                    return None
+                out.extend(Value(ValueKind.INSTANCE, v.module, cls=v.cls, exact=False) for v in made)
+            else:
+                return None
+        return out or None
+
+    # -- attributes ------------------------------------------------------------
+    def attr_values(self, values: list[Value], attr: str) -> Values:
+        out: list[Value] = []
+        for v in values:
+            if v.kind is ValueKind.MODULE:
+                found = self.module_attr(v.module, attr)
+            elif v.kind is ValueKind.CLASS:
+                found = self._class_member(v, attr, through_instance=False)
+            elif v.kind is ValueKind.INSTANCE:
+                found = self._instance_attr(v, attr)
+            else:
+                found = None
+            if found is None:
+                return None
+            out.extend(found)
+        return out
+
+    def _class_member(self, v: Value, attr: str, *, through_instance: bool) -> Values:
+        if attr in self._patched and not through_instance:
+            return None
+        out: list[Value] = []
+        for module, cls in self.classes.dispatch_classes(v.module, v.cls, v.exact):
+            found = self.classes.lookup(module, cls, attr)
+            if found is None:
+                return None
+            for f in found:
+                out.append(_accessed(f, through_instance))
+        return out
+
+    def _instance_attr(self, v: Value, attr: str) -> Values:
+        if attr in self._patched:
+            return self._assigned_instances(v, attr)
+        return self._class_member(v, attr, through_instance=True)
+
+    def _assigned_instances(self, v: Value, attr: str) -> Values:
+        """`self.attr = Cls(...)` in the class's own methods is the only way attr gets its value."""
+        related = {id(c) for _, c in self.classes.dispatch_classes(v.module, v.cls, False)}
+        mro = self.classes.mro(v.module, v.cls)
+        if mro is None:
+            return None
+        related |= {id(c) for _, c in mro}
+        for module, cls in mro:
+            if self.index.scope_bindings(module, cls.qualname, attr):
+                return None
+        out: list[Value] = []
+        for module, a in self.index.attr_assigns[attr]:
+            owners = self.index.class_by_qualname.get((module, self.index.parent.get((module, a.scope), "")), [])
+            if a.value is None or len(owners) != 1 or id(owners[0]) not in related:
+                return None
+            first = self._first_param(module, a.scope)
+            if first is None or a.base != (first,):
+                return None
+            made = self.path_values(module, a.scope, a.value)
+            if not made or not all(m.kind is ValueKind.CLASS for m in made):
+                return None
+            out.extend(Value(ValueKind.INSTANCE, m.module, cls=m.cls) for m in made)
+        return out or None
+
+    def _first_param(self, module: str, scope: str) -> str | None:
+        names = set()
+        for fn in self.index.functions_by_qualname.get((module, scope), []):
+            positional = [p for p in fn.signature.params if p.kind in (ParamKind.POSITIONAL_ONLY, ParamKind.POSITIONAL_OR_KEYWORD)]
+            names.add(positional[0].name if positional else None)
+        return names.pop() if len(names) == 1 else None
+
+    # -- super() ---------------------------------------------------------------
+    def _super_values(self, module: str, scope: str, path: tuple[str, ...]) -> Values:
+        if len(path) != 2:
+            return None
+        fns = self.index.functions_by_qualname.get((module, scope), [])
+        owners = self.index.class_by_qualname.get((module, self.index.parent.get((module, scope), "")), [])
+        if not fns or len(owners) != 1 or fns[0].scope_kind is not ScopeKind.CLASS:
+            return None
+        vals = self.function_values(module, fns[0])
+        if vals is None or vals[0].mode is Mode.STATIC:
+            return None
+        via_class = vals[0].mode is Mode.CLASS
+        out: list[Value] = []
+        for m, concrete in self.classes.dispatch_classes(module, owners[0], False):
+            found = self.classes.lookup_after(m, concrete, module, owners[0], path[1])
+            if found is None:
+                return None
+            out.extend(_accessed(f, not via_class) for f in found)
+        return out
+
+
+class _NotBound:
+    """A star import that does not export the name: the binding contributes nothing."""
+
+
+_NOT_BOUND = _NotBound()
+
+
+def _accessed(v: Value, through_instance: bool) -> Value:
+    """A class-body value as seen through an instance or the class (the descriptor protocol)."""
+    if v.kind is not ValueKind.FUNCTION:
+        return v
+    if v.mode is Mode.STATIC:
+        implicit = 0
+    elif v.mode is Mode.CLASS:
+        implicit = 1
+    else:
+        implicit = 1 if through_instance else 0
+    return Value(v.kind, v.module, v.fn, v.cls, v.exact, v.mode, implicit)
