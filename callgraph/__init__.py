@@ -22,12 +22,12 @@ from .model import (  # noqa: E402
     ScopeKind,
     Signature,
 )
-from .project import InputError, Project, ResolvedCall, analyze  # noqa: E402
+from .project import InputError, Project, ResolvedCall, analyze, analyze_sources  # noqa: E402
 from .resolve import Resolution, Resolver, Target, TargetKind  # noqa: E402
 
 __all__ = [
     "AttrAssign", "BindResult", "Binding", "BindingKind", "CallShape", "CallSite", "ClassFact", "Code",
     "Decorator", "FieldFact", "Finding", "FunctionFact", "ImportFact", "InputError", "Location", "ModuleFacts",
     "Param", "ParamKind", "Project", "Resolution", "ResolvedCall", "Resolver", "ScopeKind", "Signature",
-    "Target", "TargetKind", "Verdict", "analyze", "bind", "bind_no_arguments", "collect", "__version__",
+    "Target", "TargetKind", "Verdict", "analyze", "analyze_sources", "bind", "bind_no_arguments", "collect", "__version__",
 ]

@@ -127,6 +127,11 @@ class ClassModel:
             out.extend(made)
         return out
 
+    def constructs_plainly(self, module: str, cls: ClassFact, exact: bool) -> bool:
+        """Calling the class certainly returns a new instance of it (no __new__, metaclass or decorator tricks)."""
+        made = self.constructors(module, cls, exact)
+        return made is not None and not any(t.function is not None and t.function.name == "__new__" for t in made)
+
     def _constructor(self, module: str, cls: ClassFact) -> list[Target] | None:
         from .resolve import Target, TargetKind
 

@@ -239,6 +239,9 @@ class _Collector(cst.CSTVisitor):
         for a in node.bases:
             if a.star:
                 star = True
+            elif isinstance(a.value, cst.Subscript):
+                base = _dotted_str(a.value.value)
+                bases.append(base + "[]" if base else None)  # Generic[T], Base[int]
             else:
                 bases.append(_dotted_str(a.value))
         for a in node.keywords:
@@ -447,17 +450,22 @@ class _Collector(cst.CSTVisitor):
                 self.attr_assigns.append(AttrAssign(self.scope.qualname, base, attr, None, 0))
 
     def _callee(self, func: cst.BaseExpression) -> tuple[str, ...] | None:
+        """The callee as a dotted path; a call inside it is marked "()" ("C()", "m")."""
         parts: list[str] = []
         while isinstance(func, cst.Attribute):
             parts.append(func.attr.value)
             func = func.value
+        parts.reverse()
         if isinstance(func, cst.Name):
-            parts.append(func.value)
-        elif isinstance(func, cst.Call) and parts and self._is_plain_super(func):
-            parts.append("super()")
-        else:
-            return None
-        return tuple(reversed(parts))
+            return (func.value, *parts)
+        if isinstance(func, cst.Call) and parts:
+            if self._is_plain_super(func):
+                return ("super()", *parts)
+            base = self._callee(func.func)
+            if base is None or base[0] == "super()":
+                return None
+            return (*base[:-1], base[-1] + "()", *parts)
+        return None
 
     def _is_plain_super(self, call: cst.Call) -> bool:
         """`super()` or `super(C, self)` naming the enclosing class and first parameter."""
@@ -567,18 +575,17 @@ def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFa
     """Facts of one module: a pure function of (module name, source bytes, is_package)."""
     try:
         tree = cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
-        return ModuleFacts(
-            module, is_package, error=f"syntax error: {exc.message}", error_line=exc.raw_line, error_column=exc.raw_column + 1
-        )
-    except (RecursionError, MemoryError, ValueError, UnicodeError, LookupError, SyntaxError) as exc:
-        return ModuleFacts(module, is_package, error=f"cannot parse: {type(exc).__name__}: {exc}", error_line=1)
+    except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError, UnicodeError, LookupError, SyntaxError) as exc:
+        return _unparsable(module, source, is_package, exc)
     collector = _Collector(tree)
     try:
         tree.visit(collector)
     except RecursionError:
         return ModuleFacts(module, is_package, error="cannot analyse: expressions nested too deeply", error_line=1)
-    text = tree.code
+    try:
+        text = source.decode("utf-8-sig" if tree.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else tree.encoding)
+    except (UnicodeError, LookupError):
+        text = tree.code  # libcst decoded it somehow; its own rendering is the fallback
     pos = _Positions(tree, text, source, collector)
     # Bindings were recorded without lines; defs carry theirs, the rest use 0.
     functions = []
@@ -611,6 +618,22 @@ def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFa
         dynamic_setattr=collector.dynamic_setattr,
         scopes=tuple(collector.scope_names),
     )
+
+
+def _unparsable(module: str, source: bytes, is_package: bool, exc: Exception) -> ModuleFacts:
+    """CPython's own SyntaxError when it has one; else libcst cannot read valid code: say so, report nothing."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source)
+    except SyntaxError as err:  # also covers IndentationError and bad encodings
+        return ModuleFacts(
+            module, is_package, error=f"{type(err).__name__}: {err.msg}", error_line=err.lineno or 1, error_column=err.offset or 1
+        )
+    except (ValueError, MemoryError, RecursionError) as err:
+        return ModuleFacts(module, is_package, error=f"{type(err).__name__}: {err}", error_line=1, error_column=1)
+    detail = exc.message if isinstance(exc, cst.ParserSyntaxError) else f"{type(exc).__name__}: {exc}"
+    return ModuleFacts(module, is_package, unsupported=f"libcst cannot parse this file ({detail.strip()})")
 
 
 def _with_line(b: Binding, functions: list[FunctionFact], classes: list[ClassFact]) -> Binding:

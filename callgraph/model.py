@@ -209,4 +209,5 @@ class ModuleFacts:
     error: str | None = None  # syntax error text when the source does not parse
     error_line: int = 0
     error_column: int = 0
+    unsupported: str | None = None  # valid Python the collector cannot read: a note, never a finding
     scopes: tuple[tuple[str, ScopeKind], ...] = field(default=())  # every scope qualname, for lookups

@@ -162,19 +162,32 @@ def analyze(
     started = time.perf_counter()
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    found = discover(paths, roots)
-    files: list[SourceFile] = []
+    sources: list[tuple[str, str, bool, bytes]] = []
     errors: list[ReadError] = []
+    for path, module, is_package in discover(paths, roots):
+        try:
+            sources.append((display_path(path), module, is_package, path.read_bytes()))
+        except OSError as exc:
+            errors.append(ReadError(display_path(path), f"cannot read: {exc.strerror or exc}"))
+    project = analyze_sources(sources, preserving=preserving)
+    project.errors[:0] = errors
+    project.seconds = time.perf_counter() - started
+    return project
+
+
+def analyze_sources(
+    sources: Iterable[tuple[str, str, bool, bytes]],
+    *,
+    preserving: Iterable[str] = (),
+) -> Project:
+    """Analyse in-memory files given as (display path, module name, is_package, source bytes)."""
+    started = time.perf_counter()
+    files: list[SourceFile] = []
     gc_was_enabled = gc.isenabled()
     gc.disable()  # thousands of long-lived trees: the collector only costs time here
     try:
-        for path, module, is_package in found:
-            try:
-                source = path.read_bytes()
-            except OSError as exc:
-                errors.append(ReadError(display_path(path), f"cannot read: {exc.strerror or exc}"))
-                continue
-            files.append(SourceFile(display_path(path), module, collect(module, source, is_package=is_package)))
+        for path, module, is_package, source in sources:
+            files.append(SourceFile(path, module, collect(module, source, is_package=is_package)))
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -187,7 +200,7 @@ def analyze(
     ]
     from .graph import build_graph
 
-    graph = build_graph(files, calls)
-    project = Project(files, index, calls, graph, errors)
+    notes = [ReadError(f.path, f.facts.unsupported) for f in files if f.facts.unsupported]
+    project = Project(files, index, calls, build_graph(files, calls), notes)
     project.seconds = time.perf_counter() - started
     return project

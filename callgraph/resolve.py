@@ -124,12 +124,25 @@ class Resolver:
 
     # -- names -----------------------------------------------------------------
     def path_values(self, module: str, scope: str, path: tuple[str, ...]) -> Values:
-        values = self.name_values(module, scope, path[0])
-        for attr in path[1:]:
+        """Values of a dotted path; an element ending in "()" is called on the way."""
+        values: Values = None
+        for i, element in enumerate(path):
+            name = element.removesuffix("()")
+            values = self.name_values(module, scope, name) if i == 0 else self.attr_values(values, name)
+            if values is not None and element.endswith("()"):
+                values = self.call_result(values)
             if values is None:
                 return None
-            values = self.attr_values(values, attr)
         return values
+
+    def call_result(self, values: list[Value]) -> Values:
+        """What calling these values returns: instances of plainly constructed classes, else unknown."""
+        out: list[Value] = []
+        for v in values:
+            if v.kind is not ValueKind.CLASS or not self.classes.constructs_plainly(v.module, v.cls, v.exact):
+                return None
+            out.append(Value(ValueKind.INSTANCE, v.module, cls=v.cls, exact=v.exact))
+        return out
 
     def name_values(self, module: str, scope: str, name: str) -> Values:
         """Python's LEGB lookup; class bodies are visible only from directly inside them."""
@@ -195,10 +208,7 @@ class Resolver:
             return self._import_values(module, index.import_(module, b))
         if b.kind is BindingKind.ASSIGN:
             if b.value is not None:
-                made = self.path_values(module, scope, b.value)
-                if made and all(v.kind is ValueKind.CLASS for v in made):
-                    return [Value(ValueKind.INSTANCE, v.module, cls=v.cls) for v in made]
-                return None
+                return self.path_values(module, scope, (*b.value[:-1], b.value[-1] + "()"))
             if b.value_name is not None:
                 return self.path_values(module, scope, b.value_name)
             return None
@@ -372,10 +382,10 @@ class Resolver:
             first = self._first_param(module, a.scope)
             if first is None or a.base != (first,):
                 return None
-            made = self.path_values(module, a.scope, a.value)
-            if not made or not all(m.kind is ValueKind.CLASS for m in made):
+            made = self.path_values(module, a.scope, (*a.value[:-1], a.value[-1] + "()"))
+            if made is None:
                 return None
-            out.extend(Value(ValueKind.INSTANCE, m.module, cls=m.cls) for m in made)
+            out.extend(made)
         return out or None
 
     def _first_param(self, module: str, scope: str) -> str | None:
