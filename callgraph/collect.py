@@ -70,7 +70,9 @@ class _Scope:
     first_param: str | None = None  # "self"/"cls" of a method
     class_name: str | None = None  # the enclosing class's own name, for super(C, self)
     cond: int = 0  # depth of compound statements inside this scope
+    guarded: int = 0  # depth of blocks that expect a TypeError (try/except TypeError, assertRaises)
     blocks: list[int] = field(default_factory=list)
+    defined: set[str] = field(default_factory=set)  # names def'd so far in this scope
 
 
 @dataclass
@@ -81,6 +83,7 @@ class _PendingCall:
     shape: CallShape
     star_at: tuple[int, ...]
     double_star_at: tuple[int, ...]
+    expects_type_error: bool
 
 
 class _Collector(cst.CSTVisitor):
@@ -102,6 +105,8 @@ class _Collector(cst.CSTVisitor):
         self.dynamic_setattr = False
         self.scope_names: list[tuple[str, ScopeKind]] = [("", ScopeKind.MODULE)]
         self.def_nodes: list[cst.CSTNode] = []  # FunctionDef/ClassDef in source order
+        self._guard_nodes: set[int] = set()
+        self.uses: list[tuple[str, str, int]] = []
 
     # -- scope helpers -------------------------------------------------
     @property
@@ -162,6 +167,25 @@ class _Collector(cst.CSTVisitor):
     visit_If = visit_Try = visit_TryStar = visit_For = visit_While = visit_With = visit_Match = _enter_cond
     leave_If = leave_Try = leave_TryStar = leave_For = leave_While = leave_With = leave_Match = _leave_cond
 
+    # -- code that expects a TypeError ----------------------------------
+    def visit_Try_body(self, node: cst.Try) -> None:
+        if any(_catches_type_error(h.type) for h in node.handlers):
+            self.scope.guarded += 1
+            self._guard_nodes.add(id(node))
+
+    def leave_Try_body(self, node: cst.Try) -> None:
+        if id(node) in self._guard_nodes:
+            self.scope.guarded -= 1
+
+    def visit_With_body(self, node: cst.With) -> None:
+        if any(_expects_type_error(item.item) for item in node.items):
+            self.scope.guarded += 1
+            self._guard_nodes.add(id(node))
+
+    def leave_With_body(self, node: cst.With) -> None:
+        if id(node) in self._guard_nodes:
+            self.scope.guarded -= 1
+
     # -- definitions ----------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         s = self.scope
@@ -203,6 +227,15 @@ class _Collector(cst.CSTVisitor):
 
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         self.scopes.pop()
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scope.defined.add(node.name.value)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        # A def's name read before it is redefined means the earlier body was used,
+        # so the redefinition is deliberate (CG201 stays quiet).
+        if node.value in self.scope.defined:
+            self.uses.append((self.scope.qualname, node.value, len(self.functions)))
 
     def _params(self, ps: cst.Parameters) -> tuple[Param, ...]:
         out: list[Param] = []
@@ -440,7 +473,9 @@ class _Collector(cst.CSTVisitor):
                 positional += 1
         callee = self._callee(node.func)
         shape = CallShape(positional, tuple(keywords), bool(star_at), bool(dstar_at))
-        self.calls.append(_PendingCall(node, self.scope.qualname, callee, shape, tuple(star_at), tuple(dstar_at)))
+        self.calls.append(
+            _PendingCall(node, self.scope.qualname, callee, shape, tuple(star_at), tuple(dstar_at), self.scope.guarded > 0)
+        )
         if callee in (("setattr",), ("delattr",)) and len(node.args) >= 2:
             attr = _string_value(node.args[1].value)
             if attr is None:
@@ -480,6 +515,28 @@ class _Collector(cst.CSTVisitor):
             a, b = (dotted(x.value) for x in call.args)
             return a == (s.class_name,) and b == (s.first_param,) and s.first_param is not None
         return False
+
+
+def _names_type_error(expr: cst.BaseExpression | None) -> bool:
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        return any(_names_type_error(e.value) for e in expr.elements)
+    name = dotted(expr) if expr is not None else None
+    return bool(name) and name[-1] in ("TypeError", "BaseException")
+
+
+def _catches_type_error(expr: cst.BaseExpression | None) -> bool:
+    """`except TypeError` (alone or in a tuple), `except BaseException` or a bare `except:`."""
+    return expr is None or _names_type_error(expr)
+
+
+def _expects_type_error(expr: cst.BaseExpression) -> bool:
+    """`with self.assertRaises(TypeError)`, `pytest.raises(TypeError)` and their Regex/match forms."""
+    if not isinstance(expr, cst.Call) or not expr.args:
+        return False
+    name = dotted(expr.func)
+    if not name or name[-1] not in ("assertRaises", "assertRaisesRegex", "raises"):
+        return False
+    return _names_type_error(expr.args[0].value)
 
 
 # -- positions -------------------------------------------------------------
@@ -601,7 +658,7 @@ def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFa
         _with_line(b, functions, classes) for b in collector.bindings
     )
     calls = tuple(
-        CallSite(pc.scope, line, col, pc.callee, ctext, atext, pc.shape, pc.star_at, pc.double_star_at)
+        CallSite(pc.scope, line, col, pc.callee, ctext, atext, pc.shape, pc.star_at, pc.double_star_at, pc.expects_type_error)
         for pc, (line, col, ctext, atext) in zip(collector.calls, pos.calls)
     )
     return ModuleFacts(
@@ -617,6 +674,7 @@ def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFa
         dunder_all_dynamic=collector.all_dynamic,
         dynamic_setattr=collector.dynamic_setattr,
         scopes=tuple(collector.scope_names),
+        uses=tuple(collector.uses),
     )
 
 

@@ -191,6 +191,7 @@ class CallSite:
     shape: CallShape
     star_at: tuple[int, ...] = ()  # argument indexes holding *expr
     double_star_at: tuple[int, ...] = ()  # argument indexes holding **expr
+    expects_type_error: bool = False  # inside try/except TypeError or assertRaises(TypeError): intended
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,3 +212,5 @@ class ModuleFacts:
     error_column: int = 0
     unsupported: str | None = None  # valid Python the collector cannot read: a note, never a finding
     scopes: tuple[tuple[str, ScopeKind], ...] = field(default=())  # every scope qualname, for lookups
+    # (scope, name, n): a def'd name read in its own scope after the first n function definitions
+    uses: tuple[tuple[str, str, int], ...] = field(default=())

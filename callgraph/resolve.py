@@ -96,6 +96,7 @@ class Resolver:
         self.preserving = preserving
         self.classes = ClassModel(index, self)
         self._active: set[tuple] = set()
+        self._memo: dict[tuple[str, str, str], Values] = {}
         self._patched = {a for a, items in index.attr_assigns.items() if items}
 
     # -- entry point ---------------------------------------------------------
@@ -146,6 +147,14 @@ class Resolver:
 
     def name_values(self, module: str, scope: str, name: str) -> Values:
         """Python's LEGB lookup; class bodies are visible only from directly inside them."""
+        if self._active:  # inside a lookup: a cycle guard may have cut it short, so no caching
+            return self._name_values(module, scope, name)
+        key = (module, scope, name)
+        if key not in self._memo:
+            self._memo[key] = self._name_values(module, scope, name)
+        return self._memo[key]
+
+    def _name_values(self, module: str, scope: str, name: str) -> Values:
         index = self.index
         current, first = scope, True
         while True:

@@ -91,6 +91,11 @@ POSITIVE = {
     ),
     "preserving decorator": ("import functools\n@functools.lru_cache(maxsize=None)\ndef f(a): ...\nf()", "CG102"),
     "alias": ("def f(a): ...\ng = f\ng()", "CG102"),
+    "except ValueError does not guard": ("def f(a): ...\ntry:\n    f()\nexcept ValueError:\n    pass", "CG102"),
+    "guard ends at a nested def": (
+        "def f(a): ...\ntry:\n    def g():\n        f()\nexcept TypeError:\n    pass\ng()",
+        "CG102",
+    ),
     "generic base": (
         "from typing import Generic, TypeVar\nT = TypeVar('T')\nclass B(Generic[T]):\n    def __init__(self): ...\nB(1)",
         "CG101",
@@ -156,6 +161,11 @@ NEGATIVE = {
     "object's own method": "class C: ...\nC().__init__(1)",
     "third-party base": "from somewhere import Base\nclass C(Base):\n    def m(self): ...\nC(1)",
     "unknown metaclass keyword": "class C(metaclass=Meta): ...\nC(1)",
+    "try/except TypeError fallback": "def f(a): ...\ntry:\n    f(1, 2)\nexcept TypeError:\n    f(1)",
+    "assertRaises(TypeError)": "def f(a): ...\ndef test(self):\n    with self.assertRaises(TypeError):\n        f()",
+    "pytest.raises((ValueError, TypeError))": (
+        "import pytest\ndef f(a): ...\ndef test():\n    with pytest.raises((ValueError, TypeError)):\n        f()"
+    ),
 }
 
 
@@ -209,6 +219,13 @@ def test_finding_fields() -> None:
 REDEFINITIONS = {
     "method redefined": ("class C:\n    def m(self, a): ...\n    def m(self): ...", ["CG201"]),
     "private name too": ("def _f(a): ...\ndef _f(): ...", ["CG201"]),
+    "used before redefinition": ("def f(a): ...\nhandler = f\ndef f(): ...", []),
+    "called before redefinition": ("def t():\n    def f(a): ...\n    f(1)\n    def f(): ...\n    f()", []),
+    "registering decorator": ("@app.route('/')\ndef index(): ...\n@app.route('/x')\ndef index(a): ...", []),
+    "attribute of same name is no use": (
+        "class C:\n    def m(self, a): ...\n    def run(self):\n        self.m(1)\n    def m(self): ...",
+        ["CG101", "CG201"],
+    ),
     "same signature": ("def f(a): ...\ndef f(a): ...", []),
     "different branches": ("import sys\nif sys:\n    def f(a): ...\nelse:\n    def f(): ...", []),
     "overload": ("from typing import overload\n@overload\ndef f(a: int): ...\ndef f(a, b=1): ...", []),
