@@ -34,6 +34,7 @@ class ClassModel:
         self.resolver = resolver
         self._mro: dict[int, list[ClassRef] | None] = {}
         self._subclasses: dict[int, list[ClassRef]] | None = None
+        self._dynamic: tuple[set[int], set[int]] | None = None
 
     # -- bases and MRO ---------------------------------------------------------
     def bases(self, module: str, cls: ClassFact) -> list[ClassRef] | None:
@@ -127,6 +128,43 @@ class ClassModel:
             out.extend(made)
         return out
 
+    def plainly_decorated(self, module: str, cls: ClassFact) -> bool:
+        q = self.resolver.qualify
+        return all(
+            (name := q(module, cls.scope, d.name)) in PLAIN_CLASS_DECORATORS or name in DATACLASS
+            for d in cls.decorators
+        )
+
+    def has_dynamic_members(self, module: str, cls: ClassFact, through_instance: bool) -> bool:
+        """Members we cannot see: setattr/__dict__ writes with unknown names, __getattribute__."""
+        if self._dynamic is None:
+            self._dynamic = (set(), set())  # lookups made while computing it see no dynamic classes
+            self._dynamic = self._dynamic_classes()
+        classes, instances = self._dynamic
+        mro = self.mro(module, cls) or [(module, cls)]
+        for m, c in mro:
+            if id(c) in classes or (through_instance and id(c) in instances):
+                return True
+            if through_instance and self.index.scope_bindings(m, c.qualname, "__getattribute__"):
+                return True
+        return False
+
+    def _dynamic_classes(self) -> tuple[set[int], set[int]]:
+        """Ids of classes written with unknown attribute names, as classes and through instances."""
+        from .resolve import ValueKind
+
+        classes: set[int] = set()
+        instances: set[int] = set()
+        for module, a in self.index.attr_assigns.get("*", []):
+            if a.base is None:
+                continue
+            for v in self.resolver.path_values(module, a.scope, a.base) or []:
+                if v.kind is ValueKind.CLASS:
+                    classes.add(id(v.cls))
+                elif v.kind is ValueKind.INSTANCE:
+                    instances.add(id(v.cls))
+        return classes, instances
+
     def constructs_plainly(self, module: str, cls: ClassFact, exact: bool) -> bool:
         """Calling the class certainly returns a new instance of it (no __new__, metaclass or decorator tricks)."""
         made = self.constructors(module, cls, exact)
@@ -142,10 +180,8 @@ class ClassModel:
         for m, c in mro:
             if c.metaclass is not None and q(m, c.scope, c.metaclass) not in PLAIN_METACLASSES:
                 return None
-            for d in c.decorators:
-                name = q(m, c.scope, d.name)
-                if name not in PLAIN_CLASS_DECORATORS and name not in DATACLASS:
-                    return None
+            if not self.plainly_decorated(m, c):
+                return None
         for m, c in mro:
             new = self._own(m, c, "__new__")
             if new is not _NOT_FOUND:

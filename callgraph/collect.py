@@ -73,6 +73,7 @@ class _Scope:
     guarded: int = 0  # depth of blocks that expect a TypeError (try/except TypeError, assertRaises)
     blocks: list[int] = field(default_factory=list)
     defined: set[str] = field(default_factory=set)  # names def'd so far in this scope
+    declared: dict[str, str] = field(default_factory=dict)  # global/nonlocal name -> scope it binds in
 
 
 @dataclass
@@ -102,7 +103,7 @@ class _Collector(cst.CSTVisitor):
         self.attr_assigns: list[AttrAssign] = []
         self.all_names: list[str] | None = None
         self.all_dynamic = False
-        self.dynamic_setattr = False
+        self.dynamic_globals = False
         self.scope_names: list[tuple[str, ScopeKind]] = [("", ScopeKind.MODULE)]
         self.def_nodes: list[cst.CSTNode] = []  # FunctionDef/ClassDef in source order
         self._guard_nodes: set[int] = set()
@@ -118,6 +119,10 @@ class _Collector(cst.CSTVisitor):
         self.bindings.append(
             Binding(s.qualname, name, kind, 0, s.blocks[-1], s.cond > 0, index, value, value_name)
         )
+        outer = s.declared.get(name)
+        if outer is not None and kind not in (BindingKind.GLOBAL, BindingKind.NONLOCAL):
+            # `global x; x = ...` rebinds the outer name at some unknown time.
+            self.bindings.append(Binding(outer, name, BindingKind.OTHER, 0, -1, True))
 
     def _child_qualname(self, name: str) -> str:
         s = self.scope
@@ -373,6 +378,19 @@ class _Collector(cst.CSTVisitor):
         elif isinstance(target, cst.Attribute):
             callee = dotted(value.func) if isinstance(value, cst.Call) else None
             self.attr_assigns.append(AttrAssign(self.scope.qualname, dotted(target.value), target.attr.value, callee, 0))
+        elif isinstance(target, cst.Subscript):
+            self._dynamic_write(target.value, target.slice[0].slice if len(target.slice) == 1 else None)
+
+    def _dynamic_write(self, mapping: cst.BaseExpression, key: cst.BaseSliceItem | None) -> None:
+        """`globals()[k] = v` and `obj.__dict__[k] = v` bind names we may not see."""
+        name = _string_value(key.value) if isinstance(key, cst.Index) else None
+        if isinstance(mapping, cst.Call) and dotted(mapping.func) == ("globals",):
+            if name is None:
+                self.dynamic_globals = True
+            else:
+                self.bindings.append(Binding("", name, BindingKind.OTHER, 0, -1, True))
+        elif isinstance(mapping, cst.Attribute) and mapping.attr.value == "__dict__":
+            self.attr_assigns.append(AttrAssign(self.scope.qualname, dotted(mapping.value), name or "*", None, 0))
 
     def _record_all(self, value: cst.BaseExpression | None, kind: BindingKind) -> None:
         names: list[str] | None = None
@@ -442,10 +460,13 @@ class _Collector(cst.CSTVisitor):
     def visit_Global(self, node: cst.Global) -> None:
         for n in node.names:
             self._bind(n.name.value, BindingKind.GLOBAL)
+            self.scope.declared[n.name.value] = ""
 
     def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        enclosing = next((s.qualname for s in reversed(self.scopes[:-1]) if s.kind is ScopeKind.FUNCTION), "")
         for n in node.names:
             self._bind(n.name.value, BindingKind.NONLOCAL)
+            self.scope.declared[n.name.value] = enclosing
 
     def visit_Del(self, node: cst.Del) -> None:
         targets = node.target.elements if isinstance(node.target, (cst.Tuple, cst.List)) else [node.target]
@@ -477,12 +498,12 @@ class _Collector(cst.CSTVisitor):
             _PendingCall(node, self.scope.qualname, callee, shape, tuple(star_at), tuple(dstar_at), self.scope.guarded > 0)
         )
         if callee in (("setattr",), ("delattr",)) and len(node.args) >= 2:
-            attr = _string_value(node.args[1].value)
-            if attr is None:
-                self.dynamic_setattr = True
-            else:
-                base = dotted(node.args[0].value)
-                self.attr_assigns.append(AttrAssign(self.scope.qualname, base, attr, None, 0))
+            attr = _string_value(node.args[1].value) or "*"  # "*": any attribute
+            self.attr_assigns.append(AttrAssign(self.scope.qualname, dotted(node.args[0].value), attr, None, 0))
+        elif callee is not None and len(callee) >= 2 and callee[-2:] == ("__dict__", "update"):
+            self.attr_assigns.append(AttrAssign(self.scope.qualname, callee[:-2], "*", None, 0))
+        elif callee in (("globals", "update"),) or callee == ("globals()", "update"):
+            self.dynamic_globals = True
 
     def _callee(self, func: cst.BaseExpression) -> tuple[str, ...] | None:
         """The callee as a dotted path; a call inside it is marked "()" ("C()", "m")."""
@@ -672,7 +693,7 @@ def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFa
         attr_assigns=tuple(collector.attr_assigns),
         dunder_all=None if collector.all_dynamic or collector.all_names is None else tuple(collector.all_names),
         dunder_all_dynamic=collector.all_dynamic,
-        dynamic_setattr=collector.dynamic_setattr,
+        dynamic_globals=collector.dynamic_globals,
         scopes=tuple(collector.scope_names),
         uses=tuple(collector.uses),
     )

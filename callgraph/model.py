@@ -171,7 +171,10 @@ class Binding:
 
 @dataclass(frozen=True, slots=True)
 class AttrAssign:
-    """`base.attr = value` anywhere: instance attributes and monkeypatching."""
+    """`base.attr = value` anywhere: instance attributes and monkeypatching.
+
+    `attr` is "*" for writes whose name we cannot read (setattr(obj, name, v), obj.__dict__.update).
+    """
 
     scope: str
     base: tuple[str, ...] | None  # dotted path of the object; None for other expressions
@@ -206,7 +209,7 @@ class ModuleFacts:
     attr_assigns: tuple[AttrAssign, ...] = ()
     dunder_all: tuple[str, ...] | None = None  # literal __all__ when it is one
     dunder_all_dynamic: bool = False  # __all__ is built by code we cannot read statically
-    dynamic_setattr: bool = False  # setattr()/__dict__ writes with names we cannot see
+    dynamic_globals: bool = False  # globals()[name] = ... with a name we cannot read
     error: str | None = None  # syntax error text when the source does not parse
     error_line: int = 0
     error_column: int = 0

@@ -159,6 +159,8 @@ class Resolver:
         current, first = scope, True
         while True:
             kind = index.scope_kind.get((module, current), ScopeKind.MODULE)
+            if current == "" and index.facts(module).dynamic_globals:
+                return None
             if first or kind is not ScopeKind.CLASS:
                 bindings = index.scope_bindings(module, current, name)
                 if bindings:
@@ -212,7 +214,10 @@ class Resolver:
         if b.kind is BindingKind.DEF:
             return self.function_values(module, index.function(module, b))
         if b.kind is BindingKind.CLASS:
-            return [Value(ValueKind.CLASS, module, cls=index.klass(module, b))]
+            cls = index.klass(module, b)
+            if not self.classes.plainly_decorated(module, cls):
+                return None  # a class decorator may return anything
+            return [Value(ValueKind.CLASS, module, cls=cls)]
         if b.kind is BindingKind.IMPORT:
             return self._import_values(module, index.import_(module, b))
         if b.kind is BindingKind.ASSIGN:
@@ -257,6 +262,8 @@ class Resolver:
     def module_attr(self, module: str, attr: str) -> Values:
         index = self.index
         if module in index.modules:
+            if index.facts(module).dynamic_globals:
+                return None
             bindings = index.scope_bindings(module, "", attr)
             if bindings:
                 found = self._bindings_values(module, "", attr, bindings, same_scope=False)
@@ -361,6 +368,8 @@ class Resolver:
             return None
         out: list[Value] = []
         for module, cls in self.classes.dispatch_classes(v.module, v.cls, v.exact):
+            if self.classes.has_dynamic_members(module, cls, through_instance):
+                return None
             found = self.classes.lookup(module, cls, attr)
             if found is None:
                 return None
