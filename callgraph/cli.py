@@ -1,15 +1,19 @@
-"""The command line: load, call, print, return an exit code. No analysis lives here."""
+"""The command line: load, call, print, return an exit code. No analysis lives here.
+
+Subcommands live in `callgraph.commands`, one module each, found at start-up.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import sys
 from collections.abc import Sequence
 
-from . import __version__, render
-from .project import InputError, analyze
-
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+from . import __version__, commands
+from .commands.common import EXIT_ERROR
+from .project import InputError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -22,35 +26,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="callgraph",
         description="Find every Python call that cannot bind to its target, in CPython's own words.",
-        epilog="Exit codes: 0 clean, 1 findings, 2 usage or input error.",
+        epilog="Run 'callgraph COMMAND --help' for a command's options and examples.\n"
+        "Exit codes: 0 clean, 1 findings, 2 usage or input error.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"callgraph {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    check = sub.add_parser(
-        "check",
-        help="report calls that cannot bind, and redefinitions",
-        description=(
-            "Analyse the Python files under PATH (default: the current directory) without importing them, "
-            "and report every call that no possible target accepts (CG101-CG105, with CPython's TypeError "
-            "text), every function redefined in the same scope with another signature (CG201), and every "
-            "file that does not parse (CG000)."
-        ),
-        epilog=(
-            "Example: callgraph check src/ --format json\n"
-            "Exit codes: 0 clean, 1 findings, 2 usage or input error."
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    check.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or directories (default: .)")
-    check.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    check.add_argument(
-        "--root",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="a source root to name modules from (repeatable; default: detected like Python's sys.path)",
-    )
-    check.add_argument("--quiet", "-q", action="store_true", help="text format: no summary line")
+    modules = [
+        importlib.import_module(f"{commands.__name__}.{m.name}")
+        for m in pkgutil.iter_modules(commands.__path__)
+        if m.name != "common"
+    ]
+    for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 50), m.__name__)):
+        module.register(sub)
     return parser
 
 
@@ -61,21 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_ERROR
     try:
-        project = analyze(args.paths, roots=args.root)
+        return args.run(args)
     except InputError as exc:
         print(f"callgraph: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    findings = project.findings()
-    if args.format == "json":
-        print(render.json_report(project, findings))
-    else:
-        if findings:
-            print(render.text(findings), flush=True)
-        for e in project.errors:
-            print(f"{e.path}: error: {e.message}", file=sys.stderr)
-        if not args.quiet:
-            print(render.summary(project, findings), file=sys.stderr)
-    return EXIT_FINDINGS if findings else EXIT_CLEAN
+    except KeyboardInterrupt:
+        print("callgraph: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover
