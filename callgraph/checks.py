@@ -77,8 +77,8 @@ def redefinitions(path: str, module: str, facts: ModuleFacts) -> list[Finding]:
         if any(e < n <= i for n in uses.get((fn.scope, fn.name), ())):
             continue  # the earlier def was used before being replaced
         message = (
-            f"{fn.qualname}() redefined with a different signature: {earlier.signature.text} at line "
-            f"{earlier.line} is replaced by {fn.signature.text}, and every call binds to the later one"
+            f"{fn.qualname}() is defined again with a different signature: {earlier.signature.text} "
+            f"becomes {fn.signature.text}; the earlier body is dead and every call binds to the later one"
         )
         out.append(
             Finding(Code.CG201, path, fn.line, fn.column, message, f"{module}.{fn.qualname}", Location(path, earlier.line))

@@ -1,0 +1,52 @@
+"""`callgraph diff OLD NEW`: what changed between two versions of the code, and what it broke."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..diff import diff_projects
+from ..diff_render import render_diff
+from ..snapshot import analyze_snapshot, open_snapshot
+from .common import EXIT_CLEAN, EXIT_FINDINGS, add_root_option
+
+ORDER = 50
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "diff",
+        help="compare two versions: signature changes, calls they broke, new and fixed findings",
+        description=(
+            "Analyse two snapshots of the code and set them side by side: symbols added, removed or with a "
+            "changed signature (and what changed), call sites that bound in OLD but fail in NEW with CPython's "
+            "message and the change that caused it, findings new, fixed and unchanged, and files added, "
+            "deleted, renamed or modified. Git refs are read from the object store: no checkout."
+        ),
+        epilog=(
+            "snapshot specs:\n"
+            "  PATH        a directory          REF       a git ref or commit, as in git diff\n"
+            "  dir:PATH    explicitly a dir     git:REF   explicitly a git ref\n"
+            "  index:      the staged content of the current repository\n\n"
+            "examples:\n"
+            "  callgraph diff main debug/codex-test\n"
+            "  callgraph diff HEAD~3 . --format markdown\n"
+            "  callgraph diff git:v1.2 git:v1.3 src/ --format json\n\n"
+            "exit codes: 0 NEW adds no findings, 1 NEW adds findings, 2 usage or input error"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("old", metavar="OLD", help="the earlier snapshot")
+    p.add_argument("new", metavar="NEW", help="the later snapshot")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="only files under these paths (relative to the snapshot root)")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format (default: text)")
+    add_root_option(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    with open_snapshot(args.old) as old_snap, open_snapshot(args.new) as new_snap:
+        old = analyze_snapshot(old_snap, args.paths, roots=args.root)
+        new = analyze_snapshot(new_snap, args.paths, roots=args.root)
+        result = diff_projects(old, new, old_snap.label, new_snap.label)
+    print(render_diff(result, args.format))
+    return EXIT_FINDINGS if result.new_findings else EXIT_CLEAN
