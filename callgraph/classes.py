@@ -35,6 +35,7 @@ class ClassModel:
         self._mro: dict[int, list[ClassRef] | None] = {}
         self._subclasses: dict[int, list[ClassRef]] | None = None
         self._dynamic: tuple[set[int], set[int]] | None = None
+        self._unplaced_bases: set[str] = set()
 
     # -- bases and MRO ---------------------------------------------------------
     def bases(self, module: str, cls: ClassFact) -> list[ClassRef] | None:
@@ -69,21 +70,29 @@ class ClassModel:
         self._mro[key] = result
         return result
 
-    def subclasses(self, module: str, cls: ClassFact) -> list[ClassRef]:
+    def subclasses(self, module: str, cls: ClassFact) -> list[ClassRef] | None:
+        """Every project subclass; None when a class we cannot place may be one."""
         if self._subclasses is None:
             table: dict[int, list[ClassRef]] = {}
             for m, src in self.index.modules.items():
                 for c in src.facts.classes:
-                    for _, ancestor in (self.mro(m, c) or [])[1:]:
+                    mro = self.mro(m, c)
+                    if mro is None:
+                        # Its bases are unknown to us; by name, it may still derive from ours.
+                        self._unplaced_bases.update((b or "").removesuffix("[]").rsplit(".", 1)[-1] for b in c.bases)
+                    for _, ancestor in (mro or [])[1:]:
                         table.setdefault(id(ancestor), []).append((m, c))
             self._subclasses = table
+        if cls.name in self._unplaced_bases:
+            return None
         return self._subclasses.get(id(cls), [])
 
-    def dispatch_classes(self, module: str, cls: ClassFact, exact: bool) -> list[ClassRef]:
-        """The classes whose attribute lookup a value of `cls` may use at runtime."""
+    def dispatch_classes(self, module: str, cls: ClassFact, exact: bool) -> list[ClassRef] | None:
+        """The classes whose attribute lookup a value of `cls` may use at runtime (None: unknown)."""
         if exact:
             return [(module, cls)]
-        return [(module, cls)] + self.subclasses(module, cls)
+        subs = self.subclasses(module, cls)
+        return None if subs is None else [(module, cls)] + subs
 
     # -- members ---------------------------------------------------------------
     def _own(self, module: str, cls: ClassFact, attr: str):
@@ -121,7 +130,10 @@ class ClassModel:
     # -- construction ------------------------------------------------------------
     def constructors(self, module: str, cls: ClassFact, exact: bool) -> list[Target] | None:
         out: list[Target] = []
-        for m, c in self.dispatch_classes(module, cls, exact):
+        classes = self.dispatch_classes(module, cls, exact)
+        if classes is None:
+            return None
+        for m, c in classes:
             made = self._constructor(m, c)
             if made is None:
                 return None

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .walk import Walker
+
 from .model import (
     AttrAssign,
     Binding,
@@ -87,11 +89,10 @@ class _PendingCall:
     expects_type_error: bool
 
 
-class _Collector(cst.CSTVisitor):
+class _Collector:
     """Records definitions, bindings, imports and calls in one walk."""
 
     def __init__(self, module: cst.Module) -> None:
-        super().__init__()
         self.module = module
         self.scopes: list[_Scope] = [_Scope("", ScopeKind.MODULE, blocks=[0])]
         self.next_block = 1
@@ -560,6 +561,9 @@ def _expects_type_error(expr: cst.BaseExpression) -> bool:
     return _names_type_error(expr.args[0].value)
 
 
+_WALKER = Walker(_Collector)
+
+
 # -- positions -------------------------------------------------------------
 
 
@@ -657,7 +661,7 @@ def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFa
         return _unparsable(module, source, is_package, exc)
     collector = _Collector(tree)
     try:
-        tree.visit(collector)
+        _WALKER.walk(tree, collector)
     except RecursionError:
         return ModuleFacts(module, is_package, error="cannot analyse: expressions nested too deeply", error_line=1)
     try:

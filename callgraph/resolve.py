@@ -367,7 +367,10 @@ class Resolver:
         if attr in self._patched and not through_instance:
             return None
         out: list[Value] = []
-        for module, cls in self.classes.dispatch_classes(v.module, v.cls, v.exact):
+        classes = self.classes.dispatch_classes(v.module, v.cls, v.exact)
+        if classes is None:
+            return None
+        for module, cls in classes:
             if self.classes.has_dynamic_members(module, cls, through_instance):
                 return None
             found = self.classes.lookup(module, cls, attr)
@@ -384,7 +387,10 @@ class Resolver:
 
     def _assigned_instances(self, v: Value, attr: str) -> Values:
         """`self.attr = Cls(...)` in the class's own methods is the only way attr gets its value."""
-        related = {id(c) for _, c in self.classes.dispatch_classes(v.module, v.cls, False)}
+        classes = self.classes.dispatch_classes(v.module, v.cls, False)
+        if classes is None:
+            return None
+        related = {id(c) for _, c in classes}
         mro = self.classes.mro(v.module, v.cls)
         if mro is None:
             return None
@@ -426,7 +432,10 @@ class Resolver:
             return None
         via_class = vals[0].mode is Mode.CLASS
         out: list[Value] = []
-        for m, concrete in self.classes.dispatch_classes(module, owners[0], False):
+        classes = self.classes.dispatch_classes(module, owners[0], False)
+        if classes is None:
+            return None
+        for m, concrete in classes:
             found = self.classes.lookup_after(m, concrete, module, owners[0], path[1])
             if found is None:
                 return None

@@ -161,6 +161,11 @@ NEGATIVE = {
     "object's own method": "class C: ...\nC().__init__(1)",
     "third-party base": "from somewhere import Base\nclass C(Base):\n    def m(self): ...\nC(1)",
     "unknown metaclass keyword": "class C(metaclass=Meta): ...\nC(1)",
+    "subclass with a base we cannot place": {
+        "pkg/__init__.py": "globals().update({})\n",
+        "pkg/base.py": "class Base:\n    def _run(self): ...\n    def start(self):\n        self._run(self)\n",
+        "pkg/ctx.py": "from . import base\nclass P(base.Base):\n    @staticmethod\n    def _run(p): ...\n",
+    },
     "try/except TypeError fallback": "def f(a): ...\ntry:\n    f(1, 2)\nexcept TypeError:\n    f(1)",
     "assertRaises(TypeError)": "def f(a): ...\ndef test(self):\n    with self.assertRaises(TypeError):\n        f()",
     "pytest.raises((ValueError, TypeError))": (
