@@ -572,16 +572,20 @@ _AST_FIELDS: dict[type, tuple[str, ...]] = {}
 _AST_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind", "name", "id", "attr", "arg", "asname", "module", "level", "names", "is_async", "lineno"})
 
 
-def _ast_calls_and_defs(tree: ast.AST) -> tuple[list[ast.Call], list[ast.AST]]:
-    """Every Call and def/class node; a plain stack loop, several times cheaper than ast.walk."""
+def _ast_calls_and_defs(tree: ast.AST) -> tuple[list[ast.Call], list[ast.AST], int]:
+    """Every Call and def/class node, and the tree's depth; a plain stack loop, cheaper than ast.walk."""
     calls: list[ast.Call] = []
     defs: list[ast.AST] = []
-    stack = [tree]
+    stack = [(tree, 0)]
     fields_of = _AST_FIELDS
     node_type = ast.AST
     call_type = ast.Call
+    max_depth = 0
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
+        if depth > max_depth:
+            max_depth = depth
+        depth += 1
         t = type(node)
         if t is call_type:
             calls.append(node)
@@ -595,22 +599,22 @@ def _ast_calls_and_defs(tree: ast.AST) -> tuple[list[ast.Call], list[ast.AST]]:
             if type(value) is list:
                 for item in value:
                     if isinstance(item, node_type):
-                        stack.append(item)
+                        stack.append((item, depth))
             elif isinstance(value, node_type):
-                stack.append(value)
-    return calls, defs
+                stack.append((value, depth))
+    return calls, defs, max_depth
 
 
 class _Positions:
     """Line/column of our def and call nodes, from the stdlib ast where it agrees."""
 
-    def __init__(self, module: cst.Module, text: str, source: bytes, collector: _Collector) -> None:
+    def __init__(self, module: cst.Module, text: str, ast_index, collector: _Collector) -> None:
         self.text = text
         self.lines = _NEWLINE.split(text)
         self.offsets: list[int] = [0] + [m.end() for m in _NEWLINE.finditer(text)]
         self.calls: list[tuple[int, int, str, str]] = []
         self.defs: list[tuple[int, int]] = []
-        if not self._from_ast(source, collector):
+        if ast_index is None or not self._from_ast(ast_index, collector):
             self._from_libcst(module, collector)
 
     def _col(self, line: int, col_bytes: int) -> int:
@@ -622,14 +626,8 @@ class _Positions:
     def _slice(self, l1: int, c1: int, l2: int, c2: int) -> str:
         return self.text[self.offsets[l1 - 1] + c1 : self.offsets[l2 - 1] + c2]
 
-    def _from_ast(self, source: bytes, collector: _Collector) -> bool:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(source)
-        except (SyntaxError, ValueError, MemoryError, RecursionError):
-            return False
-        calls, defs = _ast_calls_and_defs(tree)
+    def _from_ast(self, ast_index, collector: _Collector) -> bool:
+        calls, defs, _ = ast_index
         if len(calls) != len(collector.calls) or len(defs) != len(collector.def_nodes):
             return False
         calls.sort(key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset))
@@ -675,22 +673,41 @@ def _args_text(module: cst.Module, node: cst.Call) -> str:
 # -- entry point -------------------------------------------------------------
 
 
+MAX_DEPTH = 400  # ast nesting beyond this is left alone: libcst's native parser can overflow the C stack
+
+
 def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFacts:
-    """Facts of one module: a pure function of (module name, source bytes, is_package)."""
+    """Facts of one module: a pure function of (module name, source bytes, is_package).
+
+    CPython's own parser looks first: it is cheap, bounded, and its SyntaxError is
+    the one to report. libcst only sees what is safe to give it.
+    """
+    tree_ast, syntax_error = _parse_ast(source)
+    if tree_ast is None and (syntax_error is None or _too_deep(source, syntax_error)):
+        return _error_facts(module, is_package, syntax_error)
+    ast_index = _ast_calls_and_defs(tree_ast) if tree_ast is not None else None
+    if ast_index is not None and ast_index[2] > MAX_DEPTH:
+        return ModuleFacts(module, is_package, unsupported=f"nested {ast_index[2]} levels deep: too deep to analyse")
     try:
         tree = cst.parse_module(source)
     except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError, UnicodeError, LookupError, SyntaxError) as exc:
-        return _unparsable(module, source, is_package, exc)
+        if syntax_error is not None:
+            return _error_facts(module, is_package, syntax_error)
+        detail = exc.message if isinstance(exc, cst.ParserSyntaxError) else f"{type(exc).__name__}: {exc}"
+        return ModuleFacts(module, is_package, unsupported=f"libcst cannot parse this file ({detail.strip()})")
     collector = _Collector(tree)
     try:
         _WALKER.walk(tree, collector)
     except RecursionError:
-        return ModuleFacts(module, is_package, error="cannot analyse: expressions nested too deeply", error_line=1)
+        return ModuleFacts(module, is_package, unsupported="nested too deeply to analyse")
     try:
         text = source.decode("utf-8-sig" if tree.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else tree.encoding)
     except (UnicodeError, LookupError):
         text = tree.code  # libcst decoded it somehow; its own rendering is the fallback
-    pos = _Positions(tree, text, source, collector)
+    try:
+        pos = _Positions(tree, text, ast_index, collector)
+    except RecursionError:
+        return ModuleFacts(module, is_package, unsupported="nested too deeply to analyse")
     # Bindings were recorded without lines; defs carry theirs, the rest use 0.
     functions = []
     classes = []
@@ -725,20 +742,38 @@ def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFa
     )
 
 
-def _unparsable(module: str, source: bytes, is_package: bool, exc: Exception) -> ModuleFacts:
-    """CPython's own SyntaxError when it has one; else libcst cannot read valid code: say so, report nothing."""
+def _parse_ast(source: bytes) -> tuple[ast.AST | None, Exception | None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(source)
-    except SyntaxError as err:  # also covers IndentationError and bad encodings
+            return ast.parse(source), None
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as err:  # SyntaxError covers bad encodings
+        return None, err
+
+
+def _too_deep(source: bytes, err: Exception) -> bool:
+    """Whether a file CPython rejects could still overflow libcst's parser: then libcst must not see it."""
+    if not isinstance(err, SyntaxError) or "nested" in str(err.msg):
+        return True
+    depth = deepest = 0
+    for byte in source:
+        if byte in b"([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in b")]}":
+            depth -= 1
+    return deepest > 150
+
+
+def _error_facts(module: str, is_package: bool, err: Exception | None) -> ModuleFacts:
+    """CG000 in CPython's own words: the file cannot be compiled by the interpreter."""
+    if isinstance(err, SyntaxError):
         return ModuleFacts(
             module, is_package, error=f"{type(err).__name__}: {err.msg}", error_line=err.lineno or 1, error_column=err.offset or 1
         )
-    except (ValueError, MemoryError, RecursionError) as err:
-        return ModuleFacts(module, is_package, error=f"{type(err).__name__}: {err}", error_line=1, error_column=1)
-    detail = exc.message if isinstance(exc, cst.ParserSyntaxError) else f"{type(exc).__name__}: {exc}"
-    return ModuleFacts(module, is_package, unsupported=f"libcst cannot parse this file ({detail.strip()})")
+    if isinstance(err, (RecursionError, MemoryError)):
+        return ModuleFacts(module, is_package, error=f"{type(err).__name__}: too deeply nested to compile", error_line=1, error_column=1)
+    return ModuleFacts(module, is_package, error=f"{type(err).__name__}: {err}", error_line=1, error_column=1)
 
 
 def _with_line(b: Binding, functions: list[FunctionFact], classes: list[ClassFact]) -> Binding:
