@@ -1,4 +1,11 @@
-"""The call graph: functions as nodes, call sites as edges (networkx MultiDiGraph)."""
+"""The call graph: functions as nodes, call sites as edges (networkx MultiDiGraph).
+
+Two kinds of edge, kept apart by their attributes. The checker's: one per (call, target) of its
+resolution, `complete` when that resolution is. Possible ones (`possible=True`, never complete):
+targets only the lenient `possible.PossibleResolver` sees for calls the checker leaves
+incomplete, and decorator applications (`kind="decorator"`, no call). Checks read complete edges
+only, so a possible edge can never make a finding.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from .index import SourceFile
-from .model import ScopeKind
+from .index import Index, SourceFile
+from .model import CallSite, ScopeKind
 
 if TYPE_CHECKING:
     from .project import ResolvedCall
@@ -19,7 +26,16 @@ def node_id(module: str, qualname: str) -> str:
     return f"{module}.{qualname}" if qualname else module
 
 
-def build_graph(files: list[SourceFile], calls: list[ResolvedCall]) -> nx.MultiDiGraph:
+def caller_node(module: str, call: CallSite, lambdas) -> str:
+    """The function a call runs in: the innermost lambda around it, else its scope."""
+    if 0 <= call.lambda_index < len(lambdas):
+        return node_id(module, lambdas[call.lambda_index].qualname)
+    return node_id(module, call.scope)
+
+
+def build_graph(
+    files: list[SourceFile], calls: list[ResolvedCall], index: Index | None = None, *, possible: bool = False
+) -> nx.MultiDiGraph:
     graph = nx.MultiDiGraph()
     for f in files:
         graph.add_node(f.module, kind="module", path=f.path, line=1)
@@ -35,12 +51,65 @@ def build_graph(files: list[SourceFile], calls: list[ResolvedCall]) -> nx.MultiD
                 signature=fn.signature.text,
                 function=fn,
             )
+        for lam in f.facts.lambdas:
+            graph.add_node(
+                node_id(f.module, lam.qualname), kind="lambda", path=f.path, line=lam.line,
+                signature=lam.signature.text, function=lam,
+            )
+    lambdas = {f.module: f.facts.lambdas for f in files}
     for rc in calls:
-        caller = node_id(rc.module, rc.call.scope)
+        caller = caller_node(rc.module, rc.call, lambdas.get(rc.module, ()))
         for target in rc.resolution.targets:
             callee = _target_node(graph, target)
-            graph.add_edge(caller, callee, call=rc, target=target, line=rc.call.line, complete=rc.resolution.complete)
+            graph.add_edge(
+                caller, callee, call=rc, target=target, line=rc.call.line, complete=rc.resolution.complete, possible=False
+            )
+    if possible:
+        _add_possible_edges(graph, files, calls, index if index is not None else Index(files), lambdas)
     return graph
+
+
+def add_possible_edges(project) -> nx.MultiDiGraph:
+    """The project's graph with the possible edges added (once): call graphs want them, checks never do."""
+    graph = project.graph
+    if not graph.graph.get("possible"):
+        lambdas = {f.module: f.facts.lambdas for f in project.files}
+        _add_possible_edges(graph, project.files, project.calls, project.index, lambdas)
+        graph.graph["possible"] = True
+    return graph
+
+
+def _add_possible_edges(graph: nx.MultiDiGraph, files: list[SourceFile], calls: list[ResolvedCall], index: Index, lambdas) -> None:
+    from .possible import BudgetExceeded, PossibleResolver
+
+    resolver = PossibleResolver(index)
+    try:
+        _possible_edges(graph, files, calls, resolver, lambdas)
+    except (BudgetExceeded, RecursionError):
+        graph.graph["possible_truncated"] = True  # a partial set: possible edges are best effort
+
+
+def _possible_edges(graph: nx.MultiDiGraph, files: list[SourceFile], calls: list[ResolvedCall], resolver, lambdas) -> None:
+    resolver.callers()
+    for rc in calls:
+        if rc.resolution.complete:
+            continue
+        known = set(rc.resolution.targets)
+        caller = caller_node(rc.module, rc.call, lambdas.get(rc.module, ()))
+        for target in resolver.targets(rc.module, rc.call):
+            if target not in known:
+                graph.add_edge(
+                    caller, _target_node(graph, target), call=rc, target=target, line=rc.call.line, complete=False,
+                    possible=True,
+                )
+    for f in files:
+        for fact in (*f.facts.functions, *f.facts.classes):
+            for d in fact.decorators:
+                for target in resolver.decorator_targets(f.module, fact.scope, d):
+                    graph.add_edge(
+                        node_id(f.module, fact.scope), _target_node(graph, target), call=None, target=target,
+                        line=fact.line, complete=False, possible=True, kind="decorator",
+                    )
 
 
 def _target_node(graph: nx.MultiDiGraph, target: Target) -> str:

@@ -92,6 +92,14 @@ class FunctionFact:
     signature: Signature
     block: int  # id of the statement block that holds the def
     conditional: bool  # under if/try/loop/with/match within its scope
+    # What `return EXPR` hands back, as references (see `Ref`), for edges to returned functions.
+    returns: tuple[tuple[str, ...], ...] = ()
+
+
+# A reference is an expression as steps: a name (or "<lambda>#N", the module's N-th lambda) first,
+# then attribute names, "()" for a call, "[<literal repr>]" or "[?]" for a subscript, and
+# "@staticmethod"/"@classmethod" for a value wrapped by that call. Only call-graph edges read them.
+Ref = tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +175,10 @@ class Binding:
     index: int = -1  # into functions/classes/imports for DEF/CLASS/IMPORT
     value: tuple[str, ...] | None = None  # ASSIGN: callee path when the value is a call of a dotted name
     value_name: tuple[str, ...] | None = None  # ASSIGN: dotted path when the value is a plain name/attribute
+    ref: tuple[str, ...] | None = None  # ASSIGN: the value as a reference (lambdas, calls, subscripts too)
+    # ASSIGN of a dict/list/tuple/set display: (key step "['k']" or "[0]" or "[?]", element reference)
+    elements: tuple[tuple[str, tuple[str, ...] | None], ...] | None = None
+    iterates: tuple[str, ...] | None = None  # `for NAME in REF`: NAME holds the elements of REF
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +207,10 @@ class CallSite:
     star_at: tuple[int, ...] = ()  # argument indexes holding *expr
     double_star_at: tuple[int, ...] = ()  # argument indexes holding **expr
     expects_type_error: bool = False  # inside try/except TypeError or assertRaises(TypeError): intended
+    callee_ref: tuple[str, ...] | None = None  # the callee as a reference (subscripts, lambdas, calls)
+    # every argument as (None for positional, the keyword, "*" or "**"; its reference or None)
+    args: tuple[tuple[str | None, tuple[str, ...] | None], ...] = ()
+    lambda_index: int = -1  # the innermost enclosing lambda (into ModuleFacts.lambdas), -1 for none
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,3 +233,7 @@ class ModuleFacts:
     scopes: tuple[tuple[str, ScopeKind], ...] = field(default=())  # every scope qualname, for lookups
     # (scope, name, n): a def'd name read in its own scope after the first n function definitions
     uses: tuple[tuple[str, str, int], ...] = field(default=())
+    # (line, codes) per `# callgraph: ignore[CG101]` / `# noqa: CG101` comment; codes () means every code
+    suppressions: tuple[tuple[int, tuple[str, ...]], ...] = field(default=())
+    # every lambda, as a function named like PyCG's "<lambda1>" (per enclosing scope, in source order)
+    lambdas: tuple[FunctionFact, ...] = field(default=())

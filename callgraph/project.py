@@ -5,9 +5,10 @@ from __future__ import annotations
 import gc
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
@@ -16,6 +17,9 @@ from .findings import Finding
 from .index import Index, SourceFile
 from .model import CallSite, FunctionFact
 from .resolve import DEFAULT_PRESERVING, Resolution, Resolver
+
+if TYPE_CHECKING:
+    from .cache import FactsCache, NullCache
 
 SKIP_DIRS = frozenset(
     {
@@ -58,6 +62,8 @@ class Project:
     graph: nx.MultiDiGraph
     errors: list[ReadError] = field(default_factory=list)
     seconds: float = 0.0
+    cache_hits: int | None = None  # files whose facts came from the cache; None: no cache consulted
+    cache_misses: int | None = None
 
     @property
     def signatures(self) -> dict[str, list[FunctionFact]]:
@@ -81,6 +87,11 @@ class Project:
             "calls": len(self.calls),
             "resolved_calls": sum(1 for c in self.calls if c.resolution.complete),
             "seconds": round(self.seconds, 3),
+            **(
+                {"cache_hits": self.cache_hits, "cache_misses": self.cache_misses}
+                if self.cache_hits is not None
+                else {}
+            ),
         }
 
 
@@ -105,8 +116,10 @@ def _walk(top: Path) -> Iterable[Path]:
     for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
         for name in sorted(filenames):
-            if name.endswith(".py"):
-                yield Path(dirpath) / name
+            path = os.path.join(dirpath, name)
+            # os.path.isfile follows links and is False for broken links and loops.
+            if name.endswith(".py") and os.path.isfile(path):
+                yield Path(path)
 
 
 def discover(paths: Sequence[str | Path], roots: Sequence[str | Path] = ()) -> list[tuple[Path, str, bool]]:
@@ -138,7 +151,7 @@ def discover(paths: Sequence[str | Path], roots: Sequence[str | Path] = ()) -> l
     out: list[tuple[Path, str, bool]] = []
     seen: set[Path] = set()
     for f in files:
-        resolved = f.resolve()
+        resolved = Path(os.path.realpath(f))
         if resolved in seen:
             continue
         seen.add(resolved)
@@ -157,8 +170,12 @@ def analyze(
     *,
     roots: Sequence[str | Path] = (),
     preserving: Iterable[str] = (),
+    cache: FactsCache | NullCache | None = None,
+    mutators: Iterable[str] = (),
 ) -> Project:
-    """Analyse the Python files under `paths`; the library's main entry point."""
+    """Analyse the Python files under `paths`; the library's main entry point.
+
+    `cache`: a `callgraph.cache.FactsCache` to reuse per-file facts across runs (None: no cache)."""
     started = time.perf_counter()
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -169,30 +186,67 @@ def analyze(
             sources.append((display_path(path), module, is_package, path.read_bytes()))
         except OSError as exc:
             errors.append(ReadError(display_path(path), f"cannot read: {exc.strerror or exc}"))
-    project = analyze_sources(sources, preserving=preserving)
+    project = analyze_sources(sources, preserving=preserving, cache=cache, mutators=mutators)
     project.errors[:0] = errors
     project.seconds = time.perf_counter() - started
     return project
+
+
+_PUT_EVERY = 256  # misses stored per batch: an interrupted cold run keeps what it finished
 
 
 def analyze_sources(
     sources: Iterable[tuple[str, str, bool, bytes]],
     *,
     preserving: Iterable[str] = (),
+    cache: FactsCache | NullCache | None = None,
+    mutators: Iterable[str] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> Project:
-    """Analyse in-memory files given as (display path, module name, is_package, source bytes)."""
+    """Analyse in-memory files given as (display path, module name, is_package, source bytes).
+
+    `mutators`: decorators treated as unknown even when otherwise trusted; `progress(done, total)`
+    is called after each file's facts are ready.
+
+    With a `cache`, each file's facts are looked up by (git blob id, module, is_package) first,
+    and the facts of the misses are stored; the result is the same either way."""
     started = time.perf_counter()
     files: list[SourceFile] = []
+    hits = misses = 0
+    sources = list(sources)
+    cached: dict = {}
+    keys: list = []
+    fresh: list = []
     gc_was_enabled = gc.isenabled()
     gc.disable()  # thousands of long-lived trees: the collector only costs time here
     try:
-        for path, module, is_package, source in sources:
-            files.append(SourceFile(path, module, collect(module, source, is_package=is_package)))
+        if cache is not None:
+            from .cache import CacheKey, blob_id
+
+            keys = [CacheKey(blob_id(source), module, bool(is_package)) for _, module, is_package, source in sources]
+            cached = cache.get_many(keys)
+        for i, (path, module, is_package, source) in enumerate(sources):
+            facts = cached.get(keys[i]) if cache is not None else None
+            if facts is None:
+                facts = collect(module, source, is_package=is_package)
+                if cache is not None:
+                    misses += 1
+                    fresh.append((keys[i], facts))
+                    if len(fresh) >= _PUT_EVERY:
+                        cache.put_many(fresh)
+                        fresh = []
+            else:
+                hits += 1
+            files.append(SourceFile(path, module, facts))
+            if progress is not None:
+                progress(i + 1, len(sources))
+        if fresh:
+            cache.put_many(fresh)
     finally:
         if gc_was_enabled:
             gc.enable()
     index = Index(files)
-    resolver = Resolver(index, preserving=DEFAULT_PRESERVING | frozenset(preserving))
+    resolver = Resolver(index, preserving=DEFAULT_PRESERVING | frozenset(preserving), mutators=frozenset(mutators))
     calls = [
         ResolvedCall(f.path, f.module, call, resolver.resolve_call(f.module, call))
         for f in files
@@ -202,5 +256,7 @@ def analyze_sources(
 
     notes = [ReadError(f.path, f.facts.unsupported) for f in files if f.facts.unsupported]
     project = Project(files, index, calls, build_graph(files, calls), notes)
+    if cache is not None:
+        project.cache_hits, project.cache_misses = hits, misses
     project.seconds = time.perf_counter() - started
     return project

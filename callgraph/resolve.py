@@ -91,9 +91,11 @@ Values = list[Value] | None  # None: unknown
 
 
 class Resolver:
-    def __init__(self, index: Index, *, preserving: frozenset[str] = DEFAULT_PRESERVING) -> None:
+    def __init__(
+        self, index: Index, *, preserving: frozenset[str] = DEFAULT_PRESERVING, mutators: frozenset[str] = frozenset()
+    ) -> None:
         self.index = index
-        self.preserving = preserving
+        self.preserving = preserving - mutators  # a mutator is unknown even when otherwise trusted
         self.classes = ClassModel(index, self)
         self._active: set[tuple] = set()
         self._memo: dict[tuple[str, str, str], Values] = {}

@@ -260,6 +260,10 @@ class IndexSnapshot(_GitTreeSnapshot):
 
 def open_snapshot(spec: str, cwd: str | Path = ".") -> Snapshot:
     """Parse a snapshot spec (see the module docstring); a bad spec is an InputError (exit 2)."""
+    if spec.startswith(("cmd:", "docker:", "e2b:")):  # remote copies: the probes package
+        from probes import open_remote
+
+        return open_remote(spec)
     if not spec.strip():
         raise InputError("an empty snapshot spec: give a directory, a git ref, or index:")
     if spec.startswith("git:"):

@@ -1,53 +1,451 @@
-"""`callgraph check`: every call that cannot bind, every redefinition, every unparsable file."""
+"""`callgraph check`: every call that cannot bind, every redefinition, every unparsable file.
+
+Three ways to run it:
+
+- `callgraph check [DIR ...]`: analyse the files under each directory (default `.`).
+- `callgraph check FILE ...` (every PATH a file, as pre-commit passes them): analyse the whole
+  project that holds them (the `[tool.callgraph]` file's directory, else the git repository)
+  and report every finding that involves a given file: a call in it, or a call anywhere whose
+  target is defined in it.
+- `--staged` (automatic under pre-commit when files are passed): read the files from the git
+  index, i.e. what the commit will record, instead of the working tree.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
+import textwrap
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO
 
 from .. import render
-from ..project import analyze
-from .common import EXIT_CLEAN, EXIT_FINDINGS, add_root_option
+from ..config import Config, Overrides, resolve_config
+from ..findings import Finding, Location
+from ..project import InputError, Project, ReadError, analyze_sources, discover, display_path
+from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, open_cache
 
 ORDER = 0  # position in --help
+
+
+def add_config_options(p: argparse.ArgumentParser) -> None:
+    """Options that override [tool.callgraph]; shared with `callgraph config`."""
+    add_root_option(p)
+    g = p.add_argument_group("configuration (each replaces the [tool.callgraph] value)")
+    g.add_argument("--config", metavar="FILE", help="read [tool.callgraph] from FILE instead of the nearest pyproject.toml")
+    g.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    g.add_argument("--include", action="append", metavar="PATTERN", help="analyse only files matching (gitignore-style; repeatable)")
+    g.add_argument("--exclude", action="append", metavar="PATTERN", help="never analyse files matching (gitignore-style; repeatable)")
+    g.add_argument("--select", action="append", metavar="CODES", help="report only these codes or prefixes (comma-separated)")
+    g.add_argument("--ignore", action="append", metavar="CODES", help="do not report these codes or prefixes (comma-separated)")
+    g.add_argument(
+        "--per-file-ignores", action="append", metavar="PATTERN:CODES", help="codes not reported in matching files (repeatable)"
+    )
+    g.add_argument(
+        "--preserving", action="append", metavar="DECORATOR", help="a decorator that returns the function unchanged (dotted name; repeatable)"
+    )
+    g.add_argument("--mutator", action="append", metavar="DECORATOR", help="a decorator whose result is unknown (dotted name; repeatable)")
+
+
+def config_from_args(args: argparse.Namespace, start: str | Path) -> Config:
+    overrides = Overrides(
+        roots=args.root or None,
+        include=args.include,
+        exclude=args.exclude,
+        select=args.select,
+        ignore=args.ignore,
+        per_file_ignores=args.per_file_ignores,
+        preserving=args.preserving,
+        mutators=args.mutator,
+    )
+    return resolve_config(start, config_file=args.config, isolated=args.isolated, overrides=overrides)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check",
         help="report calls that cannot bind, and redefinitions",
-        description=(
+        description=textwrap.fill(
             "Analyse the Python files under PATH (default: the current directory) without importing them, "
             "and report every call that no possible target accepts (CG101-CG105, with CPython's TypeError "
             "text), every function redefined in the same scope with another signature (CG201), and every "
-            "file that does not parse (CG000)."
+            "file that does not parse (CG000).",
+            88,
+        )
+        + "\n\n"
+        + textwrap.fill(
+            "When every PATH is a file (as pre-commit passes them), the whole project holding them is "
+            "analysed and every finding that involves one of them is reported: calls in those files, and "
+            "calls anywhere whose target is defined in them. Under pre-commit (or with --staged) the files "
+            "are read from the git index: what the commit will record.",
+            88,
         ),
         epilog=(
             "examples:\n"
-            "  callgraph check                 the current directory\n"
+            "  callgraph check                          the current directory\n"
             "  callgraph check src/ --format json\n"
-            "  callgraph check app.py --root .\n\n"
+            "  callgraph check --format sarif -o callgraph.sarif\n"
+            "  callgraph check --format github          annotations in a GitHub Actions log\n"
+            "  callgraph check app/models.py            findings involving models.py, whole project analysed\n"
+            "  callgraph check --staged                 the staged content of the repository\n"
+            "  callgraph check --select CG1 --exclude 'migrations/'\n\n"
+            "suppress one finding with '# callgraph: ignore[CG101]' (or '# noqa: CG101') on its line;\n"
+            "configure with [tool.callgraph] in pyproject.toml (see 'callgraph config').\n\n"
             "exit codes: 0 clean, 1 findings, 2 usage or input error"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or directories (default: .)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    add_root_option(p)
-    p.add_argument("--quiet", "-q", action="store_true", help="text format: no summary line")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    p.add_argument("--format", choices=render.FORMATS, default="text", help="output format (default: text)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
+    p.add_argument(
+        "--staged",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="read files from the git index (default: on under pre-commit when files are passed)",
+    )
+    p.add_argument("--show-suppressed", action="store_true", help="also list findings silenced by a suppression comment")
+    p.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    p.add_argument("--quiet", "-q", action="store_true", help="no summary line, no progress, no notes")
+    p.add_argument("--verbose", "-v", action="store_true", help="say which configuration, files and mode were used")
+    p.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="text format: colours (auto: on a terminal, unless NO_COLOR is set)"
+    )
+    add_config_options(p)
+    add_cache_options(p)
     p.set_defaults(run=run)
 
 
+# -- progress ------------------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line bar on a terminal, drawn only once the run has taken `delay` seconds."""
+
+    def __init__(self, stream: IO[str] | None, *, delay: float = 1.0, width: int = 30) -> None:
+        self.stream = stream
+        self.delay = delay
+        self.width = width
+        self.started = time.monotonic()
+        self.drawn = False
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.stream is None:
+            return
+        now = time.monotonic()
+        if now - self.started < self.delay or (now - self._last < 0.1 and done < total):
+            return
+        self._last = now
+        filled = self.width * done // max(total, 1)
+        bar = "#" * filled + "-" * (self.width - filled)
+        tail = "  resolving calls..." if done >= total else ""
+        self.stream.write(f"\r\x1b[Kcallgraph [{bar}] {done}/{total} files{tail}")
+        self.stream.flush()
+        self.drawn = True
+
+    def clear(self) -> None:
+        if self.stream is not None and self.drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.drawn = False
+
+
+def progress_stream(fmt: str, quiet: bool, stream: IO[str] = sys.stderr) -> IO[str] | None:
+    """stderr when a bar may be drawn: a terminal, a human format, not --quiet."""
+    if quiet or fmt not in ("text", "markdown"):
+        return None
+    try:
+        return stream if stream.isatty() else None
+    except (AttributeError, ValueError):
+        return None
+
+
+def use_color(choice: str, stream: IO[str]) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# -- where the code comes from ---------------------------------------------------------------------
+
+
+def git_toplevel(cwd: str | Path) -> Path | None:
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, timeout=30
+        )
+    except (FileNotFoundError, subprocess.TimeoutExpired, NotADirectoryError):
+        return None
+    out = proc.stdout.decode(errors="replace").strip()
+    return Path(out) if proc.returncode == 0 and out else None
+
+
+@dataclass
+class Analysis:
+    project: Project
+    base: Path  # finding paths are relative to this directory (or absolute)
+    repo_root: Path  # SARIF and GitHub paths are relative to this
+    mode: str
+
+
+def _is_focus(paths: list[str], staged: bool) -> bool:
+    """Every PATH is a file: report what involves them, over the whole project."""
+    if not paths:
+        return False
+    if staged:
+        return all(not Path(p).is_dir() for p in paths)
+    return all(Path(p).is_file() for p in paths)
+
+
+def _check_roots(cfg: Config) -> None:
+    for r in cfg.roots:
+        if not r.is_dir():
+            raise InputError(f"roots ({cfg.origins['roots']}): {r}: not a directory")
+
+
+def analyze_tree(paths: list[str], cfg: Config, cache, progress) -> Project:
+    """The working tree: discover, apply include/exclude, read, analyse."""
+    started = time.perf_counter()
+    _check_roots(cfg)
+    found = [(p, m, pkg) for p, m, pkg in discover(paths, cfg.roots) if cfg.selects_file(p)]
+    sources: list[tuple[str, str, bool, bytes]] = []
+    errors: list[ReadError] = []
+    for path, module, is_package in found:
+        try:
+            sources.append((display_path(path), module, is_package, path.read_bytes()))
+        except OSError as exc:
+            errors.append(ReadError(display_path(path), f"cannot read: {exc.strerror or exc}"))
+    project = analyze_sources(
+        sources, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, progress=progress
+    )
+    project.errors[:0] = errors
+    project.seconds = time.perf_counter() - started
+    return project
+
+
+def analyze_staged(paths: list[str], cfg: Config, cache, progress) -> tuple[Project, Path]:
+    """The git index of the repository holding the current directory, as the commit will record it."""
+    from ..snapshot import Snapshot, analyze_snapshot, open_snapshot
+
+    started = time.perf_counter()
+    with open_snapshot("index:") as snap:
+        top = (git_toplevel(".") or Path.cwd()).resolve()
+
+        class Selected(Snapshot):
+            """The index less what include/exclude leave out."""
+
+            label = snap.label
+            notes = snap.notes
+
+            def entries(self):  # type: ignore[override]
+                return {p: e for p, e in snap.entries().items() if cfg.selects_file(top / p)}
+
+            def read(self, path: str) -> bytes:
+                return snap.read(path)
+
+            def read_many(self, paths: list[str]) -> dict[str, bytes]:
+                return snap.read_many(paths)
+
+            @property
+            def package_name(self) -> str | None:
+                return snap.package_name
+
+        roots = []
+        for r in cfg.roots:
+            try:
+                roots.append(r.relative_to(top).as_posix())
+            except ValueError:
+                raise InputError(f"roots ({cfg.origins['roots']}): {r}: outside the repository {top}") from None
+        wanted = []
+        for p in paths:
+            rel = os.path.relpath(os.path.realpath(p), top)
+            if rel.startswith(".."):
+                raise InputError(f"{p}: outside the repository {top}")
+            wanted.append(Path(rel).as_posix())
+        project = analyze_snapshot(
+            Selected(),
+            [w for w in wanted if w != "."],
+            roots=roots,
+            preserving=cfg.preserving,
+            mutators=cfg.mutators,
+            cache=cache,
+            progress=progress,
+        )
+        project.errors[:0] = [ReadError(".", n) for n in snap.notes]
+    project.seconds = time.perf_counter() - started
+    return project, top
+
+
+# -- from findings to the report ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reported:
+    finding: Finding  # paths as the analysis named them
+    identity: str
+    suppressed: bool
+
+
+def _suppressed(f: Finding, table: dict[str, dict[int, list[tuple[str, ...]]]]) -> bool:
+    for codes in table.get(f.path, {}).get(f.line, ()):
+        if not codes or any(f.code.value.startswith(c) for c in codes):
+            return True
+    return False
+
+
+def select_findings(
+    project: Project, cfg: Config, base: Path, focus: set[str] | None
+) -> list[Reported]:
+    """Focus (files passed), select/ignore/per-file-ignores, then suppression comments."""
+    table: dict[str, dict[int, list[tuple[str, ...]]]] = {}
+    for sf in project.files:
+        for line, codes in getattr(sf.facts, "suppressions", ()):
+            table.setdefault(sf.path, {}).setdefault(line, []).append(codes)
+    calls = render.call_index(project)
+    out = []
+    for f in project.findings():
+        abs_path = os.path.realpath(base / f.path)
+        if focus is not None:
+            involved = abs_path in focus or (
+                f.definition is not None and os.path.realpath(base / f.definition.path) in focus
+            )
+            if not involved:
+                continue
+        if not cfg.reports(f.code.value, abs_path):
+            continue
+        out.append(Reported(f, render.finding_identity(f, calls), _suppressed(f, table)))
+    return out
+
+
+def _display(f: Finding, base: Path) -> Finding:
+    """Analysis paths (relative to `base`) as paths relative to the current directory."""
+    if base == Path.cwd():
+        return f
+    d = f.definition
+    return replace(
+        f,
+        path=display_path(base / f.path),
+        definition=Location(display_path(base / d.path), d.line) if d else None,
+    )
+
+
+def _repo_rel(root: Path):
+    root_s = os.path.realpath(root)
+
+    def rel(path: str) -> str:
+        p = os.path.realpath(path)
+        r = os.path.relpath(p, root_s)
+        return p if r.startswith("..") else Path(r).as_posix()
+
+    return rel
+
+
 def run(args: argparse.Namespace) -> int:
-    project = analyze(args.paths, roots=args.root)
-    findings = project.findings()
+    paths = list(args.paths) or ["."]
+    in_hook = os.environ.get("PRE_COMMIT") == "1"
+    staged = args.staged
+    if staged is None:
+        staged = bool(in_hook and args.paths and all(not Path(p).is_dir() for p in args.paths) and git_toplevel("."))
+    focus_mode = bool(args.paths) and _is_focus(args.paths, staged)
+    cfg = config_from_args(args, paths[0] if Path(paths[0]).exists() else ".")
+
+    focus: set[str] | None = None
+    if focus_mode:
+        py = [p for p in args.paths if p.endswith(".py")]
+        focus = {os.path.realpath(p) for p in py}
+        if not py:  # stubs and other files only: nothing of ours is involved
+            if args.verbose:
+                print("callgraph: no .py file among the given files; nothing to check", file=sys.stderr)
+            return EXIT_CLEAN
+
+    progress = Progress(progress_stream(args.format, args.quiet))
+    with open_cache(args) as cache:
+        try:
+            if staged:
+                scope = [] if focus_mode else paths
+                project, base = analyze_staged(scope, cfg, cache, progress)
+                repo_root = base
+                mode = "staged (git index)"
+            else:
+                if focus_mode:
+                    project_dir = cfg.base if cfg.file else git_toplevel(Path(args.paths[0]).resolve().parent)
+                    scope = [display_path(project_dir)] if project_dir else [p for p in args.paths if p.endswith(".py")]
+                else:
+                    scope = paths
+                project = analyze_tree(scope, cfg, cache, progress)
+                base = Path.cwd()
+                first = Path(scope[0]).resolve() if scope else Path.cwd()
+                repo_root = git_toplevel(first if first.is_dir() else first.parent) or (cfg.base if cfg.file else Path.cwd())
+                mode = "working tree"
+            reported = select_findings(project, cfg, base, focus)
+        finally:
+            progress.clear()
+
+    active = [r for r in reported if not r.suppressed]
+    hidden = [r for r in reported if r.suppressed]
+    findings = sorted((_display(r.finding, base) for r in active), key=lambda f: f.sort_key)
+    shown_suppressed = sorted((_display(r.finding, base) for r in hidden), key=lambda f: f.sort_key)
+    notes = [(e.path if base == Path.cwd() or e.path == "." else display_path(base / e.path), e.message) for e in project.errors]
+
+    if args.verbose:
+        where = cfg.file or "none (defaults)"
+        print(f"callgraph: configuration: {where}", file=sys.stderr)
+        print(f"callgraph: mode: {mode}; analysed {len(project.files)} files", file=sys.stderr)
+        if focus is not None:
+            print(f"callgraph: reporting findings that involve {len(focus)} given files", file=sys.stderr)
+        if project.cache_hits is not None:
+            print(f"callgraph: cache: {project.cache_hits} hits, {project.cache_misses} misses", file=sys.stderr)
+
+    out = sys.stdout
     if args.format == "json":
-        print(render.json_report(project, findings))
+        report = render.json_report(project, findings, suppressed=shown_suppressed if args.show_suppressed else None)
+    elif args.format in ("sarif", "github"):
+        rel = _repo_rel(repo_root)
+        if args.format == "sarif":
+            by_display: dict[Finding, str] = {}
+            for r in reported:
+                by_display.setdefault(_display(r.finding, base), r.identity)
+            report = render.sarif(
+                findings,
+                relpath=rel,
+                identities=[by_display[f] for f in findings],
+                root_uri=repo_root.resolve().as_uri(),
+                suppressed=shown_suppressed if args.show_suppressed else (),
+                suppressed_identities=[by_display[f] for f in shown_suppressed] if args.show_suppressed else None,
+                notes=notes,
+            )
+        else:
+            report = render.github(findings, relpath=rel, notes=notes)
+    elif args.format == "markdown":
+        report = render.markdown(findings, project, suppressed=shown_suppressed if args.show_suppressed else ())
     else:
-        if findings:
-            print(render.text(findings), flush=True)
-        for e in project.errors:
-            print(f"{e.path}: note: {e.message}", file=sys.stderr)
-        if not args.quiet:
-            print(render.summary(project, findings), file=sys.stderr)
-    return EXIT_FINDINGS if findings else EXIT_CLEAN
+        color = use_color(args.color, out) if not args.output else args.color == "always"
+        report = render.text(findings, color=color, suppressed=shown_suppressed if args.show_suppressed else ())
+
+    if args.output:
+        try:
+            Path(args.output).write_text(report + ("\n" if report else ""), encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+    elif report:
+        print(report, flush=True)
+
+    if args.format in ("text", "markdown") and not args.quiet:
+        for path, message in notes:
+            print(f"{path}: note: {message}", file=sys.stderr)
+    if not args.quiet and args.format not in ("json", "sarif"):
+        print(render.summary(project, findings, suppressed=len(hidden)), file=sys.stderr)
+    if findings and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..cache import FactsCache, NullCache
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -15,3 +19,33 @@ def add_root_option(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="a source root to name modules from (repeatable; default: detected like Python's sys.path)",
     )
+
+
+def add_cache_options(p: argparse.ArgumentParser) -> None:
+    """`--no-cache` and `--cache-dir DIR`, for every command that analyses code."""
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the cache of per-file facts",
+    )
+    add_cache_dir_option(p)
+
+
+def add_cache_dir_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        default=None,
+        help="where the cache of per-file facts lives (default: $CALLGRAPH_CACHE_DIR, "
+        "else $XDG_CACHE_HOME/callgraph, else ~/.cache/callgraph)",
+    )
+
+
+def open_cache(args: argparse.Namespace) -> FactsCache | NullCache:
+    """The cache the options ask for; a `NullCache` for --no-cache or when it cannot be used
+    (after one warning on stderr: the command still runs, uncached)."""
+    from ..cache import FactsCache, NullCache, stderr_warning
+
+    if getattr(args, "no_cache", False):
+        return NullCache()
+    return FactsCache.open(getattr(args, "cache_dir", None), warn=stderr_warning)

@@ -1,0 +1,150 @@
+"""Benchmark callgraph against pylint and mypy on the same tree, in one invocation.
+
+    python benchmarks/run.py [--runs 3] [--corpus DIR] [--skip-peers] [--only django]
+
+Installs the corpus (django 5.2, sqlalchemy, rich, requests, flask) from the
+package registry into a temporary target with `pip install --target --no-deps`,
+and the peers (pylint, mypy) into a temporary virtual environment. Prints a table
+of wall-clock medians, peak RSS and ratios, with the exact commands. Nothing here
+is a test: the figures go into README by hand, with the date and core count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ["django==5.2.*", "sqlalchemy", "rich", "requests", "flask"]
+PACKAGES = ["django", "sqlalchemy", "rich", "requests", "flask"]
+
+
+def run(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS in MB of the process tree's largest member, exit code)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    return wall, int(usage.ru_maxrss / 1024), os.waitstatus_to_exitcode(status)
+
+
+def median_of(runs: int, cmd: list[str], cwd: Path, before=None) -> tuple[float, int]:
+    walls, peaks = [], []
+    for _ in range(runs):
+        if before:
+            before()
+        wall, peak, _ = run(cmd, cwd)
+        walls.append(wall)
+        peaks.append(peak)
+    return statistics.median(walls), max(peaks)
+
+
+def lines_of(path: Path) -> int:
+    return sum(p.read_bytes().count(b"\n") for p in path.rglob("*.py"))
+
+
+def install(target: Path, peers_venv: Path, skip_peers: bool) -> None:
+    if not (target / "django").is_dir():
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), *CORPUS], check=True)
+    if not skip_peers and not (peers_venv / "bin" / "mypy").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(peers_venv)], check=True)
+        subprocess.run([str(peers_venv / "bin" / "pip"), "install", "-q", "pylint", "mypy"], check=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--corpus", type=Path, default=Path(tempfile.gettempdir()) / "callgraph-bench-corpus")
+    parser.add_argument("--skip-peers", action="store_true", help="callgraph only")
+    args = parser.parse_args(argv)
+    corpus: Path = args.corpus
+    peers = corpus.parent / "callgraph-bench-peers"
+    install(corpus, peers, args.skip_peers)
+    cg = [sys.executable, "-m", "callgraph", "check", "-q"]
+    cache = Path(tempfile.mkdtemp(prefix="callgraph-bench-cache-"))
+    rows: list[list[str]] = []
+
+    def fresh_cache() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+        cache.mkdir()
+
+    django_lines = lines_of(corpus / "django")
+    print(f"corpus: django {django_lines} lines; {os.cpu_count()} cores; python {sys.version.split()[0]}", flush=True)
+
+    cold_cmd = cg + ["django", "--cache-dir", str(cache)]
+    cold, cold_rss = median_of(args.runs, cold_cmd, corpus, fresh_cache)
+    rows.append(["callgraph check django, cold (-j default)", f"{cold:.2f}", cold_rss, " ".join(cold_cmd[2:]) + "  (empty cache)"])
+    warm, warm_rss = median_of(args.runs, cold_cmd, corpus)
+    rows.append(["callgraph check django, warm", f"{warm:.2f}", warm_rss, " ".join(cold_cmd[2:])])
+    edited = corpus / "django" / "utils" / "text.py"
+    original = edited.read_bytes()
+    counter = iter(range(10**6))
+
+    def edit() -> None:
+        edited.write_bytes(original + f"\n# edit {next(counter)}\n".encode())
+
+    try:
+        one, one_rss = median_of(args.runs, cold_cmd, corpus, edit)
+    finally:
+        edited.write_bytes(original)
+    rows.append(["callgraph check django, warm, one file edited", f"{one:.2f}", one_rss, " ".join(cold_cmd[2:])])
+    for jobs in (1, 2):
+        cmd = cg + ["django", "--no-cache", "-j", str(jobs)]
+        t, rss = median_of(args.runs, cmd, corpus)
+        rows.append([f"callgraph check django, no cache, -j {jobs}", f"{t:.2f}", rss, " ".join(cmd[2:])])
+    all_cmd = cg + PACKAGES + ["--no-cache"]
+    t, rss = median_of(1, all_cmd, corpus)
+    rows.append([f"callgraph check, five packages ({sum(lines_of(corpus / p) for p in PACKAGES)} lines)", f"{t:.2f}", rss, " ".join(all_cmd[2:])])
+
+    peer_rows: dict[str, float] = {}
+    if not args.skip_peers:
+        pylint = [str(peers / "bin" / "pylint"), "-j", "2", "--disable=all", "--enable=E1120,E1121,E1123,E1124,E1125", "django"]
+        t, rss = median_of(args.runs, pylint, corpus)
+        peer_rows["pylint"] = t
+        rows.append(["pylint -j 2 (E1120-E1125)", f"{t:.2f}", rss, " ".join(pylint)])
+        mypy_cache = Path(tempfile.mkdtemp(prefix="mypy-cache-"))
+        mypy = [str(peers / "bin" / "mypy"), "--cache-dir", str(mypy_cache), "--ignore-missing-imports", "--no-error-summary", "django"]
+        t, rss = median_of(args.runs, mypy, corpus, lambda: (shutil.rmtree(mypy_cache, ignore_errors=True), mypy_cache.mkdir()))
+        peer_rows["mypy cold"] = t
+        rows.append(["mypy, cold", f"{t:.2f}", rss, " ".join(mypy)])
+        t, rss = median_of(args.runs, mypy, corpus)
+        peer_rows["mypy warm"] = t
+        rows.append(["mypy, warm", f"{t:.2f}", rss, " ".join(mypy)])
+
+    # Scaling: three sizes, exponent from a log-log fit of time against lines.
+    sizes = []
+    for pkgs in (["requests"], ["rich", "flask"], ["django"], PACKAGES):
+        cmd = cg + pkgs + ["--no-cache", "-j", "1"]
+        t, _ = median_of(1, cmd, corpus)
+        sizes.append((sum(lines_of(corpus / p) for p in pkgs), t, "+".join(pkgs)))
+    xs = [math.log(n) for n, _, _ in sizes]
+    ys = [math.log(t) for _, t, _ in sizes]
+    mx, my = statistics.mean(xs), statistics.mean(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+    from tabulate import tabulate
+
+    print(tabulate(rows, ["run", "median s", "peak MB", "command"], tablefmt="github"))
+    if peer_rows:
+        print()
+        print(f"cold ratio: callgraph {cold:.2f}s / pylint {peer_rows['pylint']:.2f}s = {cold / peer_rows['pylint']:.2f} "
+              f"(target <= 0.33); / mypy cold {peer_rows['mypy cold']:.2f}s = {cold / peer_rows['mypy cold']:.2f}")
+        print(f"warm ratio (one file edited): callgraph {one:.2f}s / mypy warm {peer_rows['mypy warm']:.2f}s = "
+              f"{one / peer_rows['mypy warm']:.2f}")
+    print()
+    print(tabulate([[label, n, f"{t:.2f}"] for n, t, label in sizes], ["packages", "lines", "seconds (-j 1, no cache)"], tablefmt="github"))
+    print(f"time grows as lines^{slope:.2f}")
+    shutil.rmtree(cache, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""`callgraph demo`: the whole `_ddl_attempt` investigation, built and run in a temporary directory.
+
+It builds a git repository (`osiris-etl`, branches `main` and `debug/codex-test`), a "sandbox"
+with its own home directory and its own interpreter (a virtual environment) whose site-packages
+holds a stale install of the package from the debugging branch, ahead of the fresh upload that a
+.pth file adds, and then runs `callgraph parity` on the repository against the sandbox (reached
+through the `cmd` backend: a real python3 subprocess fed the probe over stdin) and
+`callgraph diff main debug/codex-test`, and prints both reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .. import demo_story
+from ..diff import diff_projects
+from ..diff_render import render_diff
+from ..parity import render
+from ..project import InputError
+from ..snapshot import analyze_snapshot, open_snapshot
+from .common import EXIT_CLEAN
+
+ORDER = 70
+PACKAGE = "osiris"
+DRIVER = "supabase_writer_driver"
+MODULE = f"{PACKAGE}.drivers.{DRIVER}"
+SYMBOL = "SupabaseWriterDriver._ddl_attempt"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="build the _ddl_attempt story in a temporary directory and investigate it (parity, diff)",
+        description=(
+            "Build, in a temporary directory, a git repository with a small ETL package (branches main and "
+            "debug/codex-test) and a stale 'sandbox': its own home directory and interpreter, with an old install "
+            "of the package in site-packages shadowing the fresh upload. Then run `callgraph parity` on the "
+            "repository against the sandbox, reached through the cmd backend (a real python3 subprocess fed the "
+            "probe script over stdin), and `callgraph diff main debug/codex-test`, and print both reports."
+        ),
+        epilog=(
+            "examples:\n"
+            "  callgraph demo                   build, investigate, print, clean up\n"
+            "  callgraph demo --keep /tmp/d     leave the repository and the sandbox there to explore\n\n"
+            "exit codes: 0 the demo ran, 2 it could not be built (git or python missing)"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--keep", metavar="DIR", help="build in DIR (created, must be empty) and keep it")
+    p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="parity report format")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    if args.keep:
+        base = Path(args.keep).resolve()
+        if base.exists() and any(base.iterdir()):
+            raise InputError(f"{args.keep}: not empty")
+        base.mkdir(parents=True, exist_ok=True)
+        cleanup = None
+    else:
+        cleanup = tempfile.TemporaryDirectory(prefix="callgraph-demo-")
+        base = Path(cleanup.name).resolve()
+    try:
+        story = build(base)
+        report = story_report(story, args.format)
+        elapsed = time.perf_counter() - started
+        print(report)
+        print(f"(demo built and investigated in {elapsed:.1f}s"
+              + (f"; kept in {base})" if cleanup is None else "; temporary directory removed)"))
+    finally:
+        if cleanup is not None:
+            cleanup.cleanup()
+    return EXIT_CLEAN
+
+
+def build(base: Path) -> dict:
+    """The repository, the sandbox, and the spec that reaches the sandbox."""
+    if shutil.which("git") is None:
+        raise InputError("the demo needs git on PATH")
+    try:
+        repo = demo_story.ddl_story(base / "osiris-etl", package=PACKAGE, driver=DRIVER)
+    except subprocess.CalledProcessError as exc:
+        raise InputError(f"the demo could not build its git repository: {exc.stderr or exc}") from None
+    sandbox = base / "sandbox"
+    home = sandbox / "home" / "user"
+    app = home / "app"
+    demo_story.export(repo, "main", app)  # the fresh upload: main, file for file
+    venv = sandbox / "venv"
+    proc = subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], capture_output=True, text=True,
+                          timeout=120)
+    if proc.returncode != 0:
+        raise InputError(f"the demo could not create the sandbox interpreter: {proc.stderr.strip()[-300:]}")
+    site = next(venv.glob("lib/python3*/site-packages"), None)
+    if site is None:
+        raise InputError("the demo could not find the sandbox interpreter's site-packages")
+    # A stale install from the debugging branch, and the upload added behind it by a .pth file.
+    demo_story.export(repo, "debug/codex-test", site / "_install")
+    (site / "_install" / PACKAGE).rename(site / PACKAGE)
+    shutil.rmtree(site / "_install")
+    (site / "osiris_app.pth").write_text(f"{app}\n")
+    bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
+    prefix = ["env", "-i", f"PATH={bin_dir}:/usr/bin:/bin", f"HOME={home}"]
+    if _env_chdir():
+        prefix[1:1] = ["-C", str(home)]
+    spec = "cmd:" + shlex.join(prefix) + f"::{app}"
+    return {"base": base, "repo": repo, "sandbox": sandbox, "app": app, "site": site, "spec": spec}
+
+
+def _env_chdir() -> bool:
+    """GNU env can start the command in another directory (the sandbox's home, as a real one would)."""
+    try:
+        return subprocess.run(["env", "-C", "/", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def story_report(story: dict, fmt: str = "markdown") -> str:
+    from .parity import investigate
+
+    repo, spec = story["repo"], story["spec"]
+    parity = investigate(".", spec, modules=[MODULE], symbols=[SYMBOL], cwd=repo)
+    with open_snapshot("main", repo) as old, open_snapshot("debug/codex-test", repo) as new:
+        diff = diff_projects(analyze_snapshot(old), analyze_snapshot(new), old.label, new.label)
+    intro = [
+        "# callgraph demo: the `_ddl_attempt` story",
+        "",
+        f"- local: the git repository `{repo}` on `main` (branches: main, debug/codex-test)",
+        f"- remote: a sandbox with its own home `{story['app'].parent}` and interpreter, whose site-packages "
+        f"`{story['site']}` holds an install from debug/codex-test, and a .pth file that adds the upload "
+        f"`{story['app']}` (a copy of main) behind it",
+        f"- reached with the cmd backend: `{spec}`",
+        "",
+        f"$ cd {shlex.quote(str(repo))}",
+        "$ " + shlex.join(["callgraph", "parity", ".", spec, "--module", MODULE, "--symbol", SYMBOL]),
+        "",
+    ]
+    if fmt == "json":
+        return render(parity, "json")
+    tail = [
+        "",
+        "$ callgraph diff main debug/codex-test --format markdown",
+        "",
+        render_diff(diff, "markdown"),
+    ]
+    return "\n".join(intro) + render(parity, "markdown") + "\n".join(tail)
+
+
+__all__ = ["build", "register", "run", "story_report"]

@@ -1,0 +1,112 @@
+"""`callgraph signatures SYMBOL`: every definition of a function and every call that reaches it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from tabulate import tabulate
+
+from ..project import analyze
+from ..query import CallRow, Definition, call_sites, definitions, symbol_family
+from .common import EXIT_CLEAN, EXIT_FINDINGS, add_root_option
+
+ORDER = 10
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "signatures",
+        help="every definition of a function and every call site, with CPython's verdict",
+        description=(
+            "Where is SYMBOL defined (every def, redefinitions in the same class, overrides in subclasses, "
+            "@overload stubs, decorators), which definition is bound at runtime, and every call site that "
+            "resolves to it with its arguments and whether CPython would bind the call."
+        ),
+        epilog=(
+            "SYMBOL is a qualified name or any dotted suffix of one:\n"
+            "  callgraph signatures _ddl_attempt fixtures/etl_pipeline\n"
+            "  callgraph signatures SupabaseWriterDriver._ddl_attempt . --format markdown\n\n"
+            "exit codes: 0 every call binds, 1 some call cannot bind, 2 usage error or unknown/ambiguous SYMBOL"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("symbol", metavar="SYMBOL", help="function or method: a qualified name or a dotted suffix")
+    p.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or directories (default: .)")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format")
+    add_root_option(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    project = analyze(args.paths, roots=args.root)
+    family = symbol_family(project, args.symbol)
+    defs = definitions(project, family)
+    rows = call_sites(project, family)
+    if args.format == "json":
+        print(json.dumps({"symbol": family[0], "definitions": [_def_dict(d) for d in defs],
+                          "calls": [_row_dict(r) for r in rows]}, indent=2))
+    else:
+        print(render(family[0], defs, rows, "github" if args.format == "markdown" else "simple"))
+    broken = any(r.verdict == "error" and r.complete and not r.possible for r in rows)
+    return EXIT_FINDINGS if broken else EXIT_CLEAN
+
+
+def render(symbol: str, defs: list[Definition], rows: list[CallRow], fmt: str) -> str:
+    md = fmt == "github"
+    head = (lambda s: f"### {s}\n") if md else (lambda s: s)
+    def_table = tabulate(
+        [
+            [f"{d.path}:{d.line}", d.qualname, d.signature, " ".join(d.decorators), d.role,
+             d.runtime + (f" ({d.note})" if d.note else "")]
+            for d in defs
+        ],
+        headers=["defined at", "qualname", "signature", "decorators", "role", "bound at runtime"],
+        tablefmt=fmt,
+    )
+    call_table = tabulate(
+        [
+            [f"{r.path}:{r.line}", r.caller, r.callee + r.arguments, r.positional + (1 if r.star else 0),
+             len(r.keywords) + (1 if r.double_star else 0), f"{r.target_qualname}:{r.target_line}",
+             _verdict_text(r)]
+            for r in rows
+        ],
+        headers=["call site", "caller", "call", "pos", "kw", "target", "verdict"],
+        tablefmt=fmt,
+    )
+    n_bad = sum(r.verdict == "error" for r in rows)
+    parts = [
+        head(f"{symbol}: {len(defs)} definition{'s' if len(defs) != 1 else ''}"),
+        def_table,
+        "",
+        head(f"{len(rows)} call site{'s' if len(rows) != 1 else ''}, {n_bad} cannot bind"),
+        call_table if rows else "(no call site resolves to it)",
+    ]
+    return "\n".join(parts)
+
+
+def _verdict_text(r: CallRow) -> str:
+    if r.verdict == "binds":
+        text = "binds"
+    elif r.verdict == "error":
+        text = "TypeError: " + r.message
+    else:
+        text = "unknown (*args/**kwargs)"
+    if r.possible:
+        text += " [possible target]"
+    elif not r.complete:
+        text += " [other targets possible]"
+    return text
+
+
+def _def_dict(d: Definition) -> dict:
+    return {"name": d.name, "path": d.path, "line": d.line, "signature": d.signature,
+            "decorators": list(d.decorators), "role": d.role, "async": d.is_async,
+            "bound_at_runtime": d.runtime, "note": d.note}
+
+
+def _row_dict(r: CallRow) -> dict:
+    return {"path": r.path, "line": r.line, "column": r.column, "caller": r.caller, "callee": r.callee,
+            "arguments": r.arguments, "positional": r.positional, "keywords": list(r.keywords),
+            "star": r.star, "double_star": r.double_star, "target": r.target, "target_line": r.target_line,
+            "verdict": r.verdict, "message": r.message or None, "complete": r.complete, "possible": r.possible}

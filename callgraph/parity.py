@@ -1,0 +1,461 @@
+"""`callgraph parity`: the investigation report for "it passes here and fails there".
+
+A pure model over two analyses (the local copy and the copy a remote interpreter runs, as
+`probes` fetched it) plus the facts gathered about both: file hashes, what each interpreter would
+import, git provenance of the remote copies. `build_report` assembles a `ParityReport`;
+`render_markdown` and `report_dict` print it. Nothing here reads files or runs anything.
+
+Sections: 1 executive summary (at most 10 lines, the root cause when the evidence shows one),
+2 file integrity, 3 signature drift in the files that differ, 4 findings only remotely / only
+locally / on both sides, 5 per module the file each interpreter would import, 6 per symbol the
+definitions and call sites on both sides, 7 the commands that reproduce each section.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+from tabulate import tabulate
+
+from . import __version__
+from .diff import SignatureChange, SymbolStatus, bound_definitions, compare_findings, signature_changes
+from .findings import Finding
+from .project import Project
+from .render import finding_dict
+
+SAME, DIFFERS, MISSING, EXTRA = "same", "differs", "missing remotely", "extra remotely"
+SUMMARY_LINES = 10
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """One file as one side has it."""
+
+    sha256: str
+    size: int
+    origin: str = ""  # where it lives (remote: the absolute path the interpreter reads)
+
+
+@dataclass(frozen=True)
+class FileRow:
+    path: str
+    local: FileFacts | None
+    remote: FileFacts | None
+    status: str  # same | differs | missing remotely | extra remotely
+    note: str = ""  # shadowing, upload state
+    provenance: str = ""  # which git ref holds the remote copy
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where one interpreter would import a module from (no import made)."""
+
+    status: str  # found | not found | unknown
+    file: str | None = None
+    kind: str | None = None
+    sha256: str | None = None
+    index: int | None = None  # sys.path entry
+    entry_origin: str = ""  # how that sys.path entry got there (PYTHONPATH, .pth: FILE, ...)
+    shadowed: tuple[str, ...] = ()
+    path: str | None = None  # the matching snapshot path, when the file is inside the analysed tree
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ModuleRow:
+    module: str
+    local: Place
+    remote: Place
+    remote_from_root: Place | None  # when `python -m` from the root would import another file
+    verdict: str
+
+
+@dataclass
+class SymbolSide:
+    found: bool
+    symbol: str = ""
+    definitions: list = field(default_factory=list)  # query.Definition
+    calls: list = field(default_factory=list)  # query.CallRow
+    error: str = ""
+
+
+@dataclass
+class SymbolReport:
+    symbol: str
+    local: SymbolSide
+    remote: SymbolSide
+
+
+@dataclass
+class ParityReport:
+    local_label: str
+    remote_label: str
+    local_python: str
+    remote_python: str
+    summary: list[str]
+    files: list[FileRow]
+    drift: list[SignatureChange]
+    remote_only: list[Finding]
+    local_only: list[Finding]
+    both: list[Finding]
+    modules: list[ModuleRow]
+    symbols: list[SymbolReport]
+    commands: list[tuple[str, str]]  # (section, command)
+    remote_sys_path: list[dict] = field(default_factory=list)
+    remote_cwd: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def drifted(self) -> bool:
+        return any(r.status != SAME for r in self.files) or any(m.verdict != SAME for m in self.modules
+                                                                if m.remote.status == "found")
+
+    @property
+    def exit_code(self) -> int:
+        """0: no drift and no finding only remotely; 1: findings only remotely, or drift."""
+        return 1 if self.remote_only or self.drifted else 0
+
+
+# -- building ------------------------------------------------------------------------------------
+
+
+def file_rows(local: dict[str, FileFacts], remote: dict[str, FileFacts], notes: dict[str, str],
+              provenance: dict[str, str]) -> list[FileRow]:
+    rows = []
+    for path in sorted(local.keys() | remote.keys()):
+        a, b = local.get(path), remote.get(path)
+        if a and b:
+            status = SAME if (a.sha256, a.size) == (b.sha256, b.size) else DIFFERS
+        else:
+            status = MISSING if a else EXTRA
+        rows.append(FileRow(path, a, b, status, notes.get(path, ""), provenance.get(path, "")))
+    return rows
+
+
+def _module_of(project: Project) -> dict[str, str]:
+    return {f.path: f.module for f in project.files}
+
+
+def _compact(project: Project, symbol: str) -> str | None:
+    """The bound definition's parameters without annotations: `(self, conn, sql)`."""
+    bound = bound_definitions(project).get(symbol)
+    return replace(bound[1].signature, text="").render() if bound else None
+
+
+def _qual(symbol: str, path: str, modules: dict[str, str]) -> str:
+    module = modules.get(path, "")
+    return symbol[len(module) + 1 :] if module and symbol.startswith(module + ".") else symbol
+
+
+def build_report(
+    *,
+    local_label: str,
+    remote_label: str,
+    local_project: Project,
+    remote_project: Project,
+    local_files: dict[str, FileFacts],
+    remote_files: dict[str, FileFacts],
+    file_notes: dict[str, str] = None,
+    provenance: dict[str, str] = None,
+    modules: list[ModuleRow] = (),
+    symbols: list[SymbolReport] = (),
+    commands: list[tuple[str, str]] = (),
+    local_python: str = "",
+    remote_python: str = "",
+    remote_sys_path: list[dict] = (),
+    remote_cwd: str | None = None,
+    shadowing: list[str] = (),
+    notes: list[str] = (),
+) -> ParityReport:
+    files = file_rows(local_files, remote_files, file_notes or {}, provenance or {})
+    differing = {r.path for r in files if r.status != SAME}
+    drift = [c for c in signature_changes(local_project, remote_project) if c.path in differing]
+    local_findings, remote_findings = local_project.findings(), remote_project.findings()
+    remote_only, local_only, _ = compare_findings(local_findings, remote_findings)
+    only = {id(f) for f in remote_only}
+    both = [f for f in remote_findings if id(f) not in only]
+    report = ParityReport(
+        local_label, remote_label, local_python, remote_python, [], files, drift, remote_only, local_only, both,
+        list(modules), list(symbols), list(commands), list(remote_sys_path), remote_cwd, list(notes),
+    )
+    report.summary = summarise(report, local_project, remote_project, list(shadowing))
+    return report
+
+
+def summarise(r: ParityReport, local: Project, remote: Project, shadowing: list[str]) -> list[str]:
+    """At most 10 lines; the root cause first when the evidence shows one."""
+    lines: list[str] = []
+    changed = {c.symbol: c for c in r.drift if c.status is SymbolStatus.CHANGED}
+    removed = {c.symbol: c for c in r.drift if c.status is SymbolStatus.REMOVED}
+    by_target: dict[str, list[Finding]] = defaultdict(list)
+    for f in r.remote_only:
+        if f.code.value.startswith("CG1"):
+            by_target[f.target or ""].append(f)
+    rows = {row.path: row for row in r.files}
+    remote_modules, local_modules = _module_of(remote), _module_of(local)
+    explained = 0
+    for target, found in sorted(by_target.items(), key=lambda kv: -len(kv[1])):
+        change = changed.get(target) or removed.get(target)
+        if change is None:
+            continue
+        path = change.path
+        row = rows.get(path)
+        where = f" (read from `{row.remote.origin}`)" if row and row.remote and row.remote.origin else ""
+        qual = _qual(target, path, remote_modules if change.new else local_modules)
+        old_sig, new_sig = _compact(local, target) or change.old, _compact(remote, target) or change.new
+        n = len(found)
+        messages = sorted({f.message for f in found})
+        if change.status is SymbolStatus.CHANGED:
+            lines.append(
+                f"Root cause: the remote runs a copy of `{path}`{where} whose `{qual}` is `{new_sig}`, while "
+                f"the local file's is `{old_sig}`; {n} call{'s' if n != 1 else ''} break{'s' if n == 1 else ''} "
+                f"only there: {'; '.join(messages)}."
+            )
+        else:
+            lines.append(
+                f"Root cause: the remote copy of `{path}`{where} has no `{qual}` (local: `{old_sig}`); "
+                f"{n} call{'s' if n != 1 else ''} break{'s' if n == 1 else ''} only there: {'; '.join(messages)}."
+            )
+        explained += n
+        if row and row.provenance:
+            lines.append(f"That remote copy of `{path}` is {row.provenance}.")
+    unexplained = [f for f in r.remote_only if f.code.value.startswith("CG1") and
+                   not (changed.get(f.target or "") or removed.get(f.target or ""))]
+    if unexplained:
+        f = unexplained[0]
+        lines.append(
+            f"{len(unexplained)} call{'s' if len(unexplained) != 1 else ''} fail{'s' if len(unexplained) == 1 else ''} "
+            f"only remotely without a signature change of the target, e.g. `{f.path}:{f.line}`: {f.message}."
+        )
+    for text in shadowing:
+        lines.append(text)
+    counts = defaultdict(int)
+    for row in r.files:
+        counts[row.status] += 1
+    lines.append(
+        f"Files: {len(r.files)} compared: {counts[SAME]} same, {counts[DIFFERS]} differ, "
+        f"{counts[MISSING]} missing remotely, {counts[EXTRA]} extra remotely."
+    )
+    lines.append(
+        f"Findings: {len(r.remote_only)} only remotely, {len(r.local_only)} only locally, {len(r.both)} on both sides."
+    )
+    if not r.remote_only and not r.drifted:
+        lines.insert(0, "No drift: the remote runs the same code as the local copy and no call fails only there; "
+                        "look outside the code (data, environment, services).")
+    elif not explained and not unexplained and r.drifted:
+        lines.insert(0, "The remote copy drifted from the local one, but no call breaks because of it.")
+    if r.local_python or r.remote_python:
+        lines.append(f"Interpreters: local {r.local_python or 'unknown'}, remote {r.remote_python or 'unknown'}.")
+    return lines[:SUMMARY_LINES]
+
+
+# -- rendering -----------------------------------------------------------------------------------
+
+
+def _short(sha: str | None) -> str:
+    return sha[:16] if sha else ""
+
+
+def _loc(f: Finding) -> str:
+    return f"{f.path}:{f.line}:{f.column}"
+
+
+def _code(text: str | None) -> str:
+    if not text:
+        return ""
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _place(p: Place) -> str:
+    if p.status != "found":
+        return p.note or p.status
+    where = p.file or p.kind or ""
+    extra = []
+    if p.index is not None:
+        extra.append(f"sys.path[{p.index}]" + (f", {p.entry_origin}" if p.entry_origin else ""))
+    if p.kind and p.kind not in ("module", "package"):
+        extra.append(p.kind)
+    if p.note:
+        extra.append(p.note)
+    return _code(where) + (f" ({'; '.join(extra)})" if extra else "")
+
+
+def render_markdown(r: ParityReport) -> str:
+    t = lambda rows, headers: tabulate(rows, headers, tablefmt="github")  # noqa: E731
+    out = [f"# callgraph parity: {_code(r.local_label)} (local) vs {_code(r.remote_label)} (remote)", ""]
+    out += ["## 1. Executive summary", ""]
+    out += [f"- {line}" for line in r.summary]
+    out.append("")
+
+    out += [f"## 2. File integrity ({len(r.files)} files; sha256 shown to 16 hex digits, all 64 in --format json)", ""]
+    if r.files:
+        rows = []
+        for row in r.files:
+            rows.append([
+                _code(row.path),
+                _short(row.local.sha256) if row.local else "",
+                row.local.size if row.local else "",
+                _short(row.remote.sha256) if row.remote else "",
+                row.remote.size if row.remote else "",
+                f"**{row.status}**" if row.status != SAME else row.status,
+                _cell("; ".join(x for x in (row.note, row.provenance) if x)),
+            ])
+        out.append(t(rows, ["path", "local sha256", "local size", "remote sha256", "remote size", "status", "remote copy"]))
+    else:
+        out.append("No Python files on either side.")
+    out.append("")
+
+    out += [f"## 3. Signature drift in the files that differ ({len(r.drift)})", ""]
+    if r.drift:
+        rows = [[_code(c.symbol), c.status.value, _code(c.old), _code(c.new), _cell("; ".join(c.details)),
+                 f"{c.path}:{c.line}"] for c in r.drift]
+        out.append(t(rows, ["symbol", "status", "local", "remote", "what changed", "where"]))
+    else:
+        out.append("No signature differs.")
+    out.append("")
+
+    out += [f"## 4. Findings: {len(r.remote_only)} only remotely, {len(r.local_only)} only locally, "
+            f"{len(r.both)} on both sides", ""]
+    rows = [[side, _code(_loc(f)), f.code.value, _cell(f.message), _code(f.target)]
+            for side, items in (("only remotely", r.remote_only), ("only locally", r.local_only), ("both", r.both))
+            for f in items]
+    out.append(t(rows, ["where", "call", "code", "CPython says", "target"]) if rows else "No findings on either side.")
+    out.append("")
+
+    out += ["## 5. What each interpreter would import", ""]
+    if r.modules:
+        rows = []
+        for m in r.modules:
+            rows.append([
+                _code(m.module), _place(m.local), _short(m.local.sha256), _place(m.remote), _short(m.remote.sha256),
+                _place(m.remote_from_root) if m.remote_from_root else "same", m.verdict,
+            ])
+        out.append(t(rows, ["module", "local imports", "local sha256", "remote imports", "remote sha256",
+                            "remote, started from the root", "verdict"]))
+    else:
+        out.append("No --module given.")
+    if r.remote_sys_path:
+        out += ["", f"Remote sys.path (cwd {_code(r.remote_cwd or '?')}):", ""]
+        out.append(t([[row["index"], _code(row["entry"] or "''"), row.get("origin", ""), row.get("kind", "")]
+                      for row in r.remote_sys_path], ["#", "entry", "from", "kind"]))
+    out.append("")
+
+    out += ["## 6. Symbols", ""]
+    if not r.symbols:
+        out.append("No --symbol given.")
+    for s in r.symbols:
+        out += [f"### {_code(s.symbol)}", ""]
+        for side_name, side in (("local", s.local), ("remote", s.remote)):
+            if not side.found:
+                out += [f"**{side_name}**: {_cell(side.error)}", ""]
+                continue
+            out += [f"**{side_name}**: {len(side.definitions)} definition{'s' if len(side.definitions) != 1 else ''}", ""]
+            out.append(t([[f"{d.path}:{d.line}", _code(d.qualname), _code(d.signature), d.role,
+                           d.runtime + (f" ({d.note})" if d.note else "")] for d in side.definitions],
+                         ["defined at", "qualname", "signature", "role", "bound at runtime"]))
+            out.append("")
+            if side.calls:
+                out.append(t([[f"{c.path}:{c.line}", _code(c.caller), _code(c.callee + c.arguments), c.target_line,
+                               _verdict(c)] for c in side.calls],
+                             ["call site", "caller", "call", "target line", "verdict"]))
+            else:
+                out.append("(no call site resolves to it)")
+            out.append("")
+
+    out += ["## 7. Reproduce", ""]
+    out.append(t([[section, _code(cmd)] for section, cmd in r.commands], ["section", "command"]))
+    if r.notes:
+        out += ["", "Notes:", ""] + [f"- {_cell(n)}" for n in r.notes]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _verdict(c) -> str:
+    if c.verdict == "binds":
+        return "binds"
+    if c.verdict == "error":
+        return "TypeError: " + _cell(c.message)
+    return "unknown"
+
+
+def report_dict(r: ParityReport) -> dict:
+    def facts(f: FileFacts | None):
+        return {"sha256": f.sha256, "size": f.size, "origin": f.origin or None} if f else None
+
+    def place(p: Place | None):
+        if p is None:
+            return None
+        return {"status": p.status, "file": p.file, "kind": p.kind, "sha256": p.sha256, "sys_path_index": p.index,
+                "entry_origin": p.entry_origin or None, "shadowed": list(p.shadowed), "path": p.path,
+                "note": p.note or None}
+
+    def side(s: SymbolSide):
+        return {
+            "found": s.found, "symbol": s.symbol or None, "error": s.error or None,
+            "definitions": [{"name": d.name, "path": d.path, "line": d.line, "signature": d.signature,
+                             "role": d.role, "bound_at_runtime": d.runtime, "note": d.note} for d in s.definitions],
+            "calls": [{"path": c.path, "line": c.line, "column": c.column, "caller": c.caller, "callee": c.callee,
+                       "arguments": c.arguments, "target": c.target, "target_line": c.target_line,
+                       "verdict": c.verdict, "message": c.message or None} for c in s.calls],
+        }
+
+    return {
+        "tool": {"name": "callgraph", "version": __version__},
+        "local": r.local_label,
+        "remote": r.remote_label,
+        "exit_code": r.exit_code,
+        "summary": r.summary,
+        "interpreters": {"local": r.local_python or None, "remote": r.remote_python or None},
+        "files": [{"path": row.path, "status": row.status, "local": facts(row.local), "remote": facts(row.remote),
+                   "note": row.note or None, "provenance": row.provenance or None} for row in r.files],
+        "signature_drift": [{"symbol": c.symbol, "status": c.status.value, "local": c.old, "remote": c.new,
+                             "changes": list(c.details), "path": c.path, "line": c.line} for c in r.drift],
+        "findings": {
+            "only_remote": [finding_dict(f) for f in r.remote_only],
+            "only_local": [finding_dict(f) for f in r.local_only],
+            "both": [finding_dict(f) for f in r.both],
+        },
+        "modules": [{"module": m.module, "local": place(m.local), "remote": place(m.remote),
+                     "remote_from_root": place(m.remote_from_root), "verdict": m.verdict} for m in r.modules],
+        "remote_sys_path": r.remote_sys_path,
+        "remote_cwd": r.remote_cwd,
+        "symbols": [{"symbol": s.symbol, "local": side(s.local), "remote": side(s.remote)} for s in r.symbols],
+        "commands": [{"section": s, "command": c} for s, c in r.commands],
+        "notes": r.notes,
+    }
+
+
+def render(r: ParityReport, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(report_dict(r), indent=2)
+    return render_markdown(r)
+
+
+def cmdline(*args: str) -> str:
+    return shlex.join(args)
+
+
+__all__ = [
+    "DIFFERS",
+    "EXTRA",
+    "MISSING",
+    "SAME",
+    "FileFacts",
+    "FileRow",
+    "ModuleRow",
+    "ParityReport",
+    "Place",
+    "SymbolReport",
+    "SymbolSide",
+    "build_report",
+    "render",
+    "render_markdown",
+    "report_dict",
+    "summarise",
+]

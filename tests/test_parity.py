@@ -1,0 +1,181 @@
+"""`callgraph parity` and `callgraph demo`: the investigation report, section by section."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from gitrepo import FIXTURES
+
+from callgraph import demo_story
+from callgraph.commands.demo import DRIVER, MODULE, PACKAGE, SYMBOL, build
+from callgraph.commands.parity import investigate
+from callgraph.parity import SUMMARY_LINES, render, report_dict
+from callgraph.project import InputError
+
+PY = sys.executable
+
+
+def cli(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([PY, "-m", "callgraph", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return root
+
+
+def test_demo_sources_are_the_fixture_byte_for_byte() -> None:
+    fixture = FIXTURES / "etl_pipeline"
+    assert demo_story.SOURCES == {p.relative_to(fixture).as_posix(): p.read_text() for p in sorted(fixture.rglob("*.py"))}
+    renamed = demo_story.story_sources(package=PACKAGE, driver=DRIVER)
+    assert f"{PACKAGE}/drivers/{DRIVER}.py" in renamed
+    assert f"from .{DRIVER} import SupabaseWriterDriver" in renamed[f"{PACKAGE}/drivers/__init__.py"]
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return build(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def report(story: dict):
+    return investigate(".", story["spec"], modules=[MODULE], symbols=[SYMBOL], cwd=story["repo"])
+
+
+def test_summary_names_the_stale_file_the_signatures_and_cpythons_message(report, story: dict) -> None:
+    summary = "\n".join(report.summary)
+    assert len(report.summary) <= SUMMARY_LINES
+    assert report.summary[0].startswith(f"Root cause: the remote runs a copy of `{PACKAGE}/drivers/{DRIVER}.py`")
+    assert "whose `SupabaseWriterDriver._ddl_attempt` is `(self)`" in summary
+    assert "while the local file's is `(self, conn, sql, table, mode, channel)`" in summary
+    assert "3 calls break only there: SupabaseWriterDriver._ddl_attempt() takes 1 positional argument but 6 were given" in summary
+    assert "the version on `debug/codex-test`" in summary and "count DDL attempts" in summary
+    assert f"imports `{PACKAGE}` from `{story['site'] / PACKAGE}`" in summary
+    assert "osiris_app.pth" in summary and "started from the root (`python -m`) it would import the upload" in summary
+    assert report.exit_code == 1
+
+
+def test_integrity_drift_findings_modules_and_symbols(report, story: dict) -> None:
+    driver = f"{PACKAGE}/drivers/{DRIVER}.py"
+    rows = {r.path: r for r in report.files}
+    assert len(rows) == 9 and {r.status for p, r in rows.items() if p != driver} == {"same"}
+    row = rows[driver]
+    assert row.status == "differs" and row.local.size != row.remote.size and len(row.remote.sha256) == 64
+    assert row.remote.origin == str(story["site"] / driver)
+    assert "the upload matches local" in row.note
+    (drift,) = report.drift
+    assert drift.new == "(self)" and drift.details == ("parameters removed: 'conn', 'sql', 'table', 'mode', 'channel'",)
+    assert [f.code.value for f in report.remote_only] == ["CG101", "CG101", "CG101", "CG201"]
+    assert report.local_only == [] and [f.code.value for f in report.both] == ["CG103", "CG103"]
+    (m,) = report.modules
+    assert m.local.file == str(story["repo"] / driver) and m.remote.file == str(story["site"] / driver)
+    assert m.remote_from_root.file == str(story["app"] / driver) and m.verdict == "differs"
+    assert m.remote.entry_origin == "site-packages" and m.remote.index == 4
+    (s,) = report.symbols
+    assert [d.signature for d in s.remote.definitions][-1] == "(self)"
+    assert [c.verdict for c in s.local.calls] == ["binds"] * 3
+    assert sum(c.verdict == "error" for c in s.remote.calls) == 3
+    sections = [c[0] for c in report.commands]
+    assert sections[0] == "all sections" and any(x.startswith("5. ") for x in sections)
+    assert any(cmd.endswith(f"sha256sum {story['site'] / driver}") for _, cmd in report.commands)
+
+
+def test_markdown_and_json_renderings(report) -> None:
+    md = render(report, "markdown")
+    for n, title in enumerate(["Executive summary", "File integrity", "Signature drift", "Findings",
+                               "What each interpreter would import", "Symbols", "Reproduce"], 1):
+        assert f"## {n}. {title}" in md
+    doc = json.loads(render(report, "json"))
+    assert doc == report_dict(report) | {} and doc["exit_code"] == 1
+    assert {f["status"] for f in doc["files"]} == {"same", "differs"}
+    assert len(doc["findings"]["only_remote"]) == 4 and doc["modules"][0]["remote"]["sys_path_index"] == 4
+
+
+def test_callgraph_demo_runs_in_seconds(tmp_path: Path) -> None:
+    started = time.monotonic()
+    proc = cli(tmp_path, "demo")
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    assert f"Root cause: the remote runs a copy of `{PACKAGE}/drivers/{DRIVER}.py`" in proc.stdout
+    assert "`(self)`, while the local file's is `(self, conn, sql, table, mode, channel)`" in proc.stdout
+    assert "takes 1 positional argument but 6 were given" in proc.stdout
+    assert "# callgraph diff: main" in proc.stdout and "Calls broken by the change (3)" in proc.stdout
+    assert list(tmp_path.iterdir()) == [] and elapsed < 60
+
+
+def test_demo_keep_leaves_a_repository_to_explore(tmp_path: Path) -> None:
+    keep = tmp_path / "kept"
+    proc = cli(tmp_path, "demo", "--keep", str(keep), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout[: proc.stdout.rindex("}") + 1])
+    assert doc["exit_code"] == 1 and (keep / "osiris-etl" / ".git").is_dir()
+    again = cli(tmp_path, "demo", "--keep", str(keep))
+    assert again.returncode == 2 and "not empty" in again.stderr
+
+
+# -- parity on plain directories --------------------------------------------------------------------
+
+LOCAL = {
+    "app/__init__.py": "",
+    "app/lib.py": "def f(a, b):\n    return a\n",
+    "app/main.py": "from .lib import f\n\n\ndef run():\n    return f(1, 2)\n",
+    "app/only_here.py": "X = 1\n",
+}
+
+
+def test_identical_copies_exit_0_and_say_no_drift(tmp_path: Path) -> None:
+    write(tmp_path / "l", LOCAL)
+    write(tmp_path / "r", LOCAL)
+    proc = cli(tmp_path, "parity", "l", "r", "--module", "app.lib")
+    assert proc.returncode == 0, proc.stderr
+    assert "No drift" in proc.stdout and "| same" in proc.stdout
+
+
+def test_missing_extra_and_caller_drift(tmp_path: Path) -> None:
+    write(tmp_path / "l", LOCAL)
+    remote = {k: v for k, v in LOCAL.items() if k != "app/only_here.py"}
+    remote["app/main.py"] = "from .lib import f\n\n\ndef run():\n    return f(1)\n"
+    remote["app/debug_dump.py"] = "Y = 2\n"
+    write(tmp_path / "r", remote)
+    proc = cli(tmp_path, "parity", "l", "r", "--format", "json", "--symbol", "f", "--module", "app.main")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    status = {f["path"]: f["status"] for f in doc["files"]}
+    assert status == {"app/__init__.py": "same", "app/lib.py": "same", "app/main.py": "differs",
+                      "app/only_here.py": "missing remotely", "app/debug_dump.py": "extra remotely"}
+    assert doc["summary"][0].startswith("1 call fails only remotely without a signature change of the target")
+    assert "f() missing 1 required positional argument: 'b'" in doc["summary"][0]
+    assert doc["modules"][0]["verdict"] == "differs"
+    assert doc["symbols"][0]["remote"]["calls"][0]["verdict"] == "error"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["l", "cmd:"], "empty command prefix"),
+    (["l", "l", "--symbol", "no_such_function"], "--symbol no_such_function"),
+    (["l", "l", "--module", "not a module"], "not a dotted module name"),
+    (["l", "does-not-exist"], "no such directory"),
+])
+def test_input_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    write(tmp_path / "l", LOCAL)
+    proc = cli(tmp_path, "parity", *args)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_help_documents_specs_and_exit_codes(tmp_path: Path) -> None:
+    out = cli(tmp_path, "parity", "--help").stdout
+    assert "cmd:PREFIX[::ROOT]" in out and "e2b:SANDBOX_ID[:ROOT]" in out and "exit codes: 0" in out
+    assert "parity" in cli(tmp_path, "--help").stdout and "demo" in cli(tmp_path, "--help").stdout
+
+
+def test_investigate_rejects_a_symbol_missing_on_both_sides(tmp_path: Path) -> None:
+    write(tmp_path / "l", LOCAL)
+    with pytest.raises(InputError):
+        investigate("l", "l", symbols=["nope"], cwd=tmp_path)
