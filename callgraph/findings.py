@@ -16,6 +16,7 @@ class Code(enum.Enum):
     CG104 = "CG104"
     CG105 = "CG105"
     CG201 = "CG201"
+    CG900 = "CG900"
 
     @property
     def slug(self) -> str:
@@ -36,6 +37,10 @@ _SLUGS: dict[Code, tuple[str, str]] = {
     Code.CG201: (
         "redefined-with-different-signature",
         "A function is defined again in the same scope with another signature; callers bind to the later one.",
+    ),
+    Code.CG900: (
+        "unused-suppression",
+        "A suppression comment silences nothing on its line (reported with --warn-unused-ignores).",
     ),
 }
 

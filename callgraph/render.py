@@ -85,6 +85,13 @@ RULE_DOCS: dict[Code, RuleDoc] = {
         "class Driver:\n    def attempt(self, sql):\n        return sql\n\n    def attempt(self):\n        return 0\n",
         "class Driver:\n    def attempt(self, sql):\n        return sql\n\n    def attempts(self):\n        return 0\n",
     ),
+    Code.CG900: RuleDoc(
+        "A `# callgraph: ignore` or `# noqa: CG...` comment matches no finding on its line: the "
+        "problem it silenced is gone, or the code it names is wrong. Stale suppressions hide the next "
+        "real finding on that line. Reported only with --warn-unused-ignores.",
+        "def greet(name):\n    return name\n\ngreet('Ada')  # callgraph: ignore[CG101]\n",
+        "def greet(name):\n    return name\n\ngreet('Ada')\n",
+    ),
 }
 
 

@@ -135,3 +135,20 @@ def test_suppressions_with_a_warm_cache(project: Path, tmp_path: Path) -> None:
     second = check(project, "--format", "json", "--cache-dir", str(cache))
     assert json.loads(first.stdout)["findings"] == json.loads(second.stdout)["findings"]
     assert len(json.loads(second.stdout)["findings"]) == 5
+
+
+def test_unused_suppressions_are_cg900_only_when_asked(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "m.py").write_text(
+        "def f(a): pass\nf()  # callgraph: ignore[CG102]\nf(1)  # callgraph: ignore\nf(2)  # noqa: CG101\n"
+    )
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "callgraph", "check", ".", *a], cwd=tmp_path, capture_output=True, text=True
+    )
+    quiet = run()
+    assert quiet.returncode == 0 and quiet.stdout == ""
+    loud = run("--warn-unused-ignores")
+    assert loud.returncode == 1
+    assert [line.split(" ")[0:2] for line in loud.stdout.splitlines()] == [["m.py:3:1:", "CG900"], ["m.py:4:1:", "CG900"]]

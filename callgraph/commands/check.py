@@ -25,7 +25,7 @@ from typing import IO
 
 from .. import render
 from ..config import Config, Overrides, resolve_config
-from ..findings import Finding, Location
+from ..findings import Code, Finding, Location
 from ..project import InputError, Project, ReadError, analyze_sources, discover, display_path
 from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, open_cache
 
@@ -109,6 +109,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="read files from the git index (default: on under pre-commit when files are passed)",
     )
     p.add_argument("--show-suppressed", action="store_true", help="also list findings silenced by a suppression comment")
+    p.add_argument(
+        "--warn-unused-ignores",
+        action="store_true",
+        help="report suppression comments that silence nothing (CG900)",
+    )
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     p.add_argument("--quiet", "-q", action="store_true", help="no summary line, no progress, no notes")
     p.add_argument("--verbose", "-v", action="store_true", help="say which configuration, files and mode were used")
@@ -296,15 +301,30 @@ class Reported:
     suppressed: bool
 
 
-def _suppressed(f: Finding, table: dict[str, dict[int, list[tuple[str, ...]]]]) -> bool:
+def _suppressed(f: Finding, table: dict[str, dict[int, list[tuple[str, ...]]]], used: set | None = None) -> bool:
+    hit = False
     for codes in table.get(f.path, {}).get(f.line, ()):
         if not codes or any(f.code.value.startswith(c) for c in codes):
-            return True
-    return False
+            hit = True
+            if used is not None:
+                used.add((f.path, f.line, codes))
+    return hit
+
+
+def unused_suppressions(table: dict[str, dict[int, list[tuple[str, ...]]]], used: set) -> list[Finding]:
+    """CG900 for each suppression comment that silenced nothing."""
+    out = []
+    for path, lines in table.items():
+        for line, entries in lines.items():
+            for codes in entries:
+                if (path, line, codes) not in used:
+                    named = f"[{', '.join(codes)}]" if codes else ""
+                    out.append(Finding(Code.CG900, path, line, 1, f"unused suppression: callgraph: ignore{named} silences nothing here"))
+    return out
 
 
 def select_findings(
-    project: Project, cfg: Config, base: Path, focus: set[str] | None
+    project: Project, cfg: Config, base: Path, focus: set[str] | None, warn_unused: bool = False
 ) -> list[Reported]:
     """Focus (files passed), select/ignore/per-file-ignores, then suppression comments."""
     table: dict[str, dict[int, list[tuple[str, ...]]]] = {}
@@ -312,6 +332,7 @@ def select_findings(
         for line, codes in getattr(sf.facts, "suppressions", ()):
             table.setdefault(sf.path, {}).setdefault(line, []).append(codes)
     calls = render.call_index(project)
+    used: set = set()
     out = []
     for f in project.findings():
         abs_path = os.path.realpath(base / f.path)
@@ -323,7 +344,12 @@ def select_findings(
                 continue
         if not cfg.reports(f.code.value, abs_path):
             continue
-        out.append(Reported(f, render.finding_identity(f, calls), _suppressed(f, table)))
+        out.append(Reported(f, render.finding_identity(f, calls), _suppressed(f, table, used)))
+    if warn_unused:
+        for f in unused_suppressions(table, used):
+            abs_path = os.path.realpath(base / f.path)
+            if (focus is None or abs_path in focus) and cfg.reports(f.code.value, abs_path):
+                out.append(Reported(f, render.finding_identity(f, calls), False))
     return out
 
 
@@ -387,7 +413,7 @@ def run(args: argparse.Namespace) -> int:
                 first = Path(scope[0]).resolve() if scope else Path.cwd()
                 repo_root = git_toplevel(first if first.is_dir() else first.parent) or (cfg.base if cfg.file else Path.cwd())
                 mode = "working tree"
-            reported = select_findings(project, cfg, base, focus)
+            reported = select_findings(project, cfg, base, focus, args.warn_unused_ignores)
         finally:
             progress.clear()
 
