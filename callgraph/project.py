@@ -15,7 +15,7 @@ import networkx as nx
 from .collect import collect
 from .findings import Finding
 from .index import Index, SourceFile
-from .model import CallSite, FunctionFact
+from .model import CallSite, FunctionFact, ModuleFacts
 from .resolve import DEFAULT_PRESERVING, Resolution, Resolver
 
 if TYPE_CHECKING:
@@ -172,10 +172,12 @@ def analyze(
     preserving: Iterable[str] = (),
     cache: FactsCache | NullCache | None = None,
     mutators: Iterable[str] = (),
+    jobs: int | None = None,
 ) -> Project:
     """Analyse the Python files under `paths`; the library's main entry point.
 
-    `cache`: a `callgraph.cache.FactsCache` to reuse per-file facts across runs (None: no cache)."""
+    `cache`: a `callgraph.cache.FactsCache` to reuse per-file facts across runs (None: no cache).
+    `jobs`: worker processes for extraction (default: the CPU count)."""
     started = time.perf_counter()
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -186,7 +188,7 @@ def analyze(
             sources.append((display_path(path), module, is_package, path.read_bytes()))
         except OSError as exc:
             errors.append(ReadError(display_path(path), f"cannot read: {exc.strerror or exc}"))
-    project = analyze_sources(sources, preserving=preserving, cache=cache, mutators=mutators)
+    project = analyze_sources(sources, preserving=preserving, cache=cache, mutators=mutators, jobs=jobs)
     project.errors[:0] = errors
     project.seconds = time.perf_counter() - started
     return project
@@ -202,8 +204,11 @@ def analyze_sources(
     cache: FactsCache | NullCache | None = None,
     mutators: Iterable[str] = (),
     progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = None,
 ) -> Project:
     """Analyse in-memory files given as (display path, module name, is_package, source bytes).
+
+    `jobs`: worker processes for extracting facts (default: the CPU count; 1 runs in-process).
 
     `mutators`: decorators treated as unknown even when otherwise trusted; `progress(done, total)`
     is called after each file's facts are ready.
@@ -211,40 +216,38 @@ def analyze_sources(
     With a `cache`, each file's facts are looked up by (git blob id, module, is_package) first,
     and the facts of the misses are stored; the result is the same either way."""
     started = time.perf_counter()
-    files: list[SourceFile] = []
-    hits = misses = 0
     sources = list(sources)
-    cached: dict = {}
     keys: list = []
+    cached: dict = {}
+    if cache is not None:
+        from .cache import CacheKey, blob_id
+
+        keys = [CacheKey(blob_id(source), module, bool(is_package)) for _, module, is_package, source in sources]
+        cached = cache.get_many(keys)
+    facts: list[ModuleFacts | None] = [cached.get(k) for k in keys] if keys else [None] * len(sources)
+    missing = [i for i, f in enumerate(facts) if f is None]
+    done = len(sources) - len(missing)
     fresh: list = []
     gc_was_enabled = gc.isenabled()
-    gc.disable()  # thousands of long-lived trees: the collector only costs time here
+    gc.disable()  # thousands of long-lived objects: the collector only costs time here
     try:
-        if cache is not None:
-            from .cache import CacheKey, blob_id
-
-            keys = [CacheKey(blob_id(source), module, bool(is_package)) for _, module, is_package, source in sources]
-            cached = cache.get_many(keys)
-        for i, (path, module, is_package, source) in enumerate(sources):
-            facts = cached.get(keys[i]) if cache is not None else None
-            if facts is None:
-                facts = collect(module, source, is_package=is_package)
-                if cache is not None:
-                    misses += 1
-                    fresh.append((keys[i], facts))
-                    if len(fresh) >= _PUT_EVERY:
-                        cache.put_many(fresh)
-                        fresh = []
-            else:
-                hits += 1
-            files.append(SourceFile(path, module, facts))
+        for i, result in _extract([sources[i] for i in missing], missing, jobs):
+            facts[i] = result
+            done += 1
+            if cache is not None:
+                fresh.append((keys[i], result))
+                if len(fresh) >= _PUT_EVERY:
+                    cache.put_many(fresh)
+                    fresh = []
             if progress is not None:
-                progress(i + 1, len(sources))
+                progress(done, len(sources))
         if fresh:
             cache.put_many(fresh)
     finally:
         if gc_was_enabled:
             gc.enable()
+    files = [SourceFile(path, module, f) for (path, module, _, _), f in zip(sources, facts)]
+    hits, misses = len(sources) - len(missing), len(missing)
     index = Index(files)
     resolver = Resolver(index, preserving=DEFAULT_PRESERVING | frozenset(preserving), mutators=frozenset(mutators))
     calls = [
@@ -260,3 +263,35 @@ def analyze_sources(
         project.cache_hits, project.cache_misses = hits, misses
     project.seconds = time.perf_counter() - started
     return project
+
+
+_MIN_PER_WORKER = 8  # below this a worker process costs more than it saves
+
+
+def _collect_chunk(items: list[tuple[int, str, bool, bytes]]) -> list[tuple[int, ModuleFacts]]:
+    return [(i, collect(module, source, is_package=is_package)) for i, module, is_package, source in items]
+
+
+def _extract(sources: list[tuple[str, str, bool, bytes]], indexes: list[int], jobs: int | None):
+    """(index, facts) for each source, in worker processes when there are enough of them.
+
+    Workers get bytes and return facts (small frozen dataclasses), never trees.
+    """
+    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    jobs = min(jobs, len(sources) // _MIN_PER_WORKER)
+    items = [(i, module, bool(pkg), data) for i, (_, module, pkg, data) in zip(indexes, sources)]
+    if jobs <= 1:
+        for i, module, is_package, data in items:
+            yield i, collect(module, data, is_package=is_package)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    # Many small chunks, biggest files first: the workers finish together.
+    items.sort(key=lambda item: -len(item[3]))
+    chunks = [items[k :: jobs * 8] for k in range(jobs * 8)]
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method)) as pool:
+        futures = [pool.submit(_collect_chunk, chunk) for chunk in chunks if chunk]
+        for future in as_completed(futures):
+            yield from future.result()

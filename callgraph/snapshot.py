@@ -14,18 +14,15 @@ command that takes a version of the code takes a snapshot spec:
 from __future__ import annotations
 
 import abc
-import hashlib
 import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import blob_id  # git's blob id: one content key for trees, commits and the cache
 from .project import SKIP_DIRS, InputError
 
 
-def blob_id(data: bytes) -> str:
-    """Git's object id of a blob with this content: one content key for trees and commits alike."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

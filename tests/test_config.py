@@ -189,7 +189,7 @@ def test_invalid_toml_and_non_table(tmp_path: Path) -> None:
 
 def test_bad_command_line_values_exit_2(tmp_path: Path) -> None:
     write(tmp_path, {"m.py": "def f(): ...\n"})
-    for args in (["--select", "CG9"], ["--per-file-ignores", "nocodes"], ["--mutator", "1x"], ["--root", "missing"]):
+    for args in (["--select", "CG7"], ["--per-file-ignores", "nocodes"], ["--mutator", "1x"], ["--root", "missing"]):
         proc = cli(tmp_path, "check", ".", *args)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, (args, proc.stderr)
 

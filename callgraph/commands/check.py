@@ -218,7 +218,7 @@ def _check_roots(cfg: Config) -> None:
             raise InputError(f"roots ({cfg.origins['roots']}): {r}: not a directory")
 
 
-def analyze_tree(paths: list[str], cfg: Config, cache, progress) -> Project:
+def analyze_tree(paths: list[str], cfg: Config, cache, progress, jobs: int | None = None) -> Project:
     """The working tree: discover, apply include/exclude, read, analyse."""
     started = time.perf_counter()
     _check_roots(cfg)
@@ -231,14 +231,14 @@ def analyze_tree(paths: list[str], cfg: Config, cache, progress) -> Project:
         except OSError as exc:
             errors.append(ReadError(display_path(path), f"cannot read: {exc.strerror or exc}"))
     project = analyze_sources(
-        sources, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, progress=progress
+        sources, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, progress=progress, jobs=jobs
     )
     project.errors[:0] = errors
     project.seconds = time.perf_counter() - started
     return project
 
 
-def analyze_staged(paths: list[str], cfg: Config, cache, progress) -> tuple[Project, Path]:
+def analyze_staged(paths: list[str], cfg: Config, cache, progress, jobs: int | None = None) -> tuple[Project, Path]:
     """The git index of the repository holding the current directory, as the commit will record it."""
     from ..snapshot import Snapshot, analyze_snapshot, open_snapshot
 
@@ -285,6 +285,7 @@ def analyze_staged(paths: list[str], cfg: Config, cache, progress) -> tuple[Proj
             mutators=cfg.mutators,
             cache=cache,
             progress=progress,
+            jobs=jobs,
         )
         project.errors[:0] = [ReadError(".", n) for n in snap.notes]
     project.seconds = time.perf_counter() - started
@@ -399,7 +400,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             if staged:
                 scope = [] if focus_mode else paths
-                project, base = analyze_staged(scope, cfg, cache, progress)
+                project, base = analyze_staged(scope, cfg, cache, progress, args.jobs)
                 repo_root = base
                 mode = "staged (git index)"
             else:
@@ -408,7 +409,7 @@ def run(args: argparse.Namespace) -> int:
                     scope = [display_path(project_dir)] if project_dir else [p for p in args.paths if p.endswith(".py")]
                 else:
                     scope = paths
-                project = analyze_tree(scope, cfg, cache, progress)
+                project = analyze_tree(scope, cfg, cache, progress, args.jobs)
                 base = Path.cwd()
                 first = Path(scope[0]).resolve() if scope else Path.cwd()
                 repo_root = git_toplevel(first if first.is_dir() else first.parent) or (cfg.base if cfg.file else Path.cwd())

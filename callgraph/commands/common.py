@@ -22,13 +22,31 @@ def add_root_option(p: argparse.ArgumentParser) -> None:
 
 
 def add_cache_options(p: argparse.ArgumentParser) -> None:
-    """`--no-cache` and `--cache-dir DIR`, for every command that analyses code."""
+    """`--no-cache`, `--cache-dir DIR` and `-j N`, for every command that analyses code."""
     p.add_argument(
         "--no-cache",
         action="store_true",
         help="neither read nor write the cache of per-file facts",
     )
     add_cache_dir_option(p)
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="worker processes that parse files not in the cache (default: the CPU count)",
+    )
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
 
 
 def add_cache_dir_option(p: argparse.ArgumentParser) -> None:
