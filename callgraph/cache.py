@@ -245,6 +245,40 @@ def _today() -> int:
     return int(time.time()) // 86400
 
 
+class MemoryCache:
+    """Facts shared within one run, in front of another cache: `diff` parses each blob once
+    even with --no-cache, since the two snapshots share most of their files."""
+
+    def __init__(self, backing: FactsCache | NullCache | None = None) -> None:
+        self.backing = backing if backing is not None else NullCache()
+        self.enabled = True
+        self._facts: dict[CacheKey, ModuleFacts] = {}
+
+    def get_many(self, keys: Iterable[CacheKey]) -> dict[CacheKey, ModuleFacts]:
+        keys = list(keys)
+        found = {k: self._facts[k] for k in keys if k in self._facts}
+        rest = [k for k in keys if k not in found]
+        if rest:
+            more = self.backing.get_many(rest)
+            self._facts.update(more)
+            found.update(more)
+        return found
+
+    def put_many(self, items: Iterable[tuple[CacheKey, ModuleFacts]]) -> int:
+        items = list(items)
+        self._facts.update(items)
+        return self.backing.put_many(items)
+
+    def close(self) -> None:
+        self.backing.close()
+
+    def __enter__(self) -> MemoryCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class NullCache:
     """No caching: every lookup misses, every store is dropped. `--no-cache`, and what
     `FactsCache.open` returns when the cache cannot be used (`reason` says why)."""

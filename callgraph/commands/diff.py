@@ -7,7 +7,7 @@ import argparse
 from ..diff import diff_projects
 from ..diff_render import render_diff
 from ..snapshot import analyze_snapshot, open_snapshot
-from .common import EXIT_CLEAN, EXIT_FINDINGS, add_root_option
+from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, open_cache
 
 ORDER = 50
 
@@ -40,13 +40,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", help="only files under these paths (relative to the snapshot root)")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format (default: text)")
     add_root_option(p)
+    add_cache_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    with open_snapshot(args.old) as old_snap, open_snapshot(args.new) as new_snap:
-        old = analyze_snapshot(old_snap, args.paths, roots=args.root)
-        new = analyze_snapshot(new_snap, args.paths, roots=args.root)
+    from ..cache import MemoryCache
+
+    with open_snapshot(args.old) as old_snap, open_snapshot(args.new) as new_snap, MemoryCache(open_cache(args)) as cache:
+        old = analyze_snapshot(old_snap, args.paths, roots=args.root, cache=cache, jobs=args.jobs)
+        new = analyze_snapshot(new_snap, args.paths, roots=args.root, cache=cache, jobs=args.jobs)
         result = diff_projects(old, new, old_snap.label, new_snap.label)
     print(render_diff(result, args.format))
     return EXIT_FINDINGS if result.new_findings else EXIT_CLEAN
