@@ -161,3 +161,23 @@ def test_diff_is_a_pure_function_of_two_projects(story: Path) -> None:
     assert d == diff_projects(old, new)
     assert [c.status for c in d.signatures] == [SymbolStatus.CHANGED]
     assert [f.status for f in d.files] == [FileStatus.MODIFIED]
+
+
+def test_check_baseline_reports_only_new_findings(story: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    subprocess.run(["git", "clone", "-q", "-b", "debug/codex-test", str(story), str(work)], check=True)
+    subprocess.run(["git", "branch", "-q", "main", "origin/main"], cwd=work, check=True)
+    everything = cli(work, "check", ".", "--format", "json")
+    assert len(json.loads(everything.stdout)["findings"]) == 6
+    new = cli(work, "check", ".", "--baseline", "main", "--format", "json")
+    assert new.returncode == 1
+    assert sorted(f["code"] for f in json.loads(new.stdout)["findings"]) == ["CG101", "CG101", "CG101", "CG201"]
+    # Moving code around does not make old findings new: matching ignores line numbers.
+    cli_py = work / "etl" / "cli.py"
+    cli_py.write_text("\n\n\n" + cli_py.read_text())
+    moved = cli(work, "check", ".", "--baseline", "debug/codex-test", "--format", "json")
+    assert moved.returncode == 0 and json.loads(moved.stdout)["findings"] == []
+    from_subdir = cli(work / "etl", "check", "..", "--baseline", "main", "-q")
+    assert from_subdir.returncode == 1 and from_subdir.stdout.count("CG101") == 3
+    bad = cli(work, "check", ".", "--baseline", "no-such-ref")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

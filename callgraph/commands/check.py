@@ -110,6 +110,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--show-suppressed", action="store_true", help="also list findings silenced by a suppression comment")
     p.add_argument(
+        "--baseline",
+        metavar="SNAP",
+        help="report only findings absent at this snapshot (a git ref such as main, a directory, or index:), "
+        "matched by symbol and call shape, not line: adopt the tool on legacy code",
+    )
+    p.add_argument(
         "--warn-unused-ignores",
         action="store_true",
         help="report suppression comments that silence nothing (CG900)",
@@ -354,6 +360,29 @@ def select_findings(
     return out
 
 
+def new_since_baseline(
+    reported: list[Reported], spec: str, base: Path, repo_root: Path, cfg: Config, cache, jobs: int | None
+) -> list[Reported]:
+    """Only findings absent at the baseline snapshot, matched by file, code, target and CPython's
+    message (so by symbol and call shape), never by line number."""
+    from ..diff import compare_findings
+    from ..snapshot import analyze_snapshot, open_snapshot
+
+    roots = []
+    for r in cfg.roots:
+        try:
+            roots.append(r.resolve().relative_to(repo_root.resolve()).as_posix())
+        except ValueError:
+            pass
+    with open_snapshot(spec, repo_root) as snap:
+        old = analyze_snapshot(snap, roots=roots, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, jobs=jobs)
+    rel = _repo_rel(repo_root)
+    current = [replace(r.finding, path=rel(str(base / r.finding.path))) for r in reported]
+    added, _, _ = compare_findings(old.findings(), current)
+    keep = {id(f) for f in added}
+    return [r for r, f in zip(reported, current) if id(f) in keep]
+
+
 def _display(f: Finding, base: Path) -> Finding:
     """Analysis paths (relative to `base`) as paths relative to the current directory."""
     if base == Path.cwd():
@@ -415,6 +444,8 @@ def run(args: argparse.Namespace) -> int:
                 repo_root = git_toplevel(first if first.is_dir() else first.parent) or (cfg.base if cfg.file else Path.cwd())
                 mode = "working tree"
             reported = select_findings(project, cfg, base, focus, args.warn_unused_ignores)
+            if args.baseline:
+                reported = new_since_baseline(reported, args.baseline, base, repo_root, cfg, cache, args.jobs)
         finally:
             progress.clear()
 
