@@ -307,7 +307,7 @@ def render_markdown(r: ParityReport) -> str:
                 f"**{row.status}**" if row.status != SAME else row.status,
                 _cell("; ".join(x for x in (row.note, row.provenance) if x)),
             ])
-        out.append(t(rows, ["path", "local sha256", "local size", "remote sha256", "remote size", "status", "remote copy"]))
+        out.append(t(rows, ["path", "local sha256", "local size", "remote sha256", "remote size", "status", "notes"]))
     else:
         out.append("No Python files on either side.")
     out.append("")

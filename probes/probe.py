@@ -9,8 +9,8 @@ Spec syntax (taken by `callgraph.snapshot.open_snapshot`, so by every command th
 
     cmd:PREFIX[::ROOT]        any command prefix that runs `python3 -` remotely, split like a shell
                               would (shlex) but run without one: `cmd:ssh build-box::/srv/app`,
-                              `cmd:kubectl exec -i etl-0 --::/app`; ROOT defaults to the remote's
-                              current directory
+                              `cmd:kubectl exec -i etl-0 --::/app`; ROOT (starting with /, ~ or .)
+                              defaults to the remote's current directory
     docker:CONTAINER[:ROOT]   `docker exec -i CONTAINER` (ROOT default: the container's workdir)
     e2b:SANDBOX_ID[:ROOT]     an E2B sandbox through the e2b SDK (ROOT default: /home/user);
                               the API key comes from E2B_API_KEY and is never printed
@@ -609,7 +609,7 @@ def parse_spec(spec: str, limits: Limits | None = None) -> Probe:
     """A Probe for a `cmd:`, `docker:` or `e2b:` spec (see the module docstring)."""
     if spec.startswith("cmd:"):
         body, sep, root = spec[4:].rpartition("::")
-        if not sep:
+        if not sep or (root and not root.startswith(("/", "~", "."))):  # `ssh fe80::1`: no root given
             body, root = spec[4:], "."
         try:
             prefix = shlex.split(body)

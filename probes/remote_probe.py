@@ -328,7 +328,7 @@ def describe_path(path, pth, site_dirs, path0):
     for i, entry in enumerate(path):
         where = entry or os.getcwd()
         if i == 0 and path0:
-            origin = "program directory (sys.path[0])"
+            origin = "program directory"
         elif entry in pythonpath or os.path.abspath(where) in [os.path.abspath(p) for p in pythonpath]:
             origin = "PYTHONPATH"
         elif entry in from_pth:
@@ -362,7 +362,7 @@ def _top_level_names(files):
 
 
 def probe(request):
-    root = request.get("root") or "."
+    root = os.path.expanduser(request.get("root") or ".")
     read = bool(request.get("read", True))
     skip = set(request.get("skip_dirs") or DEFAULT_SKIP)
     budget = Budget(request)

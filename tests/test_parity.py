@@ -12,6 +12,7 @@ import pytest
 from gitrepo import FIXTURES
 
 from callgraph import demo_story
+from callgraph.cli import main
 from callgraph.commands.demo import DRIVER, MODULE, PACKAGE, SYMBOL, build
 from callgraph.commands.parity import investigate
 from callgraph.parity import SUMMARY_LINES, render, report_dict
@@ -22,6 +23,23 @@ PY = sys.executable
 
 def cli(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([PY, "-m", "callgraph", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch):
+    """The command line in-process (seconds saved per call): (exit code, stdout, stderr)."""
+
+    def call(cwd: Path, *args: str) -> tuple[int, str, str]:
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:
+            code = exc.code
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return call
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -111,14 +129,14 @@ def test_callgraph_demo_runs_in_seconds(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == [] and elapsed < 60
 
 
-def test_demo_keep_leaves_a_repository_to_explore(tmp_path: Path) -> None:
+def test_demo_keep_leaves_a_repository_to_explore(tmp_path: Path, run) -> None:
     keep = tmp_path / "kept"
-    proc = cli(tmp_path, "demo", "--keep", str(keep), "--format", "json")
-    assert proc.returncode == 0, proc.stderr
-    doc = json.loads(proc.stdout[: proc.stdout.rindex("}") + 1])
+    code, out, err = run(tmp_path, "demo", "--keep", str(keep), "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out[: out.rindex("}") + 1])
     assert doc["exit_code"] == 1 and (keep / "osiris-etl" / ".git").is_dir()
-    again = cli(tmp_path, "demo", "--keep", str(keep))
-    assert again.returncode == 2 and "not empty" in again.stderr
+    code, _, err = run(tmp_path, "demo", "--keep", str(keep))
+    assert code == 2 and "not empty" in err
 
 
 # -- parity on plain directories --------------------------------------------------------------------
@@ -131,23 +149,23 @@ LOCAL = {
 }
 
 
-def test_identical_copies_exit_0_and_say_no_drift(tmp_path: Path) -> None:
+def test_identical_copies_exit_0_and_say_no_drift(tmp_path: Path, run) -> None:
     write(tmp_path / "l", LOCAL)
     write(tmp_path / "r", LOCAL)
-    proc = cli(tmp_path, "parity", "l", "r", "--module", "app.lib")
-    assert proc.returncode == 0, proc.stderr
-    assert "No drift" in proc.stdout and "| same" in proc.stdout
+    code, out, err = run(tmp_path, "parity", "l", "r", "--module", "app.lib")
+    assert code == 0, err
+    assert "No drift" in out and "| same" in out
 
 
-def test_missing_extra_and_caller_drift(tmp_path: Path) -> None:
+def test_missing_extra_and_caller_drift(tmp_path: Path, run) -> None:
     write(tmp_path / "l", LOCAL)
     remote = {k: v for k, v in LOCAL.items() if k != "app/only_here.py"}
     remote["app/main.py"] = "from .lib import f\n\n\ndef run():\n    return f(1)\n"
     remote["app/debug_dump.py"] = "Y = 2\n"
     write(tmp_path / "r", remote)
-    proc = cli(tmp_path, "parity", "l", "r", "--format", "json", "--symbol", "f", "--module", "app.main")
-    assert proc.returncode == 1, proc.stderr
-    doc = json.loads(proc.stdout)
+    code, out, err = run(tmp_path, "parity", "l", "r", "--format", "json", "--symbol", "f", "--module", "app.main")
+    assert code == 1, err
+    doc = json.loads(out)
     status = {f["path"]: f["status"] for f in doc["files"]}
     assert status == {"app/__init__.py": "same", "app/lib.py": "same", "app/main.py": "differs",
                       "app/only_here.py": "missing remotely", "app/debug_dump.py": "extra remotely"}
@@ -163,16 +181,17 @@ def test_missing_extra_and_caller_drift(tmp_path: Path) -> None:
     (["l", "l", "--module", "not a module"], "not a dotted module name"),
     (["l", "does-not-exist"], "no such directory"),
 ])
-def test_input_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+def test_input_errors_exit_2(tmp_path: Path, run, args: list[str], message: str) -> None:
     write(tmp_path / "l", LOCAL)
-    proc = cli(tmp_path, "parity", *args)
-    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+    code, out, err = run(tmp_path, "parity", *args)
+    assert code == 2 and message in err and "Traceback" not in err and out == ""
 
 
-def test_help_documents_specs_and_exit_codes(tmp_path: Path) -> None:
-    out = cli(tmp_path, "parity", "--help").stdout
-    assert "cmd:PREFIX[::ROOT]" in out and "e2b:SANDBOX_ID[:ROOT]" in out and "exit codes: 0" in out
-    assert "parity" in cli(tmp_path, "--help").stdout and "demo" in cli(tmp_path, "--help").stdout
+def test_help_documents_specs_and_exit_codes(tmp_path: Path, run) -> None:
+    code, out, _ = run(tmp_path, "parity", "--help")
+    assert code == 0 and "cmd:PREFIX[::ROOT]" in out and "e2b:SANDBOX_ID[:ROOT]" in out and "exit codes: 0" in out
+    _, out, _ = run(tmp_path, "--help")
+    assert "parity" in out and "demo" in out
 
 
 def test_investigate_rejects_a_symbol_missing_on_both_sides(tmp_path: Path) -> None:

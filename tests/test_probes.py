@@ -109,6 +109,8 @@ def test_spec_syntax() -> None:
     assert isinstance(p, CommandProbe) and p.prefix == ["ssh", "-p", "2222", "build box"] and p.root == "/srv/app"
     assert p.argv == ["ssh", "-p", "2222", "build box", "python3", "-B", "-"]
     assert parse_spec("cmd:kubectl exec -i etl-0 --").root == "."
+    assert parse_spec("cmd:ssh fe80::1").prefix == ["ssh", "fe80::1"]  # no path after '::': no root
+    assert parse_spec("cmd:ssh box::~/app").root == "~/app"
     d = parse_spec("docker:etl-worker:/app")
     assert isinstance(d, DockerProbe) and d.argv[:4] == ["docker", "exec", "-i", "etl-worker"] and d.root == "/app"
     for bad, why in [("cmd:", "empty command prefix"), ("cmd:ssh 'host", "cannot split"), ("cmd:ssh host::", "empty root"),
@@ -369,19 +371,19 @@ def test_a_hostile_remote_is_refused(fake: Path, tmp_path: Path, monkeypatch: py
     assert list(tmp_path.iterdir()) == [], "something was written locally"
 
 
-@pytest.mark.parametrize("mode", ["dotdot", "stall", "not_json"])
-def test_hostile_remotes_through_the_cli_exit_2_without_traceback(fake: Path, tmp_path: Path, mode: str) -> None:
+@pytest.mark.parametrize(("command", "mode"), [("diff", "dotdot"), ("parity", "stall"), ("parity", "not_json")])
+def test_hostile_remotes_through_the_cli_exit_2_without_traceback(fake: Path, tmp_path: Path, command: str,
+                                                                  mode: str) -> None:
     local = tree(tmp_path / "local", {"pkg/a.py": "x = 1\n"})
     work = tmp_path / "work"
     work.mkdir()
     env = {**os.environ, "CALLGRAPH_PROBE_TIMEOUT": "1"}
     spec = f"cmd:{PY} {fake} {mode}::/srv/app"
-    for argv in (["diff", str(local), spec], ["parity", str(local), spec]):
-        proc = subprocess.run([PY, "-m", "callgraph", *argv], capture_output=True, text=True, timeout=60, cwd=work,
-                              env=env)
-        assert proc.returncode == 2, proc.stderr
-        assert "Traceback" not in proc.stderr and proc.stderr.startswith("callgraph: error:")
-        assert proc.stdout == ""
+    proc = subprocess.run([PY, "-m", "callgraph", command, str(local), spec], capture_output=True, text=True,
+                          timeout=60, cwd=work, env=env)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stderr.startswith("callgraph: error:")
+    assert proc.stdout == ""
     assert list(work.iterdir()) == []
 
 

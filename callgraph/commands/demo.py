@@ -143,6 +143,7 @@ def story_report(story: dict, fmt: str = "markdown") -> str:
         f"$ cd {shlex.quote(str(repo))}",
         "$ " + shlex.join(["callgraph", "parity", ".", spec, "--module", MODULE, "--symbol", SYMBOL]),
         "",
+        "",
     ]
     if fmt == "json":
         return render(parity, "json")

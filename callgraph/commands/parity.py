@@ -302,6 +302,12 @@ def _module_row(module: str, local: Snapshot, local_result, rsnap, remote: Snaps
             fr = res.from_root
             from_root = Place(fr.get("status") or "", fr.get("origin") or fr.get("location"), fr.get("kind"), None,
                               fr.get("index"), "")
+            inside = rpath and (fr.get("origin") or "").startswith(result.root.rstrip("/") + "/")
+            if rplace.status != "found" and from_root.status == "found" and inside:
+                # Not importable from the remote's default directory; started from the root it is the upload.
+                rplace = Place("found", from_root.file, from_root.kind, remote.files[rpath].sha256, from_root.index,
+                               "the root", path=rpath, note="only when started from the root")
+                from_root = None
     else:
         rpath = _snapshot_path(remote, module)
         if rpath:
