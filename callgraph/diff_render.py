@@ -19,7 +19,7 @@ def render_diff(d: ProjectDiff, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(diff_dict(d), indent=2)
     table_fmt = "github" if fmt == "markdown" else "simple"
-    h = (lambda s: f"## {s}") if fmt == "markdown" else (lambda s: s)
+    h = (lambda s: f"## {s}\n") if fmt == "markdown" else (lambda s: s)
     out: list[str] = [
         (f"# callgraph diff: {d.old_label} → {d.new_label}" if fmt == "markdown" else f"callgraph diff {d.old_label} → {d.new_label}"),
         "",
@@ -43,6 +43,8 @@ def render_diff(d: ProjectDiff, fmt: str) -> str:
     out.append("")
     out.append(h("Findings"))
     out.append(f"{len(d.new_findings)} new, {len(d.fixed_findings)} fixed, {d.unchanged_findings} unchanged")
+    if fmt == "markdown":
+        out.append("")
     for label, items in (("new", d.new_findings), ("fixed", d.fixed_findings)):
         if items:
             rows = [[label, _loc(f), f.code.value, f.message] for f in items]
