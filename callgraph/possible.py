@@ -133,6 +133,19 @@ class PossibleResolver(Resolver):
                 self._guard.discard(key)
         return found
 
+    def module_attr(self, module: str, attr: str):
+        key = ("attr", module, attr)
+        found = self._cache.get(key)
+        if found is None:
+            if key in self._guard:
+                return []
+            self._guard.add(key)
+            try:
+                found = self._cache[key] = super().module_attr(module, attr) or []
+            finally:
+                self._guard.discard(key)
+        return found
+
     def ref_values(self, module: str, scope: str, ref: Ref) -> list:
         key = ("ref", module, scope, ref)
         found = self._cache.get(key)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..project import analyze
+from ..graph import add_possible_edges
+from ..project import Project, analyze
 from ..query import Hop, resolve_symbol, tree, walk
-from .common import EXIT_CLEAN, add_root_option
+from .common import EXIT_CLEAN, add_cache_options, add_root_option, open_cache
 
 ORDER = 20
 
@@ -34,8 +35,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or directories (default: .)")
         p.add_argument("--depth", type=_depth, default=3, metavar="N", help="hops to follow (default 3; 'all' for no limit)")
         p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
-        add_root_option(p)
+        add_common_options(p)
         p.set_defaults(run=run, reverse=reverse)
+
+
+def add_common_options(p: argparse.ArgumentParser) -> None:
+    """--certain, --root and the cache options, shared by the call-graph commands."""
+    p.add_argument(
+        "--certain", action="store_true",
+        help="only the edges the checker resolves (leave out possible targets: lambdas, callbacks, ...)",
+    )
+    add_root_option(p)
+    add_cache_options(p)
+
+
+def load(args: argparse.Namespace) -> Project:
+    """Analyse PATHs; the graph gets its possible edges unless --certain."""
+    project = analyze(args.paths, roots=args.root, cache=open_cache(args))
+    if not getattr(args, "certain", False):
+        add_possible_edges(project)
+    return project
 
 
 def _depth(text: str) -> int | None:
@@ -51,7 +70,7 @@ def _depth(text: str) -> int | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    project = analyze(args.paths, roots=args.root)
+    project = load(args)
     start = resolve_symbol(project, args.symbol)
     hops = walk(project, start, args.depth, reverse=args.reverse)
     if args.format == "json":

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 from .. import export
-from ..project import InputError, analyze
+from ..project import InputError
 from ..query import resolve_symbol
-from .callers import _depth
-from .common import EXIT_CLEAN, EXIT_ERROR, add_root_option
+from .callers import _depth, add_common_options, load
+from .common import EXIT_CLEAN, EXIT_ERROR
 
 ORDER = 40
 FORMATS = ("dot", "graphml", "json", "pycg", "svg", "png")
@@ -42,14 +42,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--depth", type=_depth, default=2, metavar="N", help="with --focus: calls to follow each way (default 2; 'all')")
     p.add_argument("--format", choices=FORMATS, default="dot", help="output format (default: dot)")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
-    add_root_option(p)
+    add_common_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.format == "png" and not args.output and sys.stdout.isatty():
         raise InputError("png is binary: write it to a file with -o FILE (or pipe it)")
-    project = analyze(args.paths, roots=args.root)
+    project = load(args)
     graph = project.graph
     focus = None
     if args.focus:

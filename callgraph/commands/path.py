@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..project import analyze
 from ..query import resolve_symbol, shortest_paths
-from .callers import hop_dict, sites_text
-from .common import EXIT_CLEAN, EXIT_FINDINGS, add_root_option
+from .callers import add_common_options, hop_dict, load, sites_text
+from .common import EXIT_CLEAN, EXIT_FINDINGS
 
 ORDER = 30
 
@@ -34,12 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or directories (default: .)")
     p.add_argument("--limit", type=int, default=10, metavar="N", help="at most N chains (default 10)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
-    add_root_option(p)
+    add_common_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    project = analyze(args.paths, roots=args.root)
+    project = load(args)
     source = resolve_symbol(project, args.source)
     target = resolve_symbol(project, args.target)
     chains = shortest_paths(project, source, target, max(1, args.limit))

@@ -7,9 +7,9 @@ import json
 
 from tabulate import tabulate
 
-from ..project import analyze
 from ..query import CallRow, Definition, call_sites, definitions, symbol_family
-from .common import EXIT_CLEAN, EXIT_FINDINGS, add_root_option
+from .callers import add_common_options, load
+from .common import EXIT_CLEAN, EXIT_FINDINGS
 
 ORDER = 10
 
@@ -34,12 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("symbol", metavar="SYMBOL", help="function or method: a qualified name or a dotted suffix")
     p.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or directories (default: .)")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format")
-    add_root_option(p)
+    add_common_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    project = analyze(args.paths, roots=args.root)
+    project = load(args)
     family = symbol_family(project, args.symbol)
     defs = definitions(project, family)
     rows = call_sites(project, family)
