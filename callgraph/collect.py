@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
-from libcst._nodes.base import CSTNode
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .parsing import Positions, ast_calls_and_defs, parse_ast, parse_cst, too_deep
+from .suppress import suppressions
 from .walk import Walker
 
 from .model import (
@@ -39,7 +39,6 @@ from .model import (
 )
 
 _WS = re.compile(r"\s+")
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 def dotted(expr: cst.BaseExpression) -> tuple[str, ...] | None:
@@ -200,7 +199,7 @@ class _Collector:
     def _leave_cond(self, node: cst.CSTNode) -> None:
         self.scope.cond -= 1
 
-    visit_If = visit_Try = visit_TryStar = visit_For = visit_While = visit_With = visit_Match = _enter_cond
+    visit_If = visit_Try = visit_TryStar = visit_While = visit_With = visit_Match = _enter_cond
     leave_If = leave_Try = leave_TryStar = leave_For = leave_While = leave_With = leave_Match = _leave_cond
 
     # -- code that expects a TypeError ----------------------------------
@@ -696,112 +695,6 @@ def _expects_type_error(expr: cst.BaseExpression) -> bool:
 _WALKER = Walker(_Collector)
 
 
-# -- positions -------------------------------------------------------------
-
-
-_AST_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_AST_FIELDS: dict[type, tuple[str, ...]] = {}
-_AST_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind", "name", "id", "attr", "arg", "asname", "module", "level", "names", "is_async", "lineno"})
-
-
-def _ast_calls_and_defs(tree: ast.AST) -> tuple[list[ast.Call], list[ast.AST], int]:
-    """Every Call and def/class node, and the tree's depth; a plain stack loop, cheaper than ast.walk."""
-    calls: list[ast.Call] = []
-    defs: list[ast.AST] = []
-    stack = [(tree, 0)]
-    fields_of = _AST_FIELDS
-    node_type = ast.AST
-    call_type = ast.Call
-    max_depth = 0
-    while stack:
-        node, depth = stack.pop()
-        if depth > max_depth:
-            max_depth = depth
-        depth += 1
-        t = type(node)
-        if t is call_type:
-            calls.append(node)
-        elif t in _AST_DEFS:
-            defs.append(node)
-        fields = fields_of.get(t)
-        if fields is None:
-            fields = fields_of[t] = tuple(f for f in t._fields if f not in _AST_LEAF_FIELDS)
-        for name in fields:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, node_type):
-                        stack.append((item, depth))
-            elif isinstance(value, node_type):
-                stack.append((value, depth))
-    return calls, defs, max_depth
-
-
-class _Positions:
-    """Line/column of our def and call nodes, from the stdlib ast where it agrees."""
-
-    def __init__(self, module: cst.Module, text: str, ast_index, collector: _Collector) -> None:
-        self.text = text
-        self.lines = _NEWLINE.split(text)
-        self.offsets: list[int] = [0] + [m.end() for m in _NEWLINE.finditer(text)]
-        self.calls: list[tuple[int, int, str, str]] = []
-        self.defs: list[tuple[int, int]] = []
-        if ast_index is None or not self._from_ast(ast_index, collector):
-            self._from_libcst(module, collector)
-
-    def _col(self, line: int, col_bytes: int) -> int:
-        s = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        if s.isascii():
-            return col_bytes
-        return len(s.encode("utf-8")[:col_bytes].decode("utf-8", errors="replace"))
-
-    def _slice(self, l1: int, c1: int, l2: int, c2: int) -> str:
-        return self.text[self.offsets[l1 - 1] + c1 : self.offsets[l2 - 1] + c2]
-
-    def _from_ast(self, ast_index, collector: _Collector) -> bool:
-        calls, defs, _ = ast_index
-        if len(calls) != len(collector.calls) or len(defs) != len(collector.def_nodes):
-            return False
-        calls.sort(key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset))
-        defs.sort(key=lambda n: (n.lineno, n.col_offset))
-        for a, ours in zip(defs, collector.def_nodes):
-            if a.name != ours.name.value:
-                return False
-        for a, ours in zip(calls, collector.calls):
-            want = ours.callee[-1] if ours.callee else None
-            got = a.func.id if isinstance(a.func, ast.Name) else a.func.attr if isinstance(a.func, ast.Attribute) else None
-            if want is not None and got != want:
-                return False
-        try:
-            for a in calls:
-                c1 = self._col(a.lineno, a.col_offset)
-                fl, fc = a.func.end_lineno, self._col(a.func.end_lineno, a.func.end_col_offset)
-                el, ec = a.end_lineno, self._col(a.end_lineno, a.end_col_offset)
-                self.calls.append((a.lineno, c1 + 1, self._slice(a.lineno, c1, fl, fc), self._slice(fl, fc, el, ec)))
-        except IndexError:
-            self.calls.clear()
-            return False
-        self.defs = [(a.lineno, self._col(a.lineno, a.col_offset) + 1) for a in defs]
-        return True
-
-    def _from_libcst(self, module: cst.Module, collector: _Collector) -> None:
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        positions = wrapper.resolve(PositionProvider)
-        for pc in collector.calls:
-            r = positions[pc.node]
-            self.calls.append(
-                (r.start.line, r.start.column + 1, module.code_for_node(pc.node.func), _args_text(module, pc.node))
-            )
-        for node in collector.def_nodes:
-            r = positions[node.name]
-            kw = positions[node.name].start
-            self.defs.append((kw.line, r.start.column + 1))
-
-
-def _args_text(module: cst.Module, node: cst.Call) -> str:
-    return "(" + ", ".join(module.code_for_node(a).strip().rstrip(",").strip() for a in node.args) + ")"
-
-
 # -- entry point -------------------------------------------------------------
 
 
@@ -814,14 +707,14 @@ def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFa
     CPython's own parser looks first: it is cheap, bounded, and its SyntaxError is
     the one to report. libcst only sees what is safe to give it.
     """
-    tree_ast, syntax_error = _parse_ast(source)
-    if tree_ast is None and (syntax_error is None or _too_deep(source, syntax_error)):
+    tree_ast, syntax_error = parse_ast(source)
+    if tree_ast is None and (syntax_error is None or too_deep(source, syntax_error)):
         return _error_facts(module, is_package, syntax_error)
-    ast_index = _ast_calls_and_defs(tree_ast) if tree_ast is not None else None
+    ast_index = ast_calls_and_defs(tree_ast) if tree_ast is not None else None
     if ast_index is not None and ast_index[2] > MAX_DEPTH:
         return ModuleFacts(module, is_package, unsupported=f"nested {ast_index[2]} levels deep: too deep to analyse")
     try:
-        tree = _parse_cst(source)
+        tree = parse_cst(source)
     except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError, UnicodeError, LookupError, SyntaxError) as exc:
         if syntax_error is not None:
             return _error_facts(module, is_package, syntax_error)
@@ -837,7 +730,7 @@ def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFa
     except (UnicodeError, LookupError):
         text = tree.code  # libcst decoded it somehow; its own rendering is the fallback
     try:
-        pos = _Positions(tree, text, ast_index, collector)
+        pos = Positions(tree, text, ast_index, collector)
     except RecursionError:
         return ModuleFacts(module, is_package, unsupported="nested too deeply to analyse")
     # Bindings were recorded without lines; defs carry theirs, the rest use 0.
@@ -908,80 +801,6 @@ def _lambda_positions(tree: cst.Module, tree_ast, pos, collector: _Collector) ->
             return [(line, pos._col(line, col) + 1) for line, col in found]
     positions = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
     return [(positions[n].start.line, positions[n].start.column + 1) for n, _ in collector.lambdas]
-
-
-_SUPPRESSION = re.compile(
-    rb"#\s*(?:callgraph:\s*ignore(?![\w-])(?:\[([^\]]*)\])?|noqa\s*:\s*([A-Za-z0-9]+(?:[\s,]+[A-Za-z0-9]+)*))"
-)
-
-
-def suppressions(source: bytes) -> tuple[tuple[int, tuple[str, ...]], ...]:
-    """(line, codes) for each suppression comment: a text scan, no parse; codes () means all.
-
-    `# callgraph: ignore` and `# callgraph: ignore[CG101, CG2]`; `# noqa: CG101` counts for its
-    CG codes only (a bare `# noqa`, or one naming only other tools' codes, is not ours).
-    """
-    if b"callgraph" not in source and b"noqa" not in source:
-        return ()
-    out: list[tuple[int, tuple[str, ...]]] = []
-    for n, line in enumerate(source.splitlines(), 1):
-        if b"#" not in line or (b"callgraph" not in line and b"noqa" not in line):
-            continue
-        for m in _SUPPRESSION.finditer(line):
-            bracket, noqa = m.group(1), m.group(2)
-            if noqa is not None:
-                codes = tuple(c for c in re.split(r"[\s,]+", noqa.decode("ascii").upper()) if c.startswith("CG"))
-                if codes:
-                    out.append((n, codes))
-            elif bracket is None:
-                out.append((n, ()))
-            else:
-                codes = tuple(c for c in re.split(r"[\s,]+", bracket.decode("ascii", "replace").upper()) if c)
-                out.append((n, codes))
-    return tuple(out)
-
-
-def _no_validation(self: CSTNode) -> None:
-    pass
-
-
-def _parse_cst(source: bytes) -> cst.Module:
-    """libcst's parse without per-node validation.
-
-    Every node's __post_init__ re-validates what the parser just produced (regex
-    checks on whitespace, names, strings): 45% of parse time on Django (1.70 s ->
-    0.94 s for 300 files, identical trees by deep_equals). Switched off for the
-    parse only, so nodes built elsewhere in the process are still validated.
-    """
-    saved = CSTNode.__post_init__
-    CSTNode.__post_init__ = _no_validation
-    try:
-        return cst.parse_module(source)
-    finally:
-        CSTNode.__post_init__ = saved
-
-
-def _parse_ast(source: bytes) -> tuple[ast.AST | None, Exception | None]:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(source), None
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as err:  # SyntaxError covers bad encodings
-        return None, err
-
-
-def _too_deep(source: bytes, err: Exception) -> bool:
-    """Whether a file CPython rejects could still overflow libcst's parser: then libcst must not see it."""
-    if not isinstance(err, SyntaxError) or "nested" in str(err.msg):
-        return True
-    depth = deepest = 0
-    for byte in source:
-        if byte in b"([{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in b")]}":
-            depth -= 1
-    return deepest > 150
 
 
 def _error_facts(module: str, is_package: bool, err: Exception | None) -> ModuleFacts:

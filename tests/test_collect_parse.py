@@ -7,7 +7,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from callgraph.collect import _parse_cst
+from callgraph.parsing import parse_cst as _parse_cst
 
 SOURCES = sorted((Path(__file__).resolve().parents[1] / "callgraph").glob("*.py"))
 

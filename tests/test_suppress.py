@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from callgraph import collect
-from callgraph.collect import suppressions
+from callgraph.suppress import suppressions
 
 
 @pytest.mark.parametrize(
