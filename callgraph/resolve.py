@@ -123,7 +123,9 @@ class Resolver:
                 targets.extend(made)
             else:
                 return Resolution(tuple(targets), False)
-        return Resolution(tuple(dict.fromkeys(targets)), True)
+        # Deduplicate by identity: hashing a Target would hash its whole FunctionFact.
+        unique = {(t.kind, t.module, t.qualname, t.implicit, id(t.function), id(t.cls)): t for t in targets}
+        return Resolution(tuple(unique.values()), True)
 
     # -- names -----------------------------------------------------------------
     def path_values(self, module: str, scope: str, path: tuple[str, ...]) -> Values:
