@@ -85,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     cg = [sys.executable, "-m", "callgraph"]
     check = cg + ["check", "-q", ".", "--cache-dir", str(cache)]
     diff = cg + ["diff", "main", "change", "--cache-dir", str(cache)]
-    alone = cg + ["check", "-q", "--no-cache", *edited]
+    # The edited files by themselves, parsed and analysed without the rest of the project (check with
+    # file arguments would analyse the whole project, as pre-commit needs).
+    alone = [sys.executable, "-c", "import sys, callgraph; callgraph.analyze(sys.argv[1:]).findings()", *edited]
     rows = [
         ["check, cold", timed(check, repo, args.runs, fresh), " ".join(check[2:]) + "  (empty cache)"],
         ["diff main change, cold", timed(diff, repo, args.runs, fresh), " ".join(diff[2:]) + "  (empty cache)"],
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(["diff main change, warm", timed(diff, repo, args.runs), " ".join(diff[2:])])
     subprocess.run(check, cwd=repo, capture_output=True)
     rows.append(["check, warm", timed(check, repo, args.runs), " ".join(check[2:])])
-    rows.append([f"check of the {len(edited)} edited files alone", timed(alone, repo, args.runs), " ".join(alone[2:4]) + " <files>"])
+    rows.append([f"the {len(edited)} edited files alone", timed(alone, repo, args.runs), "python -c 'callgraph.analyze(files).findings()' <files>"])
     from tabulate import tabulate
 
     print(f"repository: django 5.2 at main, {len(edited)} files changed on 'change'")
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     t = {r[0]: r[1] for r in rows}
     print(f"cold diff / cold check = {t['diff main change, cold'] / t['check, cold']:.2f} (target <= 1.1)")
     print(f"warm diff / warm check = {t['diff main change, warm'] / t['check, warm']:.2f} (issue 7 target <= 1.5)")
-    alone_key = f"check of the {len(edited)} edited files alone"
+    alone_key = f"the {len(edited)} edited files alone"
     print(f"warm diff / edited files alone = {t['diff main change, warm'] / t[alone_key]:.2f} (target about 1)")
     shutil.rmtree(cache, ignore_errors=True)
     return 0

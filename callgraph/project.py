@@ -62,6 +62,7 @@ class Project:
     graph: nx.MultiDiGraph
     errors: list[ReadError] = field(default_factory=list)
     seconds: float = 0.0
+    _findings: list[Finding] | None = field(default=None, repr=False, compare=False)
     cache_hits: int | None = None  # files whose facts came from the cache; None: no cache consulted
     cache_misses: int | None = None
 
@@ -75,9 +76,13 @@ class Project:
         return out
 
     def findings(self) -> list[Finding]:
-        from .checks import run_checks
+        """Computed once: the project is not changed after analysis (graph commands only add edges
+        that the checks never read)."""
+        if self._findings is None:
+            from .checks import run_checks
 
-        return run_checks(self)
+            self._findings = run_checks(self)
+        return list(self._findings)
 
     @property
     def stats(self) -> dict[str, float | int]:
