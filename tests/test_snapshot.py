@@ -181,3 +181,19 @@ def test_check_baseline_reports_only_new_findings(story: Path, tmp_path: Path) -
     assert from_subdir.returncode == 1 and from_subdir.stdout.count("CG101") == 3
     bad = cli(work, "check", ".", "--baseline", "no-such-ref")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_signatures_side_by_side_across_refs(story: Path) -> None:
+    proc = cli(story, "signatures", "_ddl_attempt", "--at", "main", "--at", "debug/codex-test", "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    main, debug = json.loads(proc.stdout)["snapshots"]
+    assert [d["signature"] for d in main["definitions"]] == [
+        "(self, conn: _MemoryConnection, sql: str, table: str, mode: str, channel: str)"
+    ]
+    assert [d["bound_at_runtime"] for d in debug["definitions"]] == ["no", "yes"]
+    assert [c["verdict"] for c in main["calls"]] == ["binds"] * 3
+    assert sorted(c["verdict"] for c in debug["calls"]) == ["binds", "error", "error", "error"]
+    text = cli(story, "signatures", "_ddl_attempt", "--at", "main", "--at", "debug/codex-test")
+    assert "== at main" in text.stdout and "== at debug/codex-test" in text.stdout
+    missing = cli(story, "signatures", "no_such_function", "--at", "main")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr

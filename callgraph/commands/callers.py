@@ -51,7 +51,7 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
 
 def load(args: argparse.Namespace) -> Project:
     """Analyse PATHs; the graph gets its possible edges unless --certain."""
-    project = analyze(args.paths, roots=args.root, cache=open_cache(args))
+    project = analyze(args.paths, roots=args.root, cache=open_cache(args), jobs=args.jobs)
     if not getattr(args, "certain", False):
         add_possible_edges(project)
     return project

@@ -34,11 +34,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("symbol", metavar="SYMBOL", help="function or method: a qualified name or a dotted suffix")
     p.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or directories (default: .)")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format")
+    p.add_argument(
+        "--at",
+        action="append",
+        metavar="SNAP",
+        help="the tables at a snapshot instead of the working tree (repeatable, side by side): a git ref "
+        "such as main or debug/codex-test, a directory, index:, or a remote (cmd:, docker:, e2b:)",
+    )
     add_common_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.at:
+        return run_at(args)
     project = load(args)
     family = symbol_family(project, args.symbol)
     defs = definitions(project, family)
@@ -110,3 +119,61 @@ def _row_dict(r: CallRow) -> dict:
             "arguments": r.arguments, "positional": r.positional, "keywords": list(r.keywords),
             "star": r.star, "double_star": r.double_star, "target": r.target, "target_line": r.target_line,
             "verdict": r.verdict, "message": r.message or None, "complete": r.complete, "possible": r.possible}
+
+
+def _at_snapshot(args: argparse.Namespace, spec: str, cache) -> dict:
+    """One snapshot's tables, or why it has none (the symbol may not exist there)."""
+    from ..graph import add_possible_edges
+    from ..query import SymbolError
+    from ..snapshot import analyze_snapshot, open_snapshot
+
+    with open_snapshot(spec) as snap:
+        wanted = [p for p in args.paths if p not in (".", "./")]
+        project = analyze_snapshot(snap, wanted, roots=args.root, cache=cache, jobs=args.jobs)
+        label = snap.label
+    if not args.certain:
+        add_possible_edges(project)
+    try:
+        family = symbol_family(project, args.symbol)
+    except SymbolError as exc:
+        return {"snapshot": label, "error": str(exc)}
+    return {"snapshot": label, "symbol": family[0], "defs": definitions(project, family), "rows": call_sites(project, family)}
+
+
+def run_at(args: argparse.Namespace) -> int:
+    """`--at A --at B`: the same tables for each snapshot, after a one-line-per-snapshot comparison."""
+    from ..cache import MemoryCache
+    from .common import open_cache
+
+    from ..query import SymbolError
+
+    with MemoryCache(open_cache(args)) as cache:
+        sides = [_at_snapshot(args, spec, cache) for spec in args.at]
+    if all("error" in s for s in sides):
+        raise SymbolError(sides[0]["error"] + " at any of the snapshots given")
+    broken = any(r.verdict == "error" and r.complete and not r.possible for s in sides for r in s.get("rows", ()))
+    if args.format == "json":
+        print(json.dumps({"symbol": args.symbol, "snapshots": [
+            {"snapshot": s["snapshot"], "error": s["error"]} if "error" in s else
+            {"snapshot": s["snapshot"], "symbol": s["symbol"], "definitions": [_def_dict(d) for d in s["defs"]],
+             "calls": [_row_dict(r) for r in s["rows"]]}
+            for s in sides]}, indent=2))
+        return EXIT_FINDINGS if broken else EXIT_CLEAN
+    fmt = "github" if args.format == "markdown" else "simple"
+    summary = []
+    for s in sides:
+        if "error" in s:
+            summary.append([s["snapshot"], "", "(not found)", "", ""])
+            continue
+        bound = [d for d in s["defs"] if d.runtime == "yes"]
+        summary.append([
+            s["snapshot"], len(s["defs"]), " | ".join(d.signature for d in bound) or "?",
+            len(s["rows"]), sum(r.verdict == "error" for r in s["rows"]),
+        ])
+    parts = [tabulate(summary, ["snapshot", "definitions", "bound at runtime", "call sites", "cannot bind"], tablefmt=fmt)]
+    for s in sides:
+        parts.append("")
+        parts.append(f"## at {s['snapshot']}" if fmt == "github" else f"== at {s['snapshot']} ==")
+        parts.append(s["error"] if "error" in s else render(s["symbol"], s["defs"], s["rows"], fmt))
+    print("\n".join(parts))
+    return EXIT_FINDINGS if broken else EXIT_CLEAN
