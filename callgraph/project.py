@@ -178,25 +178,50 @@ def analyze(
     cache: FactsCache | NullCache | None = None,
     mutators: Iterable[str] = (),
     jobs: int | None = None,
+    max_file_size: int | None = None,
 ) -> Project:
     """Analyse the Python files under `paths`; the library's main entry point.
 
     `cache`: a `callgraph.cache.FactsCache` to reuse per-file facts across runs (None: no cache).
-    `jobs`: worker processes for extraction (default: the CPU count)."""
+    `jobs`: worker processes for extraction (default: the CPU count).
+    `max_file_size`: files larger than this many bytes are skipped, never read, and reported in
+    `Project.errors` (None or 0: no limit, the default)."""
     started = time.perf_counter()
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    sources: list[tuple[str, str, bool, bytes]] = []
-    errors: list[ReadError] = []
-    for path, module, is_package in discover(paths, roots):
-        try:
-            sources.append((display_path(path), module, is_package, path.read_bytes()))
-        except OSError as exc:
-            errors.append(ReadError(display_path(path), f"cannot read: {exc.strerror or exc}"))
+    sources, errors = read_sources(discover(paths, roots), max_file_size)
     project = analyze_sources(sources, preserving=preserving, cache=cache, mutators=mutators, jobs=jobs)
     project.errors[:0] = errors
     project.seconds = time.perf_counter() - started
     return project
+
+
+def read_sources(
+    found: Iterable[tuple[Path, str, bool]], max_file_size: int | None = None
+) -> tuple[list[tuple[str, str, bool, bytes]], list[ReadError]]:
+    """Read each discovered file: (sources for `analyze_sources`, read errors and skip notes).
+
+    A file over `max_file_size` bytes (when set and > 0) is skipped without being read; a file
+    that cannot be read (deleted since discovery, a directory, permissions, I/O error) becomes a
+    note. Neither stops the run."""
+    sources: list[tuple[str, str, bool, bytes]] = []
+    errors: list[ReadError] = []
+    for path, module, is_package in found:
+        try:
+            if max_file_size:
+                size = os.stat(path).st_size
+                if size > max_file_size:
+                    errors.append(
+                        ReadError(
+                            display_path(path),
+                            f"skipped: {size} bytes, over the {max_file_size}-byte file size limit (--max-file-size)",
+                        )
+                    )
+                    continue
+            sources.append((display_path(path), module, is_package, path.read_bytes()))
+        except OSError as exc:
+            errors.append(ReadError(display_path(path), f"cannot read: {exc.strerror or exc}"))
+    return sources, errors
 
 
 _PUT_EVERY = 256  # misses stored per batch: an interrupted cold run keeps what it finished

@@ -169,7 +169,11 @@ def _git_dir_exists(cwd: Path) -> bool:
         proc = subprocess.run(
             ["git", "rev-parse", "--git-dir"], cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, timeout=30
         )
-    except (FileNotFoundError, subprocess.TimeoutExpired):
+    except FileNotFoundError:
+        if not cwd.is_dir():
+            return False
+        raise InputError("git is not installed or not on PATH") from None
+    except subprocess.TimeoutExpired:
         return False
     return proc.returncode == 0
 
@@ -225,6 +229,8 @@ class GitSnapshot(_GitTreeSnapshot):
                 mode, kind, oid, size = meta.decode().split()
                 path = os.fsdecode(raw_path)
                 if kind in ("blob", "commit") and self._keep(mode, path):
+                    if not (size.isdigit() or size == "-"):  # `ls-tree -l` says BAD for a missing object
+                        raise InputError(f"{path}: git object {oid} is missing or not a blob (a corrupt repository?)")
                     self._entries[path] = FileEntry(path, oid, int(size) if size != "-" else 0)
         return self._entries
 

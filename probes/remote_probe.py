@@ -24,11 +24,22 @@ import sys
 
 sys.dont_write_bytecode = True
 
+# `python3 -` (and `python3 remote_probe.py`) put the current (script) directory first on
+# sys.path: when the remote runs in the analysed tree, its json.py, base64.py, ... would shadow
+# the standard library and run. The probe imports the stdlib without that entry, then restores
+# sys.path, which it reports as the interpreter's.
+_SYS_PATH = list(sys.path)
+if sys.path and not (sys.flags.isolated or getattr(sys.flags, "safe_path", False)):
+    del sys.path[0]
+
 import base64  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import stat  # noqa: E402
+import zipfile  # noqa: E402
+
+sys.path[:] = _SYS_PATH
 
 BEGIN = "-----BEGIN CALLGRAPH PROBE-----"
 END = "-----END CALLGRAPH PROBE-----"
@@ -173,8 +184,6 @@ def _find_in_dir(entry, tail):
 
 
 def _find_in_zip(entry, parts_prefix, tail):
-    import zipfile
-
     try:
         with zipfile.ZipFile(entry) as zf:
             names = set(zf.namelist())

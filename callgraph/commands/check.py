@@ -26,7 +26,7 @@ from typing import IO
 from .. import render
 from ..config import Config, Overrides, resolve_config
 from ..findings import Code, Finding, Location
-from ..project import InputError, Project, ReadError, analyze_sources, discover, display_path
+from ..project import InputError, Project, ReadError, analyze_sources, discover, display_path, read_sources
 from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, open_cache
 
 ORDER = 0  # position in --help
@@ -63,6 +63,24 @@ def config_from_args(args: argparse.Namespace, start: str | Path) -> Config:
         mutators=args.mutator,
     )
     return resolve_config(start, config_file=args.config, isolated=args.isolated, overrides=overrides)
+
+
+# bytes: the remote probes' per-file limit too. Dense generated code costs ~0.8 GB of memory and
+# ~9 s per MB to analyse (docs/RELIABILITY.md); real modules are rarely over a few hundred KB.
+DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
+
+
+def _file_size(text: str) -> int:
+    units = {"K": 1024, "M": 1024**2, "G": 1024**3}
+    raw = text.strip().upper().removesuffix("B")
+    scale = units.get(raw[-1:], 1)
+    try:
+        n = int(raw[:-1] if scale != 1 else raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (bytes, or a number with K, M or G)") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be 0 (no limit) or more")
+    return n * scale
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -119,6 +137,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--warn-unused-ignores",
         action="store_true",
         help="report suppression comments that silence nothing (CG900)",
+    )
+    p.add_argument(
+        "--max-file-size",
+        type=_file_size,
+        default=DEFAULT_MAX_FILE_SIZE,
+        metavar="BYTES",
+        help="skip (never read) working-tree files larger than this, with a note; suffixes K, M, G; "
+        "0: no limit (default: 2M)",
     )
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     p.add_argument("--quiet", "-q", action="store_true", help="no summary line, no progress, no notes")
@@ -224,18 +250,15 @@ def _check_roots(cfg: Config) -> None:
             raise InputError(f"roots ({cfg.origins['roots']}): {r}: not a directory")
 
 
-def analyze_tree(paths: list[str], cfg: Config, cache, progress, jobs: int | None = None) -> Project:
-    """The working tree: discover, apply include/exclude, read, analyse."""
+def analyze_tree(
+    paths: list[str], cfg: Config, cache, progress, jobs: int | None = None, max_file_size: int | None = None
+) -> Project:
+    """The working tree: discover, apply include/exclude, read (skipping files over
+    `max_file_size` bytes, never read), analyse."""
     started = time.perf_counter()
     _check_roots(cfg)
     found = [(p, m, pkg) for p, m, pkg in discover(paths, cfg.roots) if cfg.selects_file(p)]
-    sources: list[tuple[str, str, bool, bytes]] = []
-    errors: list[ReadError] = []
-    for path, module, is_package in found:
-        try:
-            sources.append((display_path(path), module, is_package, path.read_bytes()))
-        except OSError as exc:
-            errors.append(ReadError(display_path(path), f"cannot read: {exc.strerror or exc}"))
+    sources, errors = read_sources(found, max_file_size)
     project = analyze_sources(
         sources, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, progress=progress, jobs=jobs
     )
@@ -438,7 +461,7 @@ def run(args: argparse.Namespace) -> int:
                     scope = [display_path(project_dir)] if project_dir else [p for p in args.paths if p.endswith(".py")]
                 else:
                     scope = paths
-                project = analyze_tree(scope, cfg, cache, progress, args.jobs)
+                project = analyze_tree(scope, cfg, cache, progress, args.jobs, args.max_file_size)
                 base = Path.cwd()
                 first = Path(scope[0]).resolve() if scope else Path.cwd()
                 repo_root = git_toplevel(first if first.is_dir() else first.parent) or (cfg.base if cfg.file else Path.cwd())
