@@ -40,20 +40,29 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def add_common_options(p: argparse.ArgumentParser) -> None:
-    """--certain, --root and the cache options, shared by the call-graph commands."""
+    """--certain, --infer, --root and the cache options, shared by the call-graph commands."""
     p.add_argument(
         "--certain", action="store_true",
         help="only the edges the checker resolves (leave out possible targets: lambdas, callbacks, ...)",
+    )
+    p.add_argument(
+        "--infer", action="store_true",
+        help="also ask astroid's inference (slower) about calls left unresolved, e.g. make().run(); "
+        "its edges are marked inferred, and only unambiguous ones count as certain",
     )
     add_root_option(p)
     add_cache_options(p)
 
 
 def load(args: argparse.Namespace) -> Project:
-    """Analyse PATHs; the graph gets its possible edges unless --certain."""
+    """Analyse PATHs; the graph gets its possible edges unless --certain, astroid's with --infer."""
     project = analyze(args.paths, roots=args.root, cache=open_cache(args), jobs=args.jobs)
     if not getattr(args, "certain", False):
         add_possible_edges(project)
+    if getattr(args, "infer", False):
+        from ..infer import add_inferred_edges
+
+        add_inferred_edges(project, certain_only=getattr(args, "certain", False))
     return project
 
 

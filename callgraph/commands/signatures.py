@@ -131,8 +131,16 @@ def _at_snapshot(args: argparse.Namespace, spec: str, cache) -> dict:
         wanted = [p for p in args.paths if p not in (".", "./")]
         project = analyze_snapshot(snap, wanted, roots=args.root, cache=cache, jobs=args.jobs)
         label = snap.label
+        if args.infer:  # the snapshot's own sources, never the working tree's
+            from ..infer import texts_of
+
+            texts = texts_of(project, snap.read)
     if not args.certain:
         add_possible_edges(project)
+    if args.infer:
+        from ..infer import add_inferred_edges
+
+        add_inferred_edges(project, texts, certain_only=args.certain)
     try:
         family = symbol_family(project, args.symbol)
     except SymbolError as exc:
