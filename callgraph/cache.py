@@ -42,7 +42,7 @@ from . import serialize
 from .model import ModuleFacts
 from .serialize import FORMAT_VERSION, SCHEMA_FINGERPRINT, CacheDecodeError, dumps, loads
 
-SCHEMA_VERSION = 1  # of the SQLite file; a new one gets a new file name, so versions never fight
+SCHEMA_VERSION = 2  # of the SQLite file; a new one gets a new file name, so versions never fight
 APPLICATION_ID = 0x43474643  # "CGFC" in the SQLite header
 FILE_NAME = f"facts-v{SCHEMA_VERSION}.sqlite3"
 ENV_VAR = "CALLGRAPH_CACHE_DIR"
@@ -63,6 +63,11 @@ _DDL = (
     " PRIMARY KEY (analyzer, blob, module, is_package)"
     ") WITHOUT ROWID",
     "CREATE INDEX facts_used ON facts (used)",
+    "CREATE TABLE runs ("  # the previous run of each project, for `incremental`
+    " identity TEXT PRIMARY KEY,"  # incremental.run_identity: checker, settings, files
+    " data BLOB NOT NULL,"  # incremental.encode_state
+    " used INTEGER NOT NULL"
+    ") WITHOUT ROWID",
 )
 
 # sqlite3 primary result codes (exc.sqlite_errorcode & 0xFF)
@@ -124,11 +129,11 @@ def analyzer_description() -> str:
 _RELATIVE_IMPORT = re.compile(r"^[ \t]*from[ \t]+\.([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]+)", re.M)
 
 
-def _collector_sources() -> dict[str, bytes]:
-    """collect.py, serialize.py and, transitively, the package modules they import."""
+def _collector_sources(roots: tuple[str, ...] = ("collect", "serialize")) -> dict[str, bytes]:
+    """collect.py, serialize.py (or `roots`) and, transitively, the package modules they import."""
     here = Path(__file__).resolve().parent
     out: dict[str, bytes] = {}
-    todo = ["collect", "serialize"]
+    todo = list(roots)
     while todo:
         name = todo.pop()
         if name in out:
@@ -152,6 +157,15 @@ def _collector_sources() -> dict[str, bytes]:
 @functools.lru_cache(maxsize=None)
 def analyzer_id() -> str:
     return hashlib.sha1(analyzer_description().encode()).hexdigest()[:20]
+
+
+@functools.lru_cache(maxsize=None)
+def checker_id() -> str:
+    """What findings depend on besides the facts: the analyser, and the resolver's and checks' code."""
+    code = hashlib.sha1(analyzer_id().encode())
+    for name, data in sorted(_collector_sources(("checks", "resolve", "classes", "incremental", "project")).items()):
+        code.update(name.encode() + b"\0" + data + b"\0")
+    return code.hexdigest()[:20]
 
 
 def stderr_warning(message: str) -> None:
@@ -675,9 +689,26 @@ class FactsCache:
             rows,
         )
 
+    keeps_runs = True  # get_run/put_run: the previous run of each project (`incremental`)
+
+    def get_run(self, identity: str) -> bytes | None:
+        """The state `put_run` stored for this project identity (untrusted bytes), or None."""
+
+        def read(conn: sqlite3.Connection) -> bytes | None:
+            row = conn.execute("SELECT data FROM runs WHERE identity = ?", (identity,)).fetchone()
+            return row[0] if row is not None and isinstance(row[0], bytes) else None
+
+        return self._guard(read, None)
+
+    def put_run(self, identity: str, data: bytes) -> None:
+        self._execute_write(
+            "INSERT OR REPLACE INTO runs (identity, data, used) VALUES (?, ?, ?)", [(identity, data, _today())]
+        )
+
     def prune(self, days: int = EXPIRE_DAYS) -> int:
         """Drop entries no run has used for `days` days (old file versions, other analysers).
         Runs by itself once per cache object that stores new entries."""
+        self._execute_write("DELETE FROM runs WHERE used < ?", [(_today() - days,)])
         return self._execute_write("DELETE FROM facts WHERE used < ?", [(_today() - days,)])
 
     def info(self) -> dict[str, Any]:
@@ -710,6 +741,7 @@ class FactsCache:
 
         def delete(conn: sqlite3.Connection) -> int:
             conn.execute("BEGIN IMMEDIATE")
+            conn.execute("DELETE FROM runs")  # cheap to rebuild, and may describe stale facts
             if stale_only:
                 n = conn.execute("DELETE FROM facts WHERE analyzer != ?", (self.analyzer,)).rowcount
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from .binding import BindResult, Verdict, bind, bind_no_arguments
@@ -10,7 +11,8 @@ from .findings import Code, Finding, Location
 from .model import CallShape, FunctionFact, ModuleFacts
 
 if TYPE_CHECKING:
-    from .project import Project
+    from .index import Index, SourceFile
+    from .project import Project, ResolvedCall
     from .resolve import Target
 
 
@@ -23,29 +25,35 @@ def verdict(target: Target, shape: CallShape) -> BindResult:
 
 
 def call_findings(project: Project) -> list[Finding]:
-    """A call is reported only when its resolution is complete and every target rejects it."""
+    """Findings from the graph's complete edges, inferred ones included (`--infer` may add them)."""
     by_call: dict[int, list] = defaultdict(list)
     for _, _, data in project.graph.edges(data=True):
         if data["complete"]:
             by_call[id(data["call"])].append(data)
-    out: list[Finding] = []
-    for edges in by_call.values():
-        rc = edges[0]["call"]
-        if rc.call.expects_type_error:
-            continue  # the code asks for the TypeError (a test, or a fallback for older signatures)
-        results = [(e["target"], verdict(e["target"], rc.call.shape)) for e in edges]
-        if not all(r.verdict is Verdict.ERROR for _, r in results):
-            continue
-        target, result = results[0]
-        definition = None
-        if target.function is not None:
-            definition = Location(project.index.path_of(target.module), target.function.line)
-        elif target.cls is not None:
-            definition = Location(project.index.path_of(target.module), target.cls.line)
-        out.append(
-            Finding(result.code, rc.path, rc.call.line, rc.call.column, result.message, target.full_name, definition)
-        )
-    return out
+    out = (_call_finding(project.index, edges[0]["call"], [e["target"] for e in edges]) for edges in by_call.values())
+    return [f for f in out if f is not None]
+
+
+def resolved_call_findings(index: Index, calls: Iterable[ResolvedCall]) -> list[Finding]:
+    """The checker's own findings: from the calls' complete resolutions, without the graph."""
+    out = (_call_finding(index, rc, rc.resolution.targets) for rc in calls if rc.resolution.complete and rc.resolution.targets)
+    return [f for f in out if f is not None]
+
+
+def _call_finding(index: Index, rc: ResolvedCall, targets: Sequence[Target]) -> Finding | None:
+    """A call is reported only when its resolution is complete and every target rejects it."""
+    if rc.call.expects_type_error:
+        return None  # the code asks for the TypeError (a test, or a fallback for older signatures)
+    results = [(t, verdict(t, rc.call.shape)) for t in targets]
+    if not all(r.verdict is Verdict.ERROR for _, r in results):
+        return None
+    target, result = results[0]
+    definition = None
+    if target.function is not None:
+        definition = Location(index.path_of(target.module), target.function.line)
+    elif target.cls is not None:
+        definition = Location(index.path_of(target.module), target.cls.line)
+    return Finding(result.code, rc.path, rc.call.line, rc.call.column, result.message, target.full_name, definition)
 
 
 # Decorators that leave a plain function behind; any other decorator may have
@@ -86,10 +94,16 @@ def redefinitions(path: str, module: str, facts: ModuleFacts) -> list[Finding]:
     return out
 
 
+def file_findings(sf: SourceFile) -> list[Finding]:
+    """What one file's facts alone decide: its parse error (CG000) and its redefinitions (CG201)."""
+    out = redefinitions(sf.path, sf.module, sf.facts)
+    if sf.facts.error is not None:
+        out.insert(0, Finding(Code.CG000, sf.path, sf.facts.error_line, sf.facts.error_column, sf.facts.error))
+    return out
+
+
 def run_checks(project: Project) -> list[Finding]:
-    findings = call_findings(project)
+    findings = resolved_call_findings(project.index, project.calls)
     for f in project.files:
-        if f.facts.error is not None:
-            findings.append(Finding(Code.CG000, f.path, f.facts.error_line, f.facts.error_column, f.facts.error))
-        findings.extend(redefinitions(f.path, f.module, f.facts))
+        findings.extend(file_findings(f))
     return sorted(findings, key=lambda x: x.sort_key)

@@ -14,7 +14,7 @@ import json
 import re
 import textwrap
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -194,9 +194,15 @@ def _squash(s: str) -> str:
     return "".join(s.split())
 
 
-def call_index(project: Project) -> dict[tuple[str, int, int], object]:
-    """(path, line, column) -> CallSite, to name a finding's call independently of its line."""
-    return {(rc.path, rc.call.line, rc.call.column): rc.call for rc in project.calls}
+def call_index(project: Project, paths: Container[str] | None = None) -> dict[tuple[str, int, int], object]:
+    """(path, line, column) -> CallSite, to name a finding's call independently of its line
+    (only the files in `paths`, when given)."""
+    return {
+        (f.path, c.line, c.column): c
+        for f in project.files
+        if paths is None or f.path in paths
+        for c in f.facts.calls
+    }
 
 
 def finding_identity(f: Finding, calls: Mapping[tuple[str, int, int], object] | None = None) -> str:

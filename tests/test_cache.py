@@ -248,6 +248,7 @@ def test_invalid_entry_is_a_miss_and_is_deleted(tmp_path: Path, baseline) -> Non
     _warm(tmp_path)
     with contextlib.closing(sqlite3.connect(tmp_path / FILE_NAME)) as conn:
         n = conn.execute("UPDATE facts SET data = x'00010203' WHERE module = 'etl.pipeline'").rowcount
+        conn.execute("DELETE FROM runs")  # else the previous run's findings hold and no facts are read
         conn.commit()
     assert n == 1
     c, warnings = open_cache(tmp_path)
@@ -282,6 +283,7 @@ def test_planted_malicious_entries_are_never_executed(tmp_path: Path, cli_baseli
         assert len(rows) >= len(payloads)
         for (blob, module), payload in zip(rows, payloads):
             conn.execute("UPDATE facts SET data = ? WHERE blob = ? AND module = ?", (payload, blob, module))
+        conn.execute("DELETE FROM runs")  # make the run read every entry
         conn.commit()
     proc = cli("check", ".", "-q", "--cache-dir", str(d), cwd=workdir)
     assert_clean_run(proc, cli_baseline)

@@ -357,14 +357,18 @@ def select_findings(
     project: Project, cfg: Config, base: Path, focus: set[str] | None, warn_unused: bool = False
 ) -> list[Reported]:
     """Focus (files passed), select/ignore/per-file-ignores, then suppression comments."""
+    findings = project.findings()
+    # Only the files with findings matter (all of them for CG900): the rest may stay undecoded.
+    wanted = None if warn_unused else {f.path for f in findings}
     table: dict[str, dict[int, list[tuple[str, ...]]]] = {}
     for sf in project.files:
-        for line, codes in getattr(sf.facts, "suppressions", ()):
-            table.setdefault(sf.path, {}).setdefault(line, []).append(codes)
-    calls = render.call_index(project)
+        if wanted is None or sf.path in wanted:
+            for line, codes in sf.facts.suppressions:
+                table.setdefault(sf.path, {}).setdefault(line, []).append(codes)
+    calls = render.call_index(project, wanted)
     used: set = set()
     out = []
-    for f in project.findings():
+    for f in findings:
         abs_path = os.path.realpath(base / f.path)
         if focus is not None:
             involved = abs_path in focus or (

@@ -1,0 +1,145 @@
+"""Reusing the previous run's findings: always exactly what a run from scratch finds."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from callgraph import analyze, collect
+from callgraph.cache import FactsCache
+from callgraph.incremental import decode_state, encode_state, interface_digest
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def digest(source: str) -> str:
+    return interface_digest(collect("m", textwrap.dedent(source).encode()))
+
+
+def test_the_interface_ignores_bodies_and_positions() -> None:
+    base = digest("def f(a):\n    return g(a)\n")
+    assert digest("\n\n# moved down\ndef f(a):\n    return g(a, 1, 2)  # callgraph: ignore\n") == base
+    assert digest("def f(a):\n    h()\n    return g(a)\n") == base
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        "def f(a, b):\n    return g(a)\n",  # a signature
+        "def f(a):\n    x = 1\n    return g(a)\n",  # a local binding
+        "@dec\ndef f(a):\n    return g(a)\n",  # a decorator
+        "import os\ndef f(a):\n    return g(a)\n",  # an import
+        "if a:\n    def f(a):\n        return g(a)\n",  # a conditional definition
+    ],
+)
+def test_the_interface_sees_what_resolution_reads(changed: str) -> None:
+    assert digest(changed) != digest("def f(a):\n    return g(a)\n")
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+REUSED: list[int] = []
+
+
+def same_as_from_scratch(root: Path, cache_dir: Path) -> list:
+    """Findings and stats with the cache (reusing the previous run) equal those without it."""
+    with FactsCache.open(cache_dir) as cache:
+        warm = analyze([root], cache=cache, jobs=1)
+        REUSED.append(warm.reused)
+        got = (warm.findings(), {k: v for k, v in warm.stats.items() if k in ("files", "functions", "calls", "resolved_calls")})
+    cold = analyze([root], jobs=1)
+    want = (cold.findings(), {k: v for k, v in cold.stats.items() if k in ("files", "functions", "calls", "resolved_calls")})
+    assert got == want
+    return got[0]
+
+
+def test_a_definition_that_moves_moves_every_finding_pointing_at_it(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    write(root, {
+        "pkg/__init__.py": "",
+        "pkg/a.py": "def target(x):\n    return x\n",
+        "pkg/b.py": "from pkg.a import target\n\ndef use():\n    return target(1, 2)\n",
+        "pkg/c.py": "from pkg.a import target\n\ndef fine():\n    return target(1)\n",
+    })
+    cache = tmp_path / "cache"
+    [first] = same_as_from_scratch(root, cache)
+    assert (first.path.endswith("b.py"), first.definition.line) == (True, 1)
+    same_as_from_scratch(root, cache)
+    assert REUSED[-1] == 4  # nothing changed: every file's findings reused
+    (root / "pkg/a.py").write_text("\n\n\ndef target(x):\n    return x\n")  # the same interface, lines moved
+    [moved] = same_as_from_scratch(root, cache)
+    assert moved.definition.line == 4
+    (root / "pkg/c.py").write_text("from pkg.a import target\n\ndef fine():\n    return target(1, 2, 3)\n")
+    assert len(same_as_from_scratch(root, cache)) == 2  # an edit inside a body: only c.py is redone
+    (root / "pkg/a.py").write_text("def target(x, y):\n    return x\n")  # the interface changed
+    assert [f.path.rsplit("/", 1)[-1] for f in same_as_from_scratch(root, cache)] == ["c.py"]
+    (root / "pkg/d.py").write_text("from pkg.a import target\ntarget()\n")  # a new file
+    assert len(same_as_from_scratch(root, cache)) == 2
+
+
+def test_the_state_is_used_and_recorded(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    write(root, {"m.py": "def f(a):\n    pass\n\nf()\n", "n.py": "import m\nm.f(1, 2)\n"})
+    cache_dir = tmp_path / "cache"
+    same_as_from_scratch(root, cache_dir)
+    with FactsCache.open(cache_dir) as cache:
+        [(data,)] = cache._conn.execute("SELECT data FROM runs").fetchall()
+    state = decode_state(data)
+    assert state is not None and sorted(len(r.findings) for r in state.values()) == [1, 1]
+    assert decode_state(encode_state(state)) == state
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not zlib", encode_state({})[:-3], b"x\x9c\x03\x00\x00\x00\x00\x01"])
+def test_a_damaged_state_means_no_previous_run(tmp_path: Path, garbage: bytes) -> None:
+    root = tmp_path / "proj"
+    write(root, {"m.py": "def f(a):\n    pass\n\nf()\n"})
+    cache_dir = tmp_path / "cache"
+    same_as_from_scratch(root, cache_dir)
+    with FactsCache.open(cache_dir) as cache:
+        cache._conn.execute("UPDATE runs SET data = ?", (garbage,))
+    assert len(same_as_from_scratch(root, cache_dir)) == 1
+    assert decode_state(garbage) is None
+
+
+def _mutate(path: Path, rng: random.Random) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    i = rng.randrange(len(lines) + 1)
+    op = rng.choice(["blank", "delete", "duplicate", "comment", "swap-args"])
+    if op == "blank":
+        lines.insert(i, "\n")
+    elif op == "delete" and lines:
+        del lines[min(i, len(lines) - 1)]
+    elif op == "duplicate" and lines:
+        j = min(i, len(lines) - 1)
+        lines.insert(j, lines[j])
+    elif op == "comment":
+        lines.append("# edited\n")
+    else:  # add or drop an argument of a call on a random line
+        j = min(i, len(lines) - 1) if lines else 0
+        if lines and "(" in lines[j]:
+            lines[j] = lines[j].replace("(", "(0, ", 1) if rng.random() < 0.5 else lines[j].replace("0, ", "", 1)
+    path.write_text("".join(lines))
+
+
+@pytest.mark.parametrize("fixture", ["resolution", "classes", "etl_pipeline"])
+def test_random_edits_always_agree_with_a_run_from_scratch(fixture: str, tmp_path: Path) -> None:
+    root = tmp_path / fixture
+    shutil.copytree(FIXTURES / fixture, root)
+    files = sorted(root.rglob("*.py"))
+    rng = random.Random(fixture)
+    cache = tmp_path / "cache"
+    same_as_from_scratch(root, cache)
+    REUSED.clear()
+    for _ in range(25):
+        _mutate(rng.choice(files), rng)
+        same_as_from_scratch(root, cache)
+    assert sum(1 for n in REUSED if n) >= 5, REUSED  # the edits did exercise the reuse
