@@ -283,6 +283,16 @@ class MemoryCache:
         self._facts.update(items)
         return self.backing.put_many(items)
 
+    @property
+    def keeps_runs(self) -> bool:
+        return getattr(self.backing, "keeps_runs", False)
+
+    def get_run(self, identity: str) -> bytes | None:
+        return self.backing.get_run(identity)
+
+    def put_run(self, identity: str, data: bytes) -> None:
+        self.backing.put_run(identity, data)
+
     def close(self) -> None:
         self.backing.close()
 
@@ -426,16 +436,24 @@ class FactsCache:
     @staticmethod
     def _state(conn: sqlite3.Connection) -> str:
         """ "ok", "empty", or why the file is not ours."""
-        app = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        objects = conn.execute(_SCHEMA_QUERY).fetchall()
+        own = not conn.in_transaction  # one read snapshot: another process may be initialising it
+        if own:
+            conn.execute("BEGIN")
+        try:
+            app = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            objects = conn.execute(_SCHEMA_QUERY).fetchall()
+            columns = conn.execute("PRAGMA table_info(facts)").fetchall()
+        finally:
+            if own:
+                conn.execute("COMMIT")
         if app == 0 and version == 0 and not objects:
             return "empty"
         if app != APPLICATION_ID:
             return f"not a callgraph cache (application id {app:#x})"
         if version != SCHEMA_VERSION:
             return f"written by another version (schema {version}, this build uses {SCHEMA_VERSION})"
-        if objects != _EXPECTED_OBJECTS or conn.execute("PRAGMA table_info(facts)").fetchall() != _EXPECTED_COLUMNS:
+        if objects != _EXPECTED_OBJECTS or columns != _EXPECTED_COLUMNS:
             return "an unexpected schema"
         return "ok"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .index import Index
-from .model import ClassFact, Param, ParamKind, ScopeKind, Signature
+from .model import ClassFact, Param, ParamKind, Signature
 
 if TYPE_CHECKING:
     from .resolve import Resolver, Target, Value

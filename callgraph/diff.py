@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import enum
 from collections import Counter, defaultdict
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 from .findings import Finding
-from .model import FunctionFact, Param, ParamKind
-from .project import Project, ResolvedCall
+from .index import SourceFile
+from .model import CallSite, FunctionFact, Param, ParamKind
+from .project import Project
 
 
 class SymbolStatus(enum.Enum):
@@ -68,10 +70,13 @@ class ProjectDiff:
 # -- signatures ------------------------------------------------------------------
 
 
-def bound_definitions(project: Project) -> dict[str, tuple[str, FunctionFact]]:
-    """Full name -> (path, the definition bound at runtime: the last one in source order)."""
+def bound_definitions(project: Project, modules: Container[str] | None = None) -> dict[str, tuple[str, FunctionFact]]:
+    """Full name -> (path, the definition bound at runtime: the last one in source order), for
+    every module or those in `modules`."""
     out: dict[str, tuple[str, FunctionFact]] = {}
     for f in project.files:
+        if modules is not None and f.module not in modules:
+            continue
         for fn in f.facts.functions:
             out[f"{f.module}.{fn.qualname}"] = (f.path, fn)
     return out
@@ -131,8 +136,29 @@ def describe_change(old: FunctionFact, new: FunctionFact) -> tuple[str, ...]:
     return tuple(details)
 
 
+def _same_file(x: SourceFile, y: SourceFile) -> bool:
+    """Equal blobs need no look at the facts (which may then stay undecoded)."""
+    if x.module != y.module:
+        return False
+    if x.blob is not None and x.blob == y.blob:
+        return True
+    return x.facts == y.facts
+
+
+def _touched_modules(old: Project, new: Project) -> set[str]:
+    """Modules of the files that differ between the two projects: only their definitions can."""
+    a = {f.path: f for f in old.files}
+    b = {f.path: f for f in new.files}
+    out: set[str] = set()
+    for p in a.keys() | b.keys():
+        if p not in a or p not in b or not _same_file(a[p], b[p]):
+            out.update(f.module for f in (a.get(p), b.get(p)) if f is not None)
+    return out
+
+
 def signature_changes(old: Project, new: Project) -> list[SignatureChange]:
-    a, b = bound_definitions(old), bound_definitions(new)
+    touched = _touched_modules(old, new)
+    a, b = bound_definitions(old, touched), bound_definitions(new, touched)
     out: list[SignatureChange] = []
     for name in sorted(a.keys() | b.keys()):
         if name not in b:
@@ -173,7 +199,7 @@ def file_changes(old: Project, new: Project) -> list[FileChange]:
         if p not in renamed_from.values():
             out.append(FileChange(FileStatus.DELETED, p))
     for p in sorted(a.keys() & b.keys()):
-        if a[p].facts != b[p].facts or a[p].module != b[p].module:
+        if not _same_file(a[p], b[p]):
             out.append(FileChange(FileStatus.MODIFIED, p))
     return out
 
@@ -214,30 +240,40 @@ def compare_findings(old: list[Finding], new: list[Finding], rename: dict[str, s
     return new_only, fixed, unchanged
 
 
-def _call_key(rc: ResolvedCall, rename: dict[str, str] | None = None) -> tuple:
-    path = (rename or {}).get(rc.path, rc.path)
-    return (path, rc.call.scope, rc.call.callee_text, rc.call.args_text)
+def _call_key(path: str, call: CallSite, rename: dict[str, str] | None = None) -> tuple:
+    return ((rename or {}).get(path, path), call.scope, call.callee_text, call.args_text)
 
 
 def broken_calls(
     old: Project, new: Project, new_findings: list[Finding], changes: list[SignatureChange], rename: dict[str, str]
 ) -> list[BrokenCall]:
-    """New CG1xx findings at call sites that existed in OLD without a finding there."""
-    old_calls: dict[tuple, list[ResolvedCall]] = defaultdict(list)
-    for rc in old.calls:
-        old_calls[_call_key(rc, rename)].append(rc)
+    """New CG1xx findings at call sites that existed in OLD without a finding there (call sites
+    compared by their text: no call is resolved again, and only the files involved are read)."""
+    flagged = [f for f in new_findings if f.code.value.startswith("CG1")]
+    if not flagged:
+        return []
+    new_paths = {f.path for f in flagged}
+    old_paths = new_paths | {old_path for old_path, path in rename.items() if path in new_paths}
+    old_calls: dict[tuple, list[tuple[str, CallSite]]] = defaultdict(list)
+    for sf in old.files:
+        if sf.path in old_paths:
+            for call in sf.facts.calls:
+                old_calls[_call_key(sf.path, call, rename)].append((sf.path, call))
     old_flagged = {(f.path, f.line, f.column) for f in old.findings()}
-    new_by_pos = {(rc.path, rc.call.line, rc.call.column): rc for rc in new.calls}
+    new_by_pos = {
+        (sf.path, call.line, call.column): (sf.path, call)
+        for sf in new.files
+        if sf.path in new_paths
+        for call in sf.facts.calls
+    }
     changed = {c.symbol: c for c in changes if c.status is SymbolStatus.CHANGED}
     out: list[BrokenCall] = []
-    for f in new_findings:
-        if not f.code.value.startswith("CG1"):
+    for f in flagged:
+        site = new_by_pos.get((f.path, f.line, f.column))
+        if site is None:
             continue
-        rc = new_by_pos.get((f.path, f.line, f.column))
-        if rc is None:
-            continue
-        before = old_calls.get(_call_key(rc))
-        if not before or any((b.path, b.call.line, b.call.column) in old_flagged for b in before):
+        before = old_calls.get(_call_key(*site))
+        if not before or any((path, call.line, call.column) in old_flagged for path, call in before):
             continue
         out.append(BrokenCall(f, changed.get(f.target or "")))
     return out

@@ -11,11 +11,14 @@ import json
 import shutil
 import subprocess
 from collections import defaultdict, deque
+from typing import TYPE_CHECKING
 
-import networkx as nx
 
 from .binding import Verdict
 from .checks import verdict
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 # Node kinds worth drawing: code that runs. Classes only appear when their body makes calls.
 _CODE_KINDS = frozenset({"function", "method", "module", "lambda", "synthesised"})
@@ -45,6 +48,8 @@ def neighbourhood(graph: nx.MultiDiGraph, focus: str, depth: int | None) -> set[
 
 def code_graph(graph: nx.MultiDiGraph, nodes: set[str] | None = None) -> nx.MultiDiGraph:
     """A copy with plain (str/int/bool) attributes only, fit for GraphML and JSON."""
+    import networkx as nx
+
     out = nx.MultiDiGraph()
     modules = {n for n, d in graph.nodes(data=True) if d.get("kind") == "module"}
     for n, d in graph.nodes(data=True):
@@ -80,10 +85,14 @@ def code_graph(graph: nx.MultiDiGraph, nodes: set[str] | None = None) -> nx.Mult
 
 
 def to_graphml(graph: nx.MultiDiGraph) -> str:
+    import networkx as nx
+
     return "\n".join(nx.generate_graphml(graph)) + "\n"
 
 
 def to_json(graph: nx.MultiDiGraph) -> str:
+    import networkx as nx
+
     return json.dumps(nx.node_link_data(graph, edges="edges"), indent=2) + "\n"
 
 

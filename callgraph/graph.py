@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import networkx as nx
 
 from .index import Index, SourceFile
 from .model import CallSite, ScopeKind
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from .project import ResolvedCall
     from .resolve import Target
 
@@ -36,6 +37,8 @@ def caller_node(module: str, call: CallSite, lambdas) -> str:
 def build_graph(
     files: list[SourceFile], calls: list[ResolvedCall], index: Index | None = None, *, possible: bool = False
 ) -> nx.MultiDiGraph:
+    import networkx as nx  # imported on use: a warm check never needs it
+
     graph = nx.MultiDiGraph()
     for f in files:
         graph.add_node(f.module, kind="module", path=f.path, line=1)

@@ -126,7 +126,12 @@ class Run:
         self.files = list(files)  # (path, module, is_package)
         self.blobs = dict(zip((p for p, _, _ in self.files), blobs))
         self.identity = run_identity(checker, settings, self.files)
-        self.previous = decode_state(cache.get_run(self.identity))
+        # Two states per project: the latest run (what an edit is set against), and one per exact
+        # content, so that a git ref analysed again (diff, --baseline) finds its own.
+        content = hashlib.sha1("\0".join(blobs).encode()).hexdigest()
+        self.exact = f"{self.identity}:{content}"
+        self._stored = {key: decode_state(cache.get_run(key)) for key in (self.exact, self.identity)}
+        self.previous = self._stored[self.exact] or self._stored[self.identity]
         if self.previous is not None and len(self.blobs) != len(self.files):
             self.previous = None  # two files shown under one path: never mind reusing
         self.changed = (
@@ -214,8 +219,13 @@ class Run:
         self._record(state)
 
     def _record(self, state: dict[str, FileRecord]) -> None:
-        if state != self.previous:
-            self.cache.put_run(self.identity, encode_state(state))
+        """Store this run's state under both keys, where it is not there already (a warm run of
+        unchanged code writes nothing)."""
+        data = None
+        for key, stored in self._stored.items():
+            if stored != state:
+                data = data or encode_state(state)
+                self.cache.put_run(key, data)
 
 
 def _counts(records: Iterable[FileRecord]) -> dict[str, int]:

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from .model import (
     AttrAssign,
     Binding,
-    BindingKind,
     ClassFact,
     FunctionFact,
     ImportFact,
@@ -24,15 +23,21 @@ class SourceFile:
     """One analysed file. Its facts may be loaded on first use: a warm run that reuses the previous
     run's findings (`incremental`) never decodes most of them."""
 
-    __slots__ = ("path", "module", "_facts", "_load")
+    __slots__ = ("path", "module", "blob", "_facts", "_load")
 
     def __init__(
-        self, path: str, module: str, facts: ModuleFacts | None = None, load: Callable[[], ModuleFacts] | None = None
+        self,
+        path: str,
+        module: str,
+        facts: ModuleFacts | None = None,
+        load: Callable[[], ModuleFacts] | None = None,
+        blob: str | None = None,
     ) -> None:
         if facts is None and load is None:
             raise TypeError("SourceFile needs facts or a way to load them")
         self.path = path  # as shown to the user
         self.module = module
+        self.blob = blob  # git blob id of its bytes, when known: equal blobs, equal facts
         self._facts = facts
         self._load = load
 

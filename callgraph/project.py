@@ -12,15 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import networkx as nx
-
-from .collect import collect
 from .findings import Finding
 from .index import Index, SourceFile
 from .model import CallSite, FunctionFact, ModuleFacts
 from .resolve import DEFAULT_PRESERVING, Resolution, Resolver
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from .cache import FactsCache, NullCache
 
 SKIP_DIRS = frozenset(
@@ -309,12 +308,16 @@ def analyze_sources(
         settings = [f"preserve:{d}" for d in preserving] + [f"mutator:{d}" for d in mutators]
         run = Run(cache, checker_id(), settings, [(p, m, bool(k)) for p, m, k, _ in sources], loader.blobs())
     if run is not None and run.facts_unchanged(loader):  # every previous finding holds: decode on demand only
-        files = [SourceFile(path, module, loader.known(i), functools.partial(loader.one, i)) for i, (path, module, _, _) in enumerate(sources)]
+        files = [
+            SourceFile(path, module, loader.known(i), functools.partial(loader.one, i), blob)
+            for i, ((path, module, _, _), blob) in enumerate(zip(sources, loader.blobs()))
+        ]
         project = Project(files, preserving=preserving, mutators=mutators, _load_all=loader.all)
         run.reuse_all(project)
     else:
         facts = loader.all()
-        files = [SourceFile(path, module, f) for (path, module, _, _), f in zip(sources, facts)]
+        blobs = loader.blobs() if cache is not None else [None] * len(sources)
+        files = [SourceFile(path, module, f, blob=b) for (path, module, _, _), f, b in zip(sources, facts, blobs)]
         notes = [ReadError(f.path, f.facts.unsupported) for f in files if f.facts.unsupported]
         project = Project(files, notes, preserving=preserving, mutators=mutators)
         if run is not None:
@@ -419,6 +422,8 @@ _MIN_PER_WORKER = 8  # below this a worker process costs more than it saves
 
 
 def _collect_chunk(items: list[tuple[int, str, bool, bytes]]) -> list[tuple[int, ModuleFacts]]:
+    from .collect import collect
+
     return [(i, collect(module, source, is_package=is_package)) for i, module, is_package, source in items]
 
 
@@ -431,6 +436,8 @@ def _extract(sources: list[tuple[str, str, bool, bytes]], indexes: list[int], jo
     jobs = min(jobs, len(sources) // _MIN_PER_WORKER)
     items = [(i, module, bool(pkg), data) for i, (_, module, pkg, data) in zip(indexes, sources)]
     if jobs <= 1:
+        from .collect import collect
+
         for i, module, is_package, data in items:
             yield i, collect(module, data, is_package=is_package)
         return

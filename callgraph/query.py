@@ -7,13 +7,17 @@ plain records; the commands only format them. Symbols are named as the graph nam
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import networkx as nx
+
 import io
 import tokenize
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import networkx as nx
 
 from .binding import Verdict
 from .checks import verdict
@@ -345,6 +349,8 @@ def tree(hops: list[Hop], start: str, *, reverse: bool) -> list[tuple[int, Hop, 
 
 def shortest_paths(project: Project, source: str, target: str, limit: int = 10) -> list[list[Hop]]:
     """The shortest call chains from `source` to `target` (at most `limit`), each hop with its lines."""
+    import networkx as nx  # imported on use: a warm check never needs it
+
     simple = nx.DiGraph(project.graph)
     if source not in simple or target not in simple:
         return []

@@ -31,7 +31,7 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from callgraph.project import SKIP_DIRS, InputError

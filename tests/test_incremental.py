@@ -92,8 +92,10 @@ def test_the_state_is_used_and_recorded(tmp_path: Path) -> None:
     cache_dir = tmp_path / "cache"
     same_as_from_scratch(root, cache_dir)
     with FactsCache.open(cache_dir) as cache:
-        [(data,)] = cache._conn.execute("SELECT data FROM runs").fetchall()
-    state = decode_state(data)
+        rows = cache._conn.execute("SELECT identity, data FROM runs ORDER BY identity").fetchall()
+    assert len(rows) == 2 and ":" in rows[1][0]  # the latest run of these paths, and this exact content
+    assert rows[0][1] == rows[1][1]
+    state = decode_state(rows[0][1])
     assert state is not None and sorted(len(r.findings) for r in state.values()) == [1, 1]
     assert decode_state(encode_state(state)) == state
 
@@ -143,3 +145,33 @@ def test_random_edits_always_agree_with_a_run_from_scratch(fixture: str, tmp_pat
         _mutate(rng.choice(files), rng)
         same_as_from_scratch(root, cache)
     assert sum(1 for n in REUSED if n) >= 5, REUSED  # the edits did exercise the reuse
+
+
+def test_diff_and_baseline_are_the_same_cold_warm_and_uncached(tmp_path: Path) -> None:
+    """Warm, both refs find their own previous run and nothing is resolved again: same report."""
+    import json
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from gitrepo import ddl_story
+
+    repo = ddl_story(tmp_path / "repo")
+    cache = str(tmp_path / "cache")
+
+    def run(*args: str) -> tuple[int, dict]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "callgraph", *args], cwd=repo, capture_output=True, text=True, timeout=120
+        )
+        assert proc.stderr == "" or "Traceback" not in proc.stderr, proc.stderr
+        return proc.returncode, json.loads(proc.stdout)
+
+    for old, new in (("main", "debug/codex-test"), ("debug/codex-test", "main")):
+        reports = [run("diff", old, new, "--format", "json", *extra) for extra in (["--no-cache"], ["--cache-dir", cache], ["--cache-dir", cache])]
+        assert reports[0] == reports[1] == reports[2]
+    subprocess.run(["git", "checkout", "-q", "debug/codex-test"], cwd=repo, check=True)
+    checks = [
+        run("check", ".", "--baseline", "main", "--format", "json", *extra)[1]["findings"]
+        for extra in (["--no-cache"], ["--cache-dir", cache], ["--cache-dir", cache])
+    ]
+    assert checks[0] == checks[1] == checks[2] and len(checks[0]) == 4

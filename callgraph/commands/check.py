@@ -485,7 +485,8 @@ def run(args: argparse.Namespace) -> int:
     if args.verbose:
         where = cfg.file or "none (defaults)"
         print(f"callgraph: configuration: {where}", file=sys.stderr)
-        print(f"callgraph: mode: {mode}; analysed {len(project.files)} files", file=sys.stderr)
+        reused = f"; the previous run's findings still hold for {project.reused}" if project.reused else ""
+        print(f"callgraph: mode: {mode}; analysed {len(project.files)} files{reused}", file=sys.stderr)
         if focus is not None:
             print(f"callgraph: reporting findings that involve {len(focus)} given files", file=sys.stderr)
         if project.cache_hits is not None:
