@@ -278,9 +278,9 @@ class MemoryCache:
             found.update(more)
         return found
 
-    def put_many(self, items: Iterable[tuple[CacheKey, ModuleFacts]]) -> int:
+    def put_many(self, items: Iterable[tuple]) -> int:
         items = list(items)
-        self._facts.update(items)
+        self._facts.update((item[0], item[1]) for item in items)
         return self.backing.put_many(items)
 
     @property
@@ -675,18 +675,19 @@ class FactsCache:
 
         return self._guard(write, 0)
 
-    def put_many(self, items: Iterable[tuple[CacheKey, ModuleFacts]]) -> int:
-        """Store facts; returns how many were written (0 when the cache is off or failing)."""
+    def put_many(self, items: Iterable[tuple]) -> int:
+        """Store facts, given as (key, facts) or (key, facts, dumps(facts)) when a worker encoded
+        them already; returns how many were written (0 when the cache is off or failing)."""
         if self._conn is None:
             return 0
         now = _today()
         batch: list[tuple] = []
         size = 0
         written = 0
-        for key, facts in items:
+        for key, facts, *encoded in items:
             key = CacheKey(*key)
             try:
-                data = dumps(facts)
+                data = encoded[0] if encoded else dumps(facts)
             except (TypeError, ValueError):  # not facts this build can encode: just don't cache
                 continue
             batch.append((key.blob, key.module, int(bool(key.is_package)), self.analyzer, data, now))

@@ -380,12 +380,14 @@ class _FactsLoader:
         done = len(self.facts)
         fresh: list = []
         with gc_paused():  # thousands of long-lived objects
-            for i, result in _extract([self.sources[i] for i in missing], missing, self.jobs):
+            # Workers encode for a cache that stores bytes (a MemoryCache only keeps objects itself).
+            encode = bool(getattr(getattr(self.cache, "backing", self.cache), "enabled", False))
+            for i, result, data in _extract([self.sources[i] for i in missing], missing, self.jobs, encode):
                 self.facts[i] = result
                 self.parsed += 1
                 done += 1
                 if self.cache is not None:
-                    fresh.append((self.keys()[i], result))
+                    fresh.append((self.keys()[i], result) if data is None else (self.keys()[i], result, data))
                     if len(fresh) >= _PUT_EVERY:
                         self.cache.put_many(fresh)
                         fresh = []
@@ -421,16 +423,23 @@ def gc_paused() -> Iterator[None]:
 _MIN_PER_WORKER = 8  # below this a worker process costs more than it saves
 
 
-def _collect_chunk(items: list[tuple[int, str, bool, bytes]]) -> list[tuple[int, ModuleFacts]]:
+def _collect_chunk(items: list[tuple[int, str, bool, bytes]], encode: bool) -> list[tuple[int, ModuleFacts, bytes | None]]:
     from .collect import collect
+    from .serialize import dumps
 
-    return [(i, collect(module, source, is_package=is_package)) for i, module, is_package, source in items]
+    out = []
+    for i, module, is_package, source in items:
+        facts = collect(module, source, is_package=is_package)
+        out.append((i, facts, dumps(facts) if encode else None))
+    return out
 
 
-def _extract(sources: list[tuple[str, str, bool, bytes]], indexes: list[int], jobs: int | None):
-    """(index, facts) for each source, in worker processes when there are enough of them.
+def _extract(sources: list[tuple[str, str, bool, bytes]], indexes: list[int], jobs: int | None, encode: bool = False):
+    """(index, facts, encoded facts or None) for each source, in worker processes when there are
+    enough of them.
 
-    Workers get bytes and return facts (small frozen dataclasses), never trees.
+    Workers get bytes and return facts (small frozen dataclasses), never trees; with `encode`,
+    also the cache's encoding of them, so the main process does not encode every file itself.
     """
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
     jobs = min(jobs, len(sources) // _MIN_PER_WORKER)
@@ -439,7 +448,7 @@ def _extract(sources: list[tuple[str, str, bool, bytes]], indexes: list[int], jo
         from .collect import collect
 
         for i, module, is_package, data in items:
-            yield i, collect(module, data, is_package=is_package)
+            yield i, collect(module, data, is_package=is_package), None
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -449,6 +458,6 @@ def _extract(sources: list[tuple[str, str, bool, bytes]], indexes: list[int], jo
     items.sort(key=lambda item: -len(item[3]))
     chunks = [items[k :: jobs * 8] for k in range(jobs * 8)]
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method)) as pool:
-        futures = [pool.submit(_collect_chunk, chunk) for chunk in chunks if chunk]
+        futures = [pool.submit(_collect_chunk, chunk, encode) for chunk in chunks if chunk]
         for future in as_completed(futures):
             yield from future.result()

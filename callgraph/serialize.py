@@ -20,6 +20,7 @@ import dataclasses
 import enum
 import hashlib
 import json
+import operator
 import types
 import typing
 import zlib
@@ -234,16 +235,24 @@ class _Codec:
         elif dataclasses.is_dataclass(tp):
             self.encoders[tp] = lambda v: enc_ref(v)
             hints = typing.get_type_hints(tp)
-            parts = [(f.name, self.encoder(hints[f.name])) for f in dataclasses.fields(tp)]
+            names = [f.name for f in dataclasses.fields(tp)]
+            encs = [self.encoder(hints[n]) for n in names]
+            values = operator.attrgetter(*names) if len(names) > 1 else (lambda v: (getattr(v, names[0]),))
+            if all(e is None for e in encs):
 
-            def enc(v: Any) -> list:
-                return [getattr(v, n) if e is None else e(getattr(v, n)) for n, e in parts]
+                def enc(v: Any) -> list:
+                    return list(values(v))
+
+            else:
+
+                def enc(v: Any) -> list:
+                    return [x if e is None else e(x) for x, e in zip(values(v), encs)]
 
         else:
             origin, args = typing.get_origin(tp), typing.get_args(tp)
             if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-                item = self.encoder(args[0])
-                enc = list if item is None else (lambda v: [item(x) for x in v])
+                item = self.encoder(args[0])  # a tuple of plain values: JSON writes it as a list itself
+                enc = None if item is None else (lambda v: [item(x) for x in v])
             elif origin is frozenset and len(args) == 1:
                 member = self.encoder(args[0])
                 enc = lambda v: sorted(  # noqa: E731 - sorted by JSON text: the same bytes every run
@@ -251,11 +260,18 @@ class _Codec:
                 )
             elif origin is tuple:
                 items = [self.encoder(a) for a in args]
-                enc = lambda v: [x if e is None else e(x) for e, x in zip(items, v)]  # noqa: E731
+                if all(e is None for e in items):
+                    enc = None
+                else:
+                    enc = lambda v: [x if e is None else e(x) for e, x in zip(items, v)]  # noqa: E731
             elif origin in (typing.Union, types.UnionType):
                 alts = [(a, self.encoder(a)) for a in args]
+                others = [e for a, e in alts if a is not type(None)]
                 if all(e is None for _, e in alts):
                     enc = None
+                elif len(others) == 1 and len(alts) == 2:  # X | None
+                    only = others[0]
+                    enc = lambda v: None if v is None else only(v)  # noqa: E731
                 else:
                     enc = lambda v: _encode_union(alts, v)  # noqa: E731
             else:
