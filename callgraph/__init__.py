@@ -3,7 +3,6 @@
 __version__ = "0.1.0"
 
 from .binding import BindResult, Verdict, bind, bind_no_arguments  # noqa: E402
-from .collect import collect  # noqa: E402
 from .findings import Code, Finding, Location  # noqa: E402
 from .model import (  # noqa: E402
     AttrAssign,
@@ -24,6 +23,18 @@ from .model import (  # noqa: E402
 )
 from .project import InputError, Project, ResolvedCall, analyze, analyze_sources  # noqa: E402
 from .resolve import Resolution, Resolver, Target, TargetKind  # noqa: E402
+
+
+
+def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFacts:
+    """Facts of one module: a pure function of (module name, source bytes, is_package).
+
+    libcst is imported on first use (`callgraph.collector`): a warm run that parses nothing never
+    pays for it."""
+    from .collector import collect as _collect
+
+    return _collect(module, source, is_package=is_package)
+
 
 __all__ = [
     "AttrAssign", "BindResult", "Binding", "BindingKind", "CallShape", "CallSite", "ClassFact", "Code",

@@ -129,8 +129,8 @@ def analyzer_description() -> str:
 _RELATIVE_IMPORT = re.compile(r"^[ \t]*from[ \t]+\.([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]+)", re.M)
 
 
-def _collector_sources(roots: tuple[str, ...] = ("collect", "serialize")) -> dict[str, bytes]:
-    """collect.py, serialize.py (or `roots`) and, transitively, the package modules they import."""
+def _collector_sources(roots: tuple[str, ...] = ("collector", "serialize")) -> dict[str, bytes]:
+    """collector.py, serialize.py (or `roots`) and, transitively, the package modules they import."""
     here = Path(__file__).resolve().parent
     out: dict[str, bytes] = {}
     todo = list(roots)

@@ -22,7 +22,7 @@ from callgraph import cache as cache_mod
 from callgraph import serialize
 from callgraph.cache import FILE_NAME, CacheKey, FactsCache, NullCache, blob_id, default_cache_dir
 from callgraph.cli import main
-from callgraph.collect import collect
+from callgraph import collect
 from callgraph.project import analyze
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "etl_pipeline"

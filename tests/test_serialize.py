@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callgraph import serialize
-from callgraph.collect import collect
+from callgraph import collect
 from callgraph.model import ModuleFacts
 from callgraph.serialize import CacheDecodeError, dumps, loads
 
