@@ -284,8 +284,12 @@ def analyze_sources(
     mutators: Iterable[str] = (),
     progress: Callable[[int, int], None] | None = None,
     jobs: int | None = None,
+    blobs: Sequence[str] | None = None,
 ) -> Project:
     """Analyse in-memory files given as (display path, module name, is_package, source bytes).
+
+    `blobs`: each source's git blob id, when known (a git snapshot's); the bytes may then be given
+    as a function returning them, called only for files whose facts are not cached.
 
     `jobs`: worker processes for extracting facts (default: the CPU count; 1 runs in-process).
 
@@ -299,7 +303,7 @@ def analyze_sources(
     sources = list(sources)
     preserving = DEFAULT_PRESERVING | frozenset(preserving)
     mutators = frozenset(mutators)
-    loader = _FactsLoader(sources, cache, jobs, progress)
+    loader = _FactsLoader(sources, cache, jobs, progress, blobs)
     run = None
     if cache is not None and getattr(cache, "keeps_runs", False):
         from .cache import checker_id
@@ -316,8 +320,8 @@ def analyze_sources(
         run.reuse_all(project)
     else:
         facts = loader.all()
-        blobs = loader.blobs() if cache is not None else [None] * len(sources)
-        files = [SourceFile(path, module, f, blob=b) for (path, module, _, _), f, b in zip(sources, facts, blobs)]
+        ids = loader.blobs() if cache is not None or blobs is not None else [None] * len(sources)
+        files = [SourceFile(path, module, f, blob=b) for (path, module, _, _), f, b in zip(sources, facts, ids)]
         notes = [ReadError(f.path, f.facts.unsupported) for f in files if f.facts.unsupported]
         project = Project(files, notes, preserving=preserving, mutators=mutators)
         if run is not None:
@@ -332,8 +336,11 @@ class _FactsLoader:
     """Each source's facts, from the cache or parsed (misses are stored), fetched only when asked:
     a warm run that reuses every previous finding reads almost none of them."""
 
-    def __init__(self, sources: list[tuple[str, str, bool, bytes]], cache, jobs: int | None, progress) -> None:
-        self.sources = sources
+    def __init__(
+        self, sources: list[tuple], cache, jobs: int | None, progress, blobs: Sequence[str] | None = None
+    ) -> None:
+        self.sources = sources  # (path, module, is_package, bytes or a function returning them)
+        self._blobs = list(blobs) if blobs is not None else None
         self.cache = cache
         self.jobs = jobs
         self.progress = progress
@@ -345,8 +352,13 @@ class _FactsLoader:
         if self._keys is None:
             from .cache import CacheKey, blob_id
 
-            self._keys = [CacheKey(blob_id(data), module, bool(pkg)) for _, module, pkg, data in self.sources]
+            ids = self._blobs if self._blobs is not None else [blob_id(self.data(i)) for i in range(len(self.sources))]
+            self._keys = [CacheKey(b, module, bool(pkg)) for b, (_, module, pkg, _) in zip(ids, self.sources)]
         return self._keys
+
+    def data(self, i: int) -> bytes:
+        data = self.sources[i][3]
+        return data if isinstance(data, (bytes, bytearray, memoryview)) else data()
 
     def blobs(self) -> list[str]:
         return [k.blob for k in self.keys()]
@@ -382,7 +394,8 @@ class _FactsLoader:
         with gc_paused():  # thousands of long-lived objects
             # Workers encode for a cache that stores bytes (a MemoryCache only keeps objects itself).
             encode = bool(getattr(getattr(self.cache, "backing", self.cache), "enabled", False))
-            for i, result, data in _extract([self.sources[i] for i in missing], missing, self.jobs, encode):
+            todo = [(path, module, pkg, self.data(i)) for i, (path, module, pkg, _) in ((i, self.sources[i]) for i in missing)]
+            for i, result, data in _extract(todo, missing, self.jobs, encode):
                 self.facts[i] = result
                 self.parsed += 1
                 done += 1
