@@ -31,7 +31,7 @@ from .findings import Code, Finding, Location
 from .model import ModuleFacts
 
 if TYPE_CHECKING:
-    from .project import Project
+    from .project import Project, ReadError
 
 STATE_VERSION = 3
 _BODY_FIELDS = frozenset({"calls", "uses", "suppressions"})  # of ModuleFacts: read by the file's own checks only
@@ -134,9 +134,10 @@ class Run:
         self.previous = self._stored[self.exact] or self._stored[self.identity]
         if self.previous is not None and len(self.blobs) != len(self.files):
             self.previous = None  # two files shown under one path: never mind reusing
-        self.changed = (
-            [] if self.previous is None else [i for i, (p, _, _) in enumerate(self.files) if p not in self.previous or self.previous[p].blob != self.blobs[p]]
-        )
+        previous = self.previous or {}
+        self.changed = [
+            i for i, (p, _, _) in enumerate(self.files) if p not in previous or previous[p].blob != self.blobs[p]
+        ]
         self._old: dict[int, ModuleFacts | None] = {}
 
     def _old_facts(self, i: int) -> ModuleFacts | None:
@@ -237,7 +238,7 @@ def _counts(records: Iterable[FileRecord]) -> dict[str, int]:
     return {"functions": functions, "calls": calls, "resolved_calls": resolved}
 
 
-def _note(path: str, message: str):
+def _note(path: str, message: str) -> ReadError:
     from .project import ReadError
 
     return ReadError(path, message)

@@ -277,7 +277,7 @@ _PUT_EVERY = 256  # misses stored per batch: an interrupted cold run keeps what 
 
 
 def analyze_sources(
-    sources: Iterable[tuple[str, str, bool, bytes]],
+    sources: Iterable[tuple[str, str, bool, bytes | Callable[[], bytes]]],
     *,
     preserving: Iterable[str] = (),
     cache: FactsCache | NullCache | None = None,
