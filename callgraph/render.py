@@ -20,7 +20,6 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from tabulate import tabulate
 
 from . import __version__
 from .findings import Code, Finding
@@ -407,5 +406,7 @@ def markdown(findings: Sequence[Finding], project: Project | None = None, *, sup
         [f"`{f.path}:{f.line}:{f.column}`", f"{f.code.value} (suppressed)", _md(f.message), f"`{f.target}`" if f.target else ""]
         for f in suppressed
     ]
+    from tabulate import tabulate  # imported on use: most runs print no table
+
     table = tabulate(rows, ["location", "code", "message", "target"], tablefmt="pipe", disable_numparse=True)
     return f"{head}\n\n{table}"
