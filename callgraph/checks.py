@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from .binding import BindResult, Verdict, bind, bind_no_arguments
@@ -30,17 +30,32 @@ def call_findings(project: Project) -> list[Finding]:
     for _, _, data in project.graph.edges(data=True):
         if data["complete"]:
             by_call[id(data["call"])].append(data)
-    out = (_call_finding(project.index, edges[0]["call"], [e["target"] for e in edges]) for edges in by_call.values())
+    where = defined_in(project.index)
+    out = (_call_finding(edges[0]["call"], [e["target"] for e in edges], where) for edges in by_call.values())
     return [f for f in out if f is not None]
 
 
-def resolved_call_findings(index: Index, calls: Iterable[ResolvedCall]) -> list[Finding]:
-    """The checker's own findings: from the calls' complete resolutions, without the graph."""
-    out = (_call_finding(index, rc, rc.resolution.targets) for rc in calls if rc.resolution.complete and rc.resolution.targets)
+def resolved_call_findings(calls: Iterable[ResolvedCall], where: Callable[[Target], Location | None]) -> list[Finding]:
+    """The checker's own findings: from the calls' complete resolutions, without the graph.
+    `where(target)` is the definition a finding names (`defined_in(index)`)."""
+    out = (_call_finding(rc, rc.resolution.targets, where) for rc in calls if rc.resolution.complete and rc.resolution.targets)
     return [f for f in out if f is not None]
 
 
-def _call_finding(index: Index, rc: ResolvedCall, targets: Sequence[Target]) -> Finding | None:
+def defined_in(index: Index) -> Callable[[Target], Location | None]:
+    """Where a target is defined, from its function or class fact."""
+
+    def where(target: Target) -> Location | None:
+        if target.function is not None:
+            return Location(index.path_of(target.module), target.function.line)
+        if target.cls is not None:
+            return Location(index.path_of(target.module), target.cls.line)
+        return None
+
+    return where
+
+
+def _call_finding(rc: ResolvedCall, targets: Sequence[Target], where: Callable[[Target], Location | None]) -> Finding | None:
     """A call is reported only when its resolution is complete and every target rejects it."""
     if rc.call.expects_type_error:
         return None  # the code asks for the TypeError (a test, or a fallback for older signatures)
@@ -48,12 +63,7 @@ def _call_finding(index: Index, rc: ResolvedCall, targets: Sequence[Target]) -> 
     if not all(r.verdict is Verdict.ERROR for _, r in results):
         return None
     target, result = results[0]
-    definition = None
-    if target.function is not None:
-        definition = Location(index.path_of(target.module), target.function.line)
-    elif target.cls is not None:
-        definition = Location(index.path_of(target.module), target.cls.line)
-    return Finding(result.code, rc.path, rc.call.line, rc.call.column, result.message, target.full_name, definition)
+    return Finding(result.code, rc.path, rc.call.line, rc.call.column, result.message, target.full_name, where(target))
 
 
 # Decorators that leave a plain function behind; any other decorator may have
@@ -103,7 +113,7 @@ def file_findings(sf: SourceFile) -> list[Finding]:
 
 
 def run_checks(project: Project) -> list[Finding]:
-    findings = resolved_call_findings(project.index, project.calls)
+    findings = resolved_call_findings(project.calls, defined_in(project.index))
     for f in project.files:
         findings.extend(file_findings(f))
     return sorted(findings, key=lambda x: x.sort_key)

@@ -27,13 +27,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import calltable
+from .calltable import CallTable
 from .findings import Code, Finding, Location
+from .index import SourceFile
 from .model import ModuleFacts
 
 if TYPE_CHECKING:
     from .project import Project, ReadError
 
-STATE_VERSION = 3
+STATE_VERSION = 4
 _BODY_FIELDS = frozenset({"calls", "uses", "suppressions"})  # of ModuleFacts: read by the file's own checks only
 _POSITION_FIELDS = frozenset({"line", "column", "error_line", "error_column"})
 _MAX_STATE_BYTES = 256 * 1024 * 1024
@@ -116,6 +119,15 @@ def still_valid(
     }
 
 
+@dataclasses.dataclass(frozen=True)
+class State:
+    """A run's record: each file's contribution, and a token that changes whenever an interface may
+    have (the call table holds only for states with its token)."""
+
+    token: str
+    files: dict[str, FileRecord]
+
+
 class Run:
     """This run of a project, set against the state its previous run left in the cache."""
 
@@ -128,17 +140,19 @@ class Run:
         self.identity = run_identity(checker, settings, self.files)
         # Two states per project: the latest run (what an edit is set against), and one per exact
         # content, so that a git ref analysed again (diff, --baseline) finds its own.
-        content = hashlib.sha1("\0".join(blobs).encode()).hexdigest()
-        self.exact = f"{self.identity}:{content}"
+        self.content = hashlib.sha1("\0".join(blobs).encode()).hexdigest()
+        self.exact = f"{self.identity}:{self.content}"
         self._stored = {key: decode_state(cache.get_run(key)) for key in (self.exact, self.identity)}
         self.previous = self._stored[self.exact] or self._stored[self.identity]
-        if self.previous is not None and len(self.blobs) != len(self.files):
-            self.previous = None  # two files shown under one path: never mind reusing
-        previous = self.previous or {}
+        if self.previous is not None and (len(self.blobs) != len(self.files) or self.previous.files.keys() != self.blobs.keys()):
+            self.previous = None  # another set of files (or two files shown under one path)
+        records = self.previous.files if self.previous is not None else {}
         self.changed = [
-            i for i, (p, _, _) in enumerate(self.files) if p not in previous or previous[p].blob != self.blobs[p]
+            i for i, (p, _, _) in enumerate(self.files) if p not in records or records[p].blob != self.blobs[p]
         ]
         self._old: dict[int, ModuleFacts | None] = {}
+        self._table: CallTable | None | bool = False  # False: not read yet
+        self._plan: tuple[set[str], dict[str, ModuleFacts], dict[str, ModuleFacts]] | None = None
 
     def _old_facts(self, i: int) -> ModuleFacts | None:
         """The facts of file i's previous version, when they are still cached."""
@@ -146,7 +160,7 @@ class Run:
             from .cache import CacheKey
 
             path, module, is_package = self.files[i]
-            record = self.previous.get(path) if self.previous is not None else None
+            record = self.previous.files.get(path) if self.previous is not None else None
             if record is None:
                 self._old[i] = None
             else:
@@ -154,72 +168,172 @@ class Run:
                 self._old[i] = self.cache.get_many([key]).get(key)
         return self._old[i]
 
+    def _same_interface(self, i: int, facts: ModuleFacts) -> bool:
+        old = self._old_facts(i)
+        return old is not None and interface_digest(old) == interface_digest(facts)
+
+    def table(self) -> CallTable | None:
+        """The previous run's call table, when it holds for the previous state's interfaces."""
+        if self._table is False:
+            table = calltable.decode(self.cache.get_run(f"{self.identity}:calls"))
+            self._table = table if table is not None and self.previous is not None and table.token == self.previous.token else None
+        return self._table  # type: ignore[return-value]
+
     def facts_unchanged(self, loader: Any) -> bool:
         """Every changed file's facts equal its previous version's (a comment, blank lines at the
         end, or no change at all): every previous finding holds. `loader.get(indexes)` gives facts."""
-        if self.previous is None or self.previous.keys() != self.blobs.keys():
+        if self.previous is None:
             return False
         new = loader.get(self.changed)
         return all(self._old_facts(i) == new[i] for i in self.changed)
 
-    def reuse_all(self, project: Project) -> None:
-        """The previous run's findings, stats and notes, unchanged (see `facts_unchanged`)."""
-        assert self.previous is not None
-        records = [self.previous[p] for p, _, _ in self.files]
-        findings = sorted((f for r in records for f in r.findings), key=lambda x: x.sort_key)
-        project.set_findings(findings, _counts(records))
-        project.errors[:0] = [_note(p, r.note) for (p, _, _), r in zip(self.files, records) if r.note is not None]
-        project.reused = len(records)
-        self._record(
-            {p: dataclasses.replace(r, blob=self.blobs[p]) for (p, _, _), r in zip(self.files, records)}
-        )
+    def calls_known(self, loader: Any) -> bool:
+        """No changed file's interface changed, and the call table knows every call of the files to
+        redo (the changed ones, and those whose findings point into them): checkable without the index."""
+        if self.previous is None or not self.changed or self.table() is None:
+            return False
+        table = self.table()
+        assert table is not None
+        new = loader.get(self.changed)
+        changed = {self.files[i][0]: new[i] for i in self.changed}
+        if not all(self._same_interface(i, new[i]) for i in self.changed):
+            return False
+        others = [
+            i for i, (p, _, _) in enumerate(self.files)
+            if p not in changed and any(f.definition is not None and f.definition.path in changed for f in self.previous.files[p].findings)
+        ]
+        facts = {**changed, **{self.files[i][0]: f for i, f in loader.get(others).items()}}
+        if not all(table.knows(p, f) for p, f in facts.items()):
+            return False
+        # Files that changed since the table read its lines (this edit's, and earlier ones'):
+        # their targets' lines are read again from their facts.
+        index_of = {p: i for i, (p, _, _) in enumerate(self.files)}
+        stale = [index_of[p] for p in table.stale(self.blobs) if p in index_of]
+        moved = {self.files[i][0]: f for i, f in loader.get(stale).items()}
+        self._plan = (set(changed), facts, moved)
+        return True
+
+    def reuse_calls(self, project: Project) -> None:
+        """Findings from the call table for the files to redo (see `calls_known`), the previous
+        run's for the rest."""
+        from .checks import file_findings, resolved_call_findings
+        from .project import ResolvedCall
+        from .resolve import Resolution
+
+        assert self.previous is not None and self._plan is not None
+        changed, facts, moved = self._plan
+        table = self.table()
+        assert table is not None
+        table = dataclasses.replace(table.moved(moved), blobs=dict(self.blobs))
+        table.files = dict(table.files)
+        for p in changed:  # only the keys the file still has
+            keys = {(c.scope, c.callee) for c in facts[p].calls if c.callee is not None}
+            table.files[p] = {k: v for k, v in table.files.get(p, {}).items() if k in keys}
+        modules = {p: m for p, m, _ in self.files}
+        calls: list[ResolvedCall] = []
+        where: dict[int, Location | None] = {}
+        for p, f in facts.items():
+            known = table.files.get(p, {})
+            for call in f.calls:
+                if call.callee is None:
+                    calls.append(ResolvedCall(p, modules[p], call, Resolution((), False)))
+                    continue
+                complete, kts = known[(call.scope, call.callee)]
+                where.update((id(kt.target), kt.definition) for kt in kts)
+                calls.append(ResolvedCall(p, modules[p], call, Resolution(tuple(kt.target for kt in kts), complete)))
+        fresh = resolved_call_findings(calls, lambda t: where.get(id(t)))
+        for p, f in facts.items():
+            fresh.extend(file_findings(SourceFile(p, modules[p], f)))
+        resolved: dict[str, int] = defaultdict(int)
+        for rc in calls:
+            resolved[rc.path] += rc.resolution.complete
+        files = self._finish(project, fresh, facts, resolved, table, self.previous.token)
+        project.errors[:0] = [_note(p, r.note) for p, r in files.items() if r.note is not None]  # facts stay unread
 
     def settle(self, project: Project) -> None:
         """Give `project` its findings, reusing the previous run's where they still hold; record this run."""
-        from .checks import file_findings, resolved_call_findings
+        from .checks import defined_in, file_findings, resolved_call_findings
         from .project import resolve_calls
 
         by_index = {p: i for i, (p, _, _) in enumerate(self.files)}
         facts = {f.path: f.facts for f in project.files}
-
-        def same_interface(path: str) -> bool:
-            old = self._old_facts(by_index[path])
-            return old is not None and interface_digest(old) == interface_digest(facts[path])
-
-        keep = still_valid(self.previous, self.blobs, same_interface)
+        records = self.previous.files if self.previous is not None else None
+        keep = still_valid(records, self.blobs, lambda p: self._same_interface(by_index[p], facts[p]))
         resolved: dict[str, int] = defaultdict(int)
         if keep is None:
-            findings = project.findings()
+            project.findings()
             for rc in project.calls:
                 resolved[rc.path] += rc.resolution.complete
+            table = CallTable(self.content, calltable.record(project.index, project.calls), dict(self.blobs))
+            self._finish(project, None, facts, resolved, table, self.content)  # interfaces may have changed
+            return
+        redo = [sf for sf in project.files if sf.path not in keep]
+        calls = resolve_calls(project.resolver, redo)
+        fresh = resolved_call_findings(calls, defined_in(project.index))
+        for sf in redo:
+            fresh.extend(file_findings(sf))
+        for rc in calls:
+            resolved[rc.path] += rc.resolution.complete
+        previous = self.table()
+        table = None
+        if previous is not None:  # the kept files' resolutions still hold: add the redone ones
+            moved = previous.moved({p: facts[p] for p in previous.stale(self.blobs) if p in facts})
+            table = CallTable(previous.token, {**moved.files, **calltable.record(project.index, calls)}, dict(self.blobs))
+        assert self.previous is not None
+        self._finish(project, fresh, {sf.path: sf.facts for sf in redo}, resolved, table, self.previous.token)
+
+    def _finish(
+        self,
+        project: Project,
+        fresh: list[Finding] | None,
+        facts: dict[str, ModuleFacts],
+        resolved: dict[str, int],
+        table: CallTable | None,
+        token: str,
+    ) -> dict[str, FileRecord]:
+        """Findings: `fresh` for the files in `facts` and the previous run's for the rest (None: the
+        project's own, all computed). Records the state and the call table under `token`: the
+        previous one while no interface changed, a new one when they may have."""
+        previous = self.previous.files if self.previous is not None else {}
+        if fresh is None:
+            findings = project.findings()
         else:
-            assert self.previous is not None
-            redo = [sf for sf in project.files if sf.path not in keep]
-            calls = resolve_calls(project.resolver, redo)
-            fresh = resolved_call_findings(project.index, calls)
-            for sf in redo:
-                fresh.extend(file_findings(sf))
-            for rc in calls:
-                resolved[rc.path] += rc.resolution.complete
-            for p in keep:
-                resolved[p] = self.previous[p].resolved
-            findings = sorted([f for p in keep for f in self.previous[p].findings] + fresh, key=lambda x: x.sort_key)
-            project.reused = len(keep)
+            kept = [p for p, _, _ in self.files if p not in facts]
+            findings = sorted([f for p in kept for f in previous[p].findings] + fresh, key=lambda x: x.sort_key)
+            for p in kept:
+                resolved[p] = previous[p].resolved
+            project.reused = len(kept)
         grouped: dict[str, list[Finding]] = defaultdict(list)
         for f in findings:
             grouped[f.path].append(f)
-        state = {
-            p: FileRecord(
-                self.blobs[p], len(facts[p].functions), len(facts[p].calls), resolved[p], facts[p].unsupported,
-                tuple(grouped.get(p, ())),
-            )
-            for p, _, _ in self.files
-        }
-        if keep is not None:
-            project.set_findings(findings, _counts(state.values()))
-        self._record(state)
+        files: dict[str, FileRecord] = {}
+        for p, _, _ in self.files:
+            if p in facts:
+                fa = facts[p]
+                files[p] = FileRecord(
+                    self.blobs[p], len(fa.functions), len(fa.calls), resolved[p], fa.unsupported, tuple(grouped.get(p, ()))
+                )
+            else:
+                files[p] = dataclasses.replace(previous[p], blob=self.blobs[p])
+        if fresh is not None:
+            project.set_findings(findings, _counts(files.values()))
+        self._record(State(token, files))
+        if table is not None:
+            self.cache.put_run(f"{self.identity}:calls", calltable.encode(CallTable(token, table.files, table.blobs)))
+        return files
 
-    def _record(self, state: dict[str, FileRecord]) -> None:
+    def reuse_all(self, project: Project) -> None:
+        """The previous run's findings, stats and notes, unchanged (see `facts_unchanged`)."""
+        assert self.previous is not None
+        records = [self.previous.files[p] for p, _, _ in self.files]
+        findings = sorted((f for r in records for f in r.findings), key=lambda x: x.sort_key)
+        project.set_findings(findings, _counts(records))
+        project.errors[:0] = [_note(p, r.note) for (p, _, _), r in zip(self.files, records) if r.note is not None]
+        project.reused = len(records)
+        files = {p: dataclasses.replace(r, blob=self.blobs[p]) for (p, _, _), r in zip(self.files, records)}
+        self._record(State(self.previous.token, files))  # the same facts: the call table still holds
+
+    def _record(self, state: State) -> None:
         """Store this run's state under both keys, where it is not there already (a warm run of
         unchanged code writes nothing)."""
         data = None
@@ -247,12 +361,13 @@ def _note(path: str, message: str) -> ReadError:
 # -- the stored form: compressed JSON, validated on the way back --------------------------------
 
 
-def encode_state(state: dict[str, FileRecord]) -> bytes:
+def encode_state(state: State) -> bytes:
     doc = [
         STATE_VERSION,
+        state.token,
         [
             [p, r.blob, r.functions, r.calls, r.resolved, r.note, [_encode_finding(f) for f in r.findings]]
-            for p, r in state.items()
+            for p, r in state.files.items()
         ],
     ]
     return zlib.compress(json.dumps(doc, separators=(",", ":"), ensure_ascii=True).encode("ascii"), 6)
@@ -263,7 +378,7 @@ def _encode_finding(f: Finding) -> list:
     return [f.code.value, f.path, f.line, f.column, f.message, f.target, d.path if d else None, d.line if d else None]
 
 
-def decode_state(data: bytes | None) -> dict[str, FileRecord] | None:
+def decode_state(data: bytes | None) -> State | None:
     """The state `encode_state` wrote, or None for anything else (missing, malformed, foreign)."""
     if data is None:
         return None
@@ -272,8 +387,8 @@ def decode_state(data: bytes | None) -> dict[str, FileRecord] | None:
         raw = inflater.decompress(bytes(data), _MAX_STATE_BYTES)
         if inflater.unconsumed_tail or not inflater.eof:
             return None
-        version, rows = json.loads(raw.decode("ascii"))
-        if version != STATE_VERSION or type(rows) is not list:
+        version, token, rows = json.loads(raw.decode("ascii"))
+        if version != STATE_VERSION or type(token) is not str or type(rows) is not list:
             return None
         out: dict[str, FileRecord] = {}
         for path, blob, functions, calls, resolved, note, findings in rows:
@@ -282,7 +397,7 @@ def decode_state(data: bytes | None) -> dict[str, FileRecord] | None:
             if not (note is None or type(note) is str):
                 return None
             out[path] = FileRecord(blob, functions, calls, resolved, note, tuple(_decode_finding(f) for f in findings))
-        return out
+        return State(token, out)
     except Exception:  # zlib.error, ValueError, TypeError (wrong shapes), RecursionError, ...
         return None
 

@@ -149,10 +149,27 @@ class Project:
         }
 
 
+_REAL_DIRS: dict[str, str] = {}  # realpath of directories, for one discovery (cleared by `discover`)
+
+
+def _realpath(path: str | Path) -> str:
+    """os.path.realpath, resolving each directory once: 885 files of Django sit in 106 directories."""
+    if ".." in Path(path).parts:  # abspath would fold "link/.." lexically, realpath physically
+        return os.path.realpath(path)
+    s = os.path.abspath(path)
+    if os.path.islink(s):
+        return os.path.realpath(s)
+    head, tail = os.path.split(s)
+    real = _REAL_DIRS.get(head)
+    if real is None:
+        real = _REAL_DIRS[head] = os.path.realpath(head)
+    return os.path.join(real, tail)
+
+
 def display_path(path: Path) -> str:
     """Relative to the current directory when under it, in posix form."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return Path(_realpath(path)).relative_to(_realpath(os.getcwd())).as_posix()
     except ValueError:
         return path.as_posix()
 
@@ -183,6 +200,7 @@ def discover(paths: Sequence[str | Path], roots: Sequence[str | Path] = ()) -> l
     (src-layout). A file's module is its path below the deepest root holding it,
     so namespace packages and scripts beside packages are named as Python names them.
     """
+    _REAL_DIRS.clear()  # links may have changed since the last discovery in this process
     root_set: list[Path] = [Path(r).resolve() for r in roots]
     files: list[Path] = []
     for p in paths:
@@ -205,7 +223,7 @@ def discover(paths: Sequence[str | Path], roots: Sequence[str | Path] = ()) -> l
     out: list[tuple[Path, str, bool]] = []
     seen: set[Path] = set()
     for f in files:
-        resolved = Path(os.path.realpath(f))
+        resolved = Path(_realpath(f))
         if resolved in seen:
             continue
         seen.add(resolved)
@@ -311,13 +329,19 @@ def analyze_sources(
 
         settings = [f"preserve:{d}" for d in preserving] + [f"mutator:{d}" for d in mutators]
         run = Run(cache, checker_id(), settings, [(p, m, bool(k)) for p, m, k, _ in sources], loader.blobs())
-    if run is not None and run.facts_unchanged(loader):  # every previous finding holds: decode on demand only
+    def lazy_project() -> Project:  # facts decoded on demand only
         files = [
             SourceFile(path, module, loader.known(i), functools.partial(loader.one, i), blob)
             for i, ((path, module, _, _), blob) in enumerate(zip(sources, loader.blobs()))
         ]
-        project = Project(files, preserving=preserving, mutators=mutators, _load_all=loader.all)
+        return Project(files, preserving=preserving, mutators=mutators, _load_all=loader.all)
+
+    if run is not None and run.facts_unchanged(loader):  # every previous finding holds
+        project = lazy_project()
         run.reuse_all(project)
+    elif run is not None and run.calls_known(loader):  # a body edit: from the call table, no index
+        project = lazy_project()
+        run.reuse_calls(project)
     else:
         facts = loader.all()
         ids = loader.blobs() if cache is not None or blobs is not None else [None] * len(sources)
