@@ -290,8 +290,14 @@ class MemoryCache:
     def get_run(self, identity: str) -> bytes | None:
         return self.backing.get_run(identity)
 
+    def get_runs(self, keys: Sequence[str]) -> dict[str, bytes]:
+        return self.backing.get_runs(keys)
+
     def put_run(self, identity: str, data: bytes) -> None:
         self.backing.put_run(identity, data)
+
+    def put_runs(self, items: Iterable[tuple[str, bytes]]) -> None:
+        self.backing.put_runs(items)
 
     def close(self) -> None:
         self.backing.close()
@@ -711,17 +717,29 @@ class FactsCache:
     keeps_runs = True  # get_run/put_run: the previous run of each project (`incremental`)
 
     def get_run(self, identity: str) -> bytes | None:
-        """The state `put_run` stored for this project identity (untrusted bytes), or None."""
+        """The state `put_run` stored under this key (untrusted bytes), or None."""
+        return self.get_runs([identity]).get(identity)
 
-        def read(conn: sqlite3.Connection) -> bytes | None:
-            row = conn.execute("SELECT data FROM runs WHERE identity = ?", (identity,)).fetchone()
-            return row[0] if row is not None and isinstance(row[0], bytes) else None
+    def get_runs(self, keys: Sequence[str]) -> dict[str, bytes]:
+        """The entries stored under these keys (untrusted bytes); missing ones are absent."""
 
-        return self._guard(read, None)
+        def read(conn: sqlite3.Connection) -> dict[str, bytes]:
+            found: dict[str, bytes] = {}
+            for i in range(0, len(keys), 500):
+                chunk = list(keys[i : i + 500])
+                rows = conn.execute(f"SELECT identity, data FROM runs WHERE identity IN ({','.join('?' * len(chunk))})", chunk)
+                found.update((k, d) for k, d in rows if isinstance(k, str) and isinstance(d, bytes))
+            return found
+
+        return self._guard(read, {}) if keys else {}
 
     def put_run(self, identity: str, data: bytes) -> None:
+        self.put_runs([(identity, data)])
+
+    def put_runs(self, items: Iterable[tuple[str, bytes]]) -> None:
+        today = _today()
         self._execute_write(
-            "INSERT OR REPLACE INTO runs (identity, data, used) VALUES (?, ?, ?)", [(identity, data, _today())]
+            "INSERT OR REPLACE INTO runs (identity, data, used) VALUES (?, ?, ?)", [(k, d, today) for k, d in items]
         )
 
     def prune(self, days: int = EXPIRE_DAYS) -> int:

@@ -2,22 +2,23 @@
 
 A call's resolution depends only on its module, its scope, its callee and the project's
 interfaces (`incremental.interface_digest`): never on its arguments or position. So while no
-interface changed, the previous run's resolution of the same (scope, callee) in the same file
-still holds, and an edited file whose call keys were all seen before is checked from this table
-alone, without decoding any other file's facts or building the index.
+interface changed (the run state's token says which generation of interfaces a table belongs
+to), the previous resolution of the same (scope, callee) in the same file still holds, and an
+edited file whose call keys were all seen before is checked from its table alone, without
+decoding any other file's facts or building the index.
 
-A target keeps what a verdict and a finding need (kind, qualname, signature, implicit, where it
-is defined) and a reference into its module's facts, so that its line follows its file when only
-that file changed. The stored form is untrusted like every cache entry: anything malformed means
-"no table".
-"""
+One table per file, stored under its own key, so that an edit reads and writes only the files it
+redoes. A target keeps what a verdict and a finding need (kind, qualname, signature, implicit,
+where it is defined), the blob of its defining file when its line was read, and a reference into
+that file's facts: when the file has changed since, the line is read again. The stored form is
+untrusted like every cache entry: anything malformed means "no table"."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .findings import Location
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from .index import Index
     from .project import ResolvedCall
 
-TABLE_VERSION = 2
+TABLE_VERSION = 3
 _MAX_BYTES = 256 * 1024 * 1024
 
 Key = tuple[str, tuple[str, ...]]  # (scope, callee)
@@ -40,56 +41,31 @@ class KnownTarget:
     path: str | None  # the file that defines it, for the finding's definition
     line: int
     ref: tuple[str, int] | None  # ("f" functions | "l" lambdas | "c" classes, index) in its module's facts
+    blob: str | None  # that file's blob when `line` was read: another blob, read the line again
 
-    @property
-    def definition(self) -> Location | None:
-        return Location(self.path, self.line) if self.path is not None else None
+    def definition(self, blobs: dict[str, str], facts_of: Callable[[str], ModuleFacts]) -> Location | None:
+        """Where it is defined now: its line is read again when its file changed since."""
+        if self.path is None:
+            return None
+        if self.ref is None or blobs.get(self.path) == self.blob:
+            return Location(self.path, self.line)
+        kind, i = self.ref
+        facts = facts_of(self.path)
+        items = {"f": facts.functions, "l": facts.lambdas, "c": facts.classes}[kind]
+        return Location(self.path, items[i].line if i < len(items) else self.line)
 
 
 Resolved = tuple[bool, tuple[KnownTarget, ...]]  # (complete, targets)
+FileTable = dict[Key, Resolved]
 
 
-@dataclasses.dataclass
-class CallTable:
-    token: str  # the interfaces it holds for (incremental: a new token whenever they may have changed)
-    files: dict[str, dict[Key, Resolved]]
-    blobs: dict[str, str]  # each file's blob when its targets' lines were read: others need `moved`
-
-    def stale(self, blobs: dict[str, str]) -> set[str]:
-        """Files whose content differs from when the table's lines were read."""
-        return {p for p, b in blobs.items() if self.blobs.get(p) != b}
-
-    def knows(self, path: str, facts: ModuleFacts) -> bool:
-        """Every call of this file (with a dotted callee) has a recorded resolution."""
-        known = self.files.get(path, {})  # a file without calls has no entry
-        return all(c.callee is None or (c.scope, c.callee) in known for c in facts.calls)
-
-    def moved(self, facts_by_path: dict[str, ModuleFacts]) -> CallTable:
-        """The table with the lines of targets defined in these (re-read) files taken from their facts."""
-
-        done: dict[int, KnownTarget] = {}  # one new object per target, shared like the old one
-
-        def fresh(kt: KnownTarget) -> KnownTarget:
-            facts = facts_by_path.get(kt.path) if kt.path is not None else None
-            if facts is None or kt.ref is None:
-                return kt
-            if id(kt) not in done:
-                kind, i = kt.ref
-                items = {"f": facts.functions, "l": facts.lambdas, "c": facts.classes}[kind]
-                done[id(kt)] = dataclasses.replace(kt, line=items[i].line) if i < len(items) else kt
-            return done[id(kt)]
-
-        if not facts_by_path:
-            return self
-        return CallTable(
-            self.token,
-            {p: {k: (c, tuple(fresh(t) for t in ts)) for k, (c, ts) in known.items()} for p, known in self.files.items()},
-            self.blobs,
-        )
+def knows(table: FileTable, facts: ModuleFacts) -> bool:
+    """Every call of the file (with a dotted callee) has a recorded resolution."""
+    return all(c.callee is None or (c.scope, c.callee) in table for c in facts.calls)
 
 
-def record(index: Index, calls: Iterable[ResolvedCall]) -> dict[str, dict[Key, Resolved]]:
-    """The resolutions of these calls, by file and (scope, callee)."""
+def record(index: Index, calls: Iterable[ResolvedCall], blobs: dict[str, str]) -> dict[str, FileTable]:
+    """The resolutions of these calls, by file and (scope, callee); `blobs`: each file's blob id."""
     refs: dict[str, dict[int, tuple[str, int]]] = {}
 
     def ref_of(module: str, obj: Any) -> tuple[str, int] | None:
@@ -113,10 +89,11 @@ def record(index: Index, calls: Iterable[ResolvedCall]) -> dict[str, dict[Key, R
                 path,
                 owner.line if path is not None else 0,
                 ref_of(t.module, owner) if path is not None else None,
+                blobs.get(path) if path is not None else None,
             )
         return known_targets[key]
 
-    out: dict[str, dict[Key, Resolved]] = {}
+    out: dict[str, FileTable] = {}
     for rc in calls:
         table = out.setdefault(rc.path, {})
         if rc.call.callee is None:
@@ -130,7 +107,8 @@ def record(index: Index, calls: Iterable[ResolvedCall]) -> dict[str, dict[Key, R
 # -- the stored form -----------------------------------------------------------------------------
 
 
-def encode(table: CallTable) -> bytes:
+def encode(token: str, table: FileTable) -> bytes:
+    """One file's table, for the run state whose interfaces carry `token`."""
     ids: dict[int, int] = {}  # by identity: hashing a target would hash its whole signature
     targets: list[list] = []
 
@@ -141,13 +119,8 @@ def encode(table: CallTable) -> bytes:
             targets.append(_encode_target(t))
         return n
 
-    files = []
-    for path, known in table.files.items():
-        rows = []
-        for (scope, callee), (complete, ts) in known.items():
-            rows.append([scope, list(callee), complete, [tid(t) for t in ts]])
-        files.append([path, rows])
-    doc = [TABLE_VERSION, table.token, sorted(table.blobs.items()), targets, files]
+    rows = [[scope, list(callee), complete, [tid(t) for t in ts]] for (scope, callee), (complete, ts) in table.items()]
+    doc = [TABLE_VERSION, token, targets, rows]
     return zlib.compress(json.dumps(doc, separators=(",", ":"), ensure_ascii=True).encode("ascii"), 6)
 
 
@@ -156,11 +129,11 @@ def _encode_target(kt: KnownTarget) -> list:
     sig = None
     if t.signature is not None:
         sig = [t.signature.text, [[p.name, p.kind.value, p.has_default, p.annotation] for p in t.signature.params]]
-    return [t.kind.value, t.module, t.qualname, t.implicit, sig, kt.path, kt.line, list(kt.ref) if kt.ref else None]
+    return [t.kind.value, t.module, t.qualname, t.implicit, sig, kt.path, kt.line, list(kt.ref) if kt.ref else None, kt.blob]
 
 
-def decode(data: bytes | None) -> CallTable | None:
-    """The table `encode` wrote, or None for anything else."""
+def decode(data: bytes | None, token: str) -> FileTable | None:
+    """The table `encode` wrote for `token`, or None for anything else."""
     if data is None:
         return None
     try:
@@ -168,22 +141,17 @@ def decode(data: bytes | None) -> CallTable | None:
         raw = inflater.decompress(bytes(data), _MAX_BYTES)
         if inflater.unconsumed_tail or not inflater.eof:
             return None
-        version, token, blobs, targets, files = json.loads(raw.decode("ascii"))
-        if version != TABLE_VERSION or type(token) is not str:
+        version, stored_token, targets, rows = json.loads(raw.decode("ascii"))
+        if version != TABLE_VERSION or stored_token != token:
             return None
-        for path, blob in blobs:
-            _check(str, path, blob)
         known = [_decode_target(t) for t in targets]
-        out: dict[str, dict[Key, Resolved]] = {}
-        for path, rows in files:
-            _check(str, path)
-            table = out.setdefault(path, {})
-            for scope, callee, complete, ids in rows:
-                _check(str, scope, *callee)
-                _check(bool, complete)
-                _check(int, *ids)
-                table[(scope, tuple(callee))] = (complete, tuple(known[i] for i in ids))
-        return CallTable(token, out, dict(blobs))
+        table: FileTable = {}
+        for scope, callee, complete, ids in rows:
+            _check(str, scope, *callee)
+            _check(bool, complete)
+            _check(int, *ids)
+            table[(scope, tuple(callee))] = (complete, tuple(known[i] for i in ids))
+        return table
     except Exception:  # zlib.error, ValueError, TypeError, IndexError, RecursionError, ...
         return None
 
@@ -195,7 +163,7 @@ def _check(tp: type, *values: Any) -> None:
 
 
 def _decode_target(row: Any) -> KnownTarget:
-    kind, module, qualname, implicit, sig, path, line, ref = row
+    kind, module, qualname, implicit, sig, path, line, ref, blob = row
     _check(str, module, qualname)
     _check(int, implicit, line)
     signature = None
@@ -218,4 +186,6 @@ def _decode_target(row: Any) -> KnownTarget:
             raise TypeError("bad reference")
         _check(int, ref_index)
         ref = (ref_kind, ref_index)
-    return KnownTarget(Target(TargetKind(kind), module, qualname, signature, implicit), path, line, ref)
+    if blob is not None:
+        _check(str, blob)
+    return KnownTarget(Target(TargetKind(kind), module, qualname, signature, implicit), path, line, ref, blob)

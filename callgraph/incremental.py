@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import calltable
-from .calltable import CallTable
 from .findings import Code, Finding, Location
 from .index import SourceFile
 from .model import ModuleFacts
@@ -151,8 +150,7 @@ class Run:
             i for i, (p, _, _) in enumerate(self.files) if p not in records or records[p].blob != self.blobs[p]
         ]
         self._old: dict[int, ModuleFacts | None] = {}
-        self._table: CallTable | None | bool = False  # False: not read yet
-        self._plan: tuple[set[str], dict[str, ModuleFacts], dict[str, ModuleFacts]] | None = None
+        self._plan: tuple[dict[str, ModuleFacts], dict[str, calltable.FileTable], Any] | None = None
 
     def _old_facts(self, i: int) -> ModuleFacts | None:
         """The facts of file i's previous version, when they are still cached."""
@@ -172,12 +170,19 @@ class Run:
         old = self._old_facts(i)
         return old is not None and interface_digest(old) == interface_digest(facts)
 
-    def table(self) -> CallTable | None:
-        """The previous run's call table, when it holds for the previous state's interfaces."""
-        if self._table is False:
-            table = calltable.decode(self.cache.get_run(f"{self.identity}:calls"))
-            self._table = table if table is not None and self.previous is not None and table.token == self.previous.token else None
-        return self._table  # type: ignore[return-value]
+    def tables(self, paths: Iterable[str]) -> dict[str, calltable.FileTable] | None:
+        """These files' call tables from the previous run, when every one holds for its interfaces."""
+        if self.previous is None:
+            return None
+        paths = list(paths)
+        stored = self.cache.get_runs([f"{self.identity}:calls:{p}" for p in paths])
+        out = {}
+        for p in paths:
+            table = calltable.decode(stored.get(f"{self.identity}:calls:{p}"), self.previous.token)
+            if table is None:
+                return None
+            out[p] = table
+        return out
 
     def facts_unchanged(self, loader: Any) -> bool:
         """Every changed file's facts equal its previous version's (a comment, blank lines at the
@@ -188,58 +193,51 @@ class Run:
         return all(self._old_facts(i) == new[i] for i in self.changed)
 
     def calls_known(self, loader: Any) -> bool:
-        """No changed file's interface changed, and the call table knows every call of the files to
+        """No changed file's interface changed, and the call tables know every call of the files to
         redo (the changed ones, and those whose findings point into them): checkable without the index."""
-        if self.previous is None or not self.changed or self.table() is None:
+        if self.previous is None or not self.changed:
             return False
-        table = self.table()
-        assert table is not None
         new = loader.get(self.changed)
-        changed = {self.files[i][0]: new[i] for i in self.changed}
         if not all(self._same_interface(i, new[i]) for i in self.changed):
             return False
+        changed = {self.files[i][0]: new[i] for i in self.changed}
         others = [
             i for i, (p, _, _) in enumerate(self.files)
             if p not in changed and any(f.definition is not None and f.definition.path in changed for f in self.previous.files[p].findings)
         ]
         facts = {**changed, **{self.files[i][0]: f for i, f in loader.get(others).items()}}
-        if not all(table.knows(p, f) for p, f in facts.items()):
+        tables = self.tables(facts)
+        if tables is None or not all(calltable.knows(tables[p], f) for p, f in facts.items()):
             return False
-        # Files that changed since the table read its lines (this edit's, and earlier ones'):
-        # their targets' lines are read again from their facts.
-        index_of = {p: i for i, (p, _, _) in enumerate(self.files)}
-        stale = [index_of[p] for p in table.stale(self.blobs) if p in index_of]
-        moved = {self.files[i][0]: f for i, f in loader.get(stale).items()}
-        self._plan = (set(changed), facts, moved)
+        self._plan = (facts, tables, loader)
         return True
 
     def reuse_calls(self, project: Project) -> None:
-        """Findings from the call table for the files to redo (see `calls_known`), the previous
+        """Findings from the call tables for the files to redo (see `calls_known`), the previous
         run's for the rest."""
         from .checks import file_findings, resolved_call_findings
         from .project import ResolvedCall
         from .resolve import Resolution
 
         assert self.previous is not None and self._plan is not None
-        changed, facts, moved = self._plan
-        table = self.table()
-        assert table is not None
-        table = dataclasses.replace(table.moved(moved), blobs=dict(self.blobs))
-        table.files = dict(table.files)
-        for p in changed:  # only the keys the file still has
-            keys = {(c.scope, c.callee) for c in facts[p].calls if c.callee is not None}
-            table.files[p] = {k: v for k, v in table.files.get(p, {}).items() if k in keys}
+        facts, tables, loader = self._plan
+        index_of = {p: i for i, (p, _, _) in enumerate(self.files)}
+
+        def facts_of(path: str) -> ModuleFacts:
+            return facts[path] if path in facts else loader.one(index_of[path])
+
         modules = {p: m for p, m, _ in self.files}
         calls: list[ResolvedCall] = []
         where: dict[int, Location | None] = {}
         for p, f in facts.items():
-            known = table.files.get(p, {})
             for call in f.calls:
                 if call.callee is None:
                     calls.append(ResolvedCall(p, modules[p], call, Resolution((), False)))
                     continue
-                complete, kts = known[(call.scope, call.callee)]
-                where.update((id(kt.target), kt.definition) for kt in kts)
+                complete, kts = tables[p][(call.scope, call.callee)]
+                for kt in kts:
+                    if id(kt.target) not in where:
+                        where[id(kt.target)] = kt.definition(self.blobs, facts_of)
                 calls.append(ResolvedCall(p, modules[p], call, Resolution(tuple(kt.target for kt in kts), complete)))
         fresh = resolved_call_findings(calls, lambda t: where.get(id(t)))
         for p, f in facts.items():
@@ -247,7 +245,13 @@ class Run:
         resolved: dict[str, int] = defaultdict(int)
         for rc in calls:
             resolved[rc.path] += rc.resolution.complete
-        files = self._finish(project, fresh, facts, resolved, table, self.previous.token)
+        # The redone files' tables, without the keys they no longer have (their lines are read
+        # again on use, from the blobs each target carries).
+        redone = {
+            p: {k: tables[p][k] for k in {(c.scope, c.callee) for c in f.calls if c.callee is not None}}
+            for p, f in facts.items()
+        }
+        files = self._finish(project, fresh, facts, resolved, redone, self.previous.token)
         project.errors[:0] = [_note(p, r.note) for p, r in files.items() if r.note is not None]  # facts stay unread
 
     def settle(self, project: Project) -> None:
@@ -264,9 +268,11 @@ class Run:
             project.findings()
             for rc in project.calls:
                 resolved[rc.path] += rc.resolution.complete
-            table = CallTable(self.content, calltable.record(project.index, project.calls), dict(self.blobs))
-            self._finish(project, None, facts, resolved, table, self.content)  # interfaces may have changed
+            tables = calltable.record(project.index, project.calls, self.blobs)
+            tables.update((p, {}) for p in self.blobs if p not in tables)  # a file without calls has a table too
+            self._finish(project, None, facts, resolved, tables, self.content)  # interfaces may have changed
             return
+        assert self.previous is not None
         redo = [sf for sf in project.files if sf.path not in keep]
         calls = resolve_calls(project.resolver, redo)
         fresh = resolved_call_findings(calls, defined_in(project.index))
@@ -274,13 +280,9 @@ class Run:
             fresh.extend(file_findings(sf))
         for rc in calls:
             resolved[rc.path] += rc.resolution.complete
-        previous = self.table()
-        table = None
-        if previous is not None:  # the kept files' resolutions still hold: add the redone ones
-            moved = previous.moved({p: facts[p] for p in previous.stale(self.blobs) if p in facts})
-            table = CallTable(previous.token, {**moved.files, **calltable.record(project.index, calls)}, dict(self.blobs))
-        assert self.previous is not None
-        self._finish(project, fresh, {sf.path: sf.facts for sf in redo}, resolved, table, self.previous.token)
+        tables = calltable.record(project.index, calls, self.blobs)  # the kept files' tables still hold
+        tables.update((sf.path, {}) for sf in redo if sf.path not in tables)
+        self._finish(project, fresh, {sf.path: sf.facts for sf in redo}, resolved, tables, self.previous.token)
 
     def _finish(
         self,
@@ -288,7 +290,7 @@ class Run:
         fresh: list[Finding] | None,
         facts: dict[str, ModuleFacts],
         resolved: dict[str, int],
-        table: CallTable | None,
+        tables: dict[str, calltable.FileTable],
         token: str,
     ) -> dict[str, FileRecord]:
         """Findings: `fresh` for the files in `facts` and the previous run's for the rest (None: the
@@ -318,8 +320,7 @@ class Run:
         if fresh is not None:
             project.set_findings(findings, _counts(files.values()))
         self._record(State(token, files))
-        if table is not None:
-            self.cache.put_run(f"{self.identity}:calls", calltable.encode(CallTable(token, table.files, table.blobs)))
+        self.cache.put_runs((f"{self.identity}:calls:{p}", calltable.encode(token, t)) for p, t in tables.items())
         return files
 
     def reuse_all(self, project: Project) -> None:

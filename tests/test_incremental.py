@@ -92,7 +92,7 @@ def test_the_state_is_used_and_recorded(tmp_path: Path) -> None:
     cache_dir = tmp_path / "cache"
     same_as_from_scratch(root, cache_dir)
     with FactsCache.open(cache_dir) as cache:
-        rows = cache._conn.execute("SELECT identity, data FROM runs WHERE identity NOT LIKE '%:calls' ORDER BY identity").fetchall()
+        rows = cache._conn.execute("SELECT identity, data FROM runs WHERE identity NOT LIKE '%:calls:%' ORDER BY identity").fetchall()
     assert len(rows) == 2 and ":" in rows[1][0]  # the latest run of these paths, and this exact content
     assert rows[0][1] == rows[1][1]
     state = decode_state(rows[0][1])
