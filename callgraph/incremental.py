@@ -131,9 +131,16 @@ class Run:
     """This run of a project, set against the state its previous run left in the cache."""
 
     def __init__(
-        self, cache: Any, checker: str, settings: Iterable[str], files: Sequence[tuple[str, str, bool]], blobs: Sequence[str]
+        self,
+        cache: Any,
+        checker: str,
+        settings: Iterable[str],
+        files: Sequence[tuple[str, str, bool]],
+        blobs: Sequence[str],
+        edits_follow: bool = True,
     ) -> None:
-        self.cache = cache  # a FactsCache: get_run, put_run, get_many
+        self.cache = cache  # a FactsCache: get_run(s), put_run(s), get_many
+        self.edits_follow = edits_follow  # False (a commit): record the exact state only, no call tables
         self.files = list(files)  # (path, module, is_package)
         self.blobs = dict(zip((p for p, _, _ in self.files), blobs))
         self.identity = run_identity(checker, settings, self.files)
@@ -268,8 +275,9 @@ class Run:
             project.findings()
             for rc in project.calls:
                 resolved[rc.path] += rc.resolution.complete
-            tables = calltable.record(project.index, project.calls, self.blobs)
-            tables.update((p, {}) for p in self.blobs if p not in tables)  # a file without calls has a table too
+            tables = calltable.record(project.index, project.calls, self.blobs) if self.edits_follow else {}
+            if self.edits_follow:
+                tables.update((p, {}) for p in self.blobs if p not in tables)  # a file without calls has one too
             self._finish(project, None, facts, resolved, tables, self.content)  # interfaces may have changed
             return
         assert self.previous is not None
@@ -280,8 +288,9 @@ class Run:
             fresh.extend(file_findings(sf))
         for rc in calls:
             resolved[rc.path] += rc.resolution.complete
-        tables = calltable.record(project.index, calls, self.blobs)  # the kept files' tables still hold
-        tables.update((sf.path, {}) for sf in redo if sf.path not in tables)
+        tables = calltable.record(project.index, calls, self.blobs) if self.edits_follow else {}  # kept ones hold
+        if self.edits_follow:
+            tables.update((sf.path, {}) for sf in redo if sf.path not in tables)
         self._finish(project, fresh, {sf.path: sf.facts for sf in redo}, resolved, tables, self.previous.token)
 
     def _finish(
@@ -320,7 +329,8 @@ class Run:
         if fresh is not None:
             project.set_findings(findings, _counts(files.values()))
         self._record(State(token, files))
-        self.cache.put_runs((f"{self.identity}:calls:{p}", calltable.encode(token, t)) for p, t in tables.items())
+        if self.edits_follow:
+            self.cache.put_runs((f"{self.identity}:calls:{p}", calltable.encode(token, t)) for p, t in tables.items())
         return files
 
     def reuse_all(self, project: Project) -> None:
@@ -339,7 +349,7 @@ class Run:
         unchanged code writes nothing)."""
         data = None
         for key, stored in self._stored.items():
-            if stored != state:
+            if stored != state and (self.edits_follow or key == self.exact):
                 data = data or encode_state(state)
                 self.cache.put_run(key, data)
 

@@ -303,11 +303,15 @@ def analyze_sources(
     progress: Callable[[int, int], None] | None = None,
     jobs: int | None = None,
     blobs: Sequence[str] | None = None,
+    edits_follow: bool = True,
 ) -> Project:
     """Analyse in-memory files given as (display path, module name, is_package, source bytes).
 
     `blobs`: each source's git blob id, when known (a git snapshot's); the bytes may then be given
     as a function returning them, called only for files whose facts are not cached.
+
+    `edits_follow`: False for a commit, which is only ever analysed again as it is: its run is
+    recorded for its exact content only (no call tables, and the working tree's latest run stays).
 
     `jobs`: worker processes for extracting facts (default: the CPU count; 1 runs in-process).
 
@@ -328,7 +332,7 @@ def analyze_sources(
         from .incremental import Run
 
         settings = [f"preserve:{d}" for d in preserving] + [f"mutator:{d}" for d in mutators]
-        run = Run(cache, checker_id(), settings, [(p, m, bool(k)) for p, m, k, _ in sources], loader.blobs())
+        run = Run(cache, checker_id(), settings, [(p, m, bool(k)) for p, m, k, _ in sources], loader.blobs(), edits_follow)
     def lazy_project() -> Project:  # facts decoded on demand only
         files = [
             SourceFile(path, module, loader.known(i), functools.partial(loader.one, i), blob)

@@ -37,6 +37,7 @@ class Snapshot(abc.ABC):
     """An immutable view of one version of the code. Use as a context manager."""
 
     label: str  # how the user named it, for reports
+    immutable = False  # a commit: analysed again, it is the same code (no edit will follow)
     notes: list[str]  # things skipped on purpose (submodules, symlinks), said once
 
     @abc.abstractmethod
@@ -205,6 +206,8 @@ class _GitTreeSnapshot(Snapshot):
 class GitSnapshot(_GitTreeSnapshot):
     """A commit, read from git's object store: `ls-tree` once, blobs through `cat-file --batch`."""
 
+    immutable = True
+
     def __init__(self, ref: str, cwd: str | Path = ".") -> None:
         super().__init__(cwd)
         if not ref or ref.startswith("-"):
@@ -341,6 +344,7 @@ def analyze_snapshot(
     project = analyze_sources(
         [(p, names[p][0], names[p][1], functools.partial(snapshot.read, p)) for p in selected],
         blobs=[entries[p].oid for p in selected],
+        edits_follow=not snapshot.immutable,
         **options,
     )
     project.snapshot_label = snapshot.label
