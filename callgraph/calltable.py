@@ -16,21 +16,19 @@ untrusted like every cache entry: anything malformed means "no table"."""
 from __future__ import annotations
 
 import dataclasses
-import json
-import zlib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .findings import Location
 from .model import ModuleFacts, Param, ParamKind, Signature
 from .resolve import Target, TargetKind
+from .serialize import pack_json, unpack_json
 
 if TYPE_CHECKING:
     from .index import Index
     from .project import ResolvedCall
 
 TABLE_VERSION = 3
-_MAX_BYTES = 256 * 1024 * 1024
 
 Key = tuple[str, tuple[str, ...]]  # (scope, callee)
 
@@ -121,7 +119,7 @@ def encode(token: str, table: FileTable) -> bytes:
 
     rows = [[scope, list(callee), complete, [tid(t) for t in ts]] for (scope, callee), (complete, ts) in table.items()]
     doc = [TABLE_VERSION, token, targets, rows]
-    return zlib.compress(json.dumps(doc, separators=(",", ":"), ensure_ascii=True).encode("ascii"), 6)
+    return pack_json(doc)
 
 
 def _encode_target(kt: KnownTarget) -> list:
@@ -137,11 +135,7 @@ def decode(data: bytes | None, token: str) -> FileTable | None:
     if data is None:
         return None
     try:
-        inflater = zlib.decompressobj()
-        raw = inflater.decompress(bytes(data), _MAX_BYTES)
-        if inflater.unconsumed_tail or not inflater.eof:
-            return None
-        version, stored_token, targets, rows = json.loads(raw.decode("ascii"))
+        version, stored_token, targets, rows = unpack_json(data)
         if version != TABLE_VERSION or stored_token != token:
             return None
         known = [_decode_target(t) for t in targets]
@@ -152,7 +146,7 @@ def decode(data: bytes | None, token: str) -> FileTable | None:
             _check(int, *ids)
             table[(scope, tuple(callee))] = (complete, tuple(known[i] for i in ids))
         return table
-    except Exception:  # zlib.error, ValueError, TypeError, IndexError, RecursionError, ...
+    except Exception:  # CacheDecodeError, zlib.error, ValueError, TypeError, IndexError, RecursionError, ...
         return None
 
 

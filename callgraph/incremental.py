@@ -21,8 +21,6 @@ import dataclasses
 import enum
 import functools
 import hashlib
-import json
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -31,6 +29,7 @@ from . import calltable
 from .findings import Code, Finding, Location
 from .index import SourceFile
 from .model import ModuleFacts
+from .serialize import pack_json, unpack_json
 
 if TYPE_CHECKING:
     from .project import Project, ReadError
@@ -38,7 +37,6 @@ if TYPE_CHECKING:
 STATE_VERSION = 4
 _BODY_FIELDS = frozenset({"calls", "uses", "suppressions"})  # of ModuleFacts: read by the file's own checks only
 _POSITION_FIELDS = frozenset({"line", "column", "error_line", "error_column"})
-_MAX_STATE_BYTES = 256 * 1024 * 1024
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -150,7 +148,9 @@ class Run:
         self.exact = f"{self.identity}:{self.content}"
         self._stored = {key: decode_state(cache.get_run(key)) for key in (self.exact, self.identity)}
         self.previous = self._stored[self.exact] or self._stored[self.identity]
-        if self.previous is not None and (len(self.blobs) != len(self.files) or self.previous.files.keys() != self.blobs.keys()):
+        if self.previous is not None and (
+            len(self.blobs) != len(self.files) or self.previous.files.keys() != self.blobs.keys()
+        ):
             self.previous = None  # another set of files (or two files shown under one path)
         records = self.previous.files if self.previous is not None else {}
         self.changed = [
@@ -381,7 +381,7 @@ def encode_state(state: State) -> bytes:
             for p, r in state.files.items()
         ],
     ]
-    return zlib.compress(json.dumps(doc, separators=(",", ":"), ensure_ascii=True).encode("ascii"), 6)
+    return pack_json(doc)
 
 
 def _encode_finding(f: Finding) -> list:
@@ -394,11 +394,7 @@ def decode_state(data: bytes | None) -> State | None:
     if data is None:
         return None
     try:
-        inflater = zlib.decompressobj()
-        raw = inflater.decompress(bytes(data), _MAX_STATE_BYTES)
-        if inflater.unconsumed_tail or not inflater.eof:
-            return None
-        version, token, rows = json.loads(raw.decode("ascii"))
+        version, token, rows = unpack_json(data)
         if version != STATE_VERSION or type(token) is not str or type(rows) is not list:
             return None
         out: dict[str, FileRecord] = {}
@@ -409,7 +405,7 @@ def decode_state(data: bytes | None) -> State | None:
                 return None
             out[path] = FileRecord(blob, functions, calls, resolved, note, tuple(_decode_finding(f) for f in findings))
         return State(token, out)
-    except Exception:  # zlib.error, ValueError, TypeError (wrong shapes), RecursionError, ...
+    except Exception:  # CacheDecodeError, zlib.error, ValueError, TypeError (wrong shapes), RecursionError, ...
         return None
 
 

@@ -310,9 +310,24 @@ def dumps(facts: ModuleFacts) -> bytes:
         raise TypeError(f"expected ModuleFacts, got {type(facts).__name__}")
     if _CODEC is None:
         raise TypeError(UNSUPPORTED)
-    doc = [FORMAT_VERSION, SCHEMA_FINGERPRINT, _CODEC.root_encoder(facts)]
+    return _MAGIC + pack_json([FORMAT_VERSION, SCHEMA_FINGERPRINT, _CODEC.root_encoder(facts)])
+
+
+def pack_json(doc: Any) -> bytes:
+    """Compact ASCII JSON, zlib-compressed: the one stored form of the cache's entries (facts, run
+    states, call tables)."""
     text = json.dumps(doc, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-    return _MAGIC + zlib.compress(text.encode("ascii"), 6)
+    return zlib.compress(text.encode("ascii"), 6)
+
+
+def unpack_json(data: bytes) -> Any:
+    """The document `pack_json` wrote. Truncated, oversized (a decompression bomb) or trailing data
+    raises CacheDecodeError; malformed JSON raises what `json` raises."""
+    inflater = zlib.decompressobj()
+    raw = inflater.decompress(bytes(data), _MAX_INFLATED)
+    if inflater.unconsumed_tail or not inflater.eof or inflater.unused_data:
+        raise CacheDecodeError("truncated, oversized or trailing data")
+    return json.loads(raw.decode("ascii"), parse_constant=_reject_constant)
 
 
 def loads(data: bytes) -> ModuleFacts:
@@ -323,11 +338,7 @@ def loads(data: bytes) -> ModuleFacts:
         data = bytes(data)
         if not data.startswith(_MAGIC):
             raise CacheDecodeError("not callgraph facts (bad magic)")
-        inflater = zlib.decompressobj()
-        raw = inflater.decompress(data[len(_MAGIC) :], _MAX_INFLATED)
-        if inflater.unconsumed_tail or not inflater.eof or inflater.unused_data:
-            raise CacheDecodeError("truncated, oversized or trailing data")
-        doc = json.loads(raw.decode("ascii"), parse_constant=_reject_constant)
+        doc = unpack_json(data[len(_MAGIC) :])
         if type(doc) is not list or len(doc) != 3:
             raise CacheDecodeError("not a facts document")
         version, fingerprint, body = doc
