@@ -2,9 +2,9 @@
 
 __version__ = "0.1.0"
 
-from .binding import BindResult, Verdict, bind, bind_no_arguments  # noqa: E402
-from .findings import Code, Finding, Location  # noqa: E402
-from .model import (  # noqa: E402
+from .resolve.binding import BindResult, Verdict, bind, bind_no_arguments  # noqa: E402
+from .facts.findings import Code, Finding, Location  # noqa: E402
+from .facts.model import (  # noqa: E402
     AttrAssign,
     Binding,
     BindingKind,
@@ -21,8 +21,8 @@ from .model import (  # noqa: E402
     ScopeKind,
     Signature,
 )
-from .project import InputError, Project, ResolvedCall, analyze, analyze_sources  # noqa: E402
-from .resolve import Resolution, Resolver, Target, TargetKind  # noqa: E402
+from .analysis.project import InputError, Project, ResolvedCall, analyze, analyze_sources  # noqa: E402
+from .resolve.resolver import Resolution, Resolver, Target, TargetKind  # noqa: E402
 
 
 
@@ -31,7 +31,7 @@ def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFa
 
     libcst is imported on first use (`callgraph.collector`): a warm run that parses nothing never
     pays for it."""
-    from .collector import collect as _collect
+    from .facts.collector import collect as _collect
 
     return _collect(module, source, is_package=is_package)
 

@@ -28,8 +28,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .findings import Code
-from .project import InputError
+from .facts.findings import Code
+from .analysis.project import InputError
 
 CODES = tuple(c.value for c in Code)
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")

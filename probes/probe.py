@@ -34,8 +34,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from callgraph.project import SKIP_DIRS, InputError
-from callgraph.snapshot import FileEntry, Snapshot, blob_id, name_modules
+from callgraph.analysis.project import SKIP_DIRS, InputError
+from callgraph.snapshots.snapshot import FileEntry, Snapshot, blob_id, name_modules
 
 SCRIPT_PATH = Path(__file__).with_name("remote_probe.py")
 BEGIN = "-----BEGIN CALLGRAPH PROBE-----"

@@ -24,9 +24,9 @@ _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from callgraph.binding import Verdict, bind  # noqa: E402
-from callgraph.findings import Code  # noqa: E402
-from callgraph.model import CallShape, Param, ParamKind, Signature  # noqa: E402
+from callgraph.resolve.binding import Verdict, bind  # noqa: E402
+from callgraph.facts.findings import Code  # noqa: E402
+from callgraph.facts.model import CallShape, Param, ParamKind, Signature  # noqa: E402
 
 NAMES = ("a", "b", "c", "d", "e", "g", "h")  # parameter names: a small pool so keywords collide
 STRANGERS = ("x", "y")  # keyword names no signature uses

@@ -43,8 +43,8 @@ def edges(adjacency: dict[str, list[str]]) -> set[Edge]:
 def produced(case: Path) -> dict[str, list[str]]:
     """callgraph's PyCG-format adjacency for one case, the case directory as root."""
     from callgraph import analyze
-    from callgraph.export import code_graph, to_pycg
-    from callgraph.graph import add_possible_edges
+    from callgraph.reports.export import code_graph, to_pycg
+    from callgraph.analysis.graph import add_possible_edges
 
     project = analyze([case], roots=[case])
     return to_pycg(code_graph(add_possible_edges(project)))

@@ -21,7 +21,7 @@ if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 from callgraph import analyze_sources  # noqa: E402
-from callgraph.diff import diff_projects  # noqa: E402
+from callgraph.reports.diff import diff_projects  # noqa: E402
 
 
 def pipeline(old: str | bytes, new: str | bytes) -> None:

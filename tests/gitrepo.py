@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from callgraph import demo_story
-from callgraph.demo_story import commit_all, git, new_repo
+from callgraph.reports import demo_story
+from callgraph.reports.demo_story import commit_all, git, new_repo
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ENV = demo_story.git_env()

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callgraph.binding import BindResult, Verdict, bind, bind_no_arguments
-from callgraph.findings import Code
-from callgraph.model import CallShape, Param, ParamKind, Signature
+from callgraph.resolve.binding import BindResult, Verdict, bind, bind_no_arguments
+from callgraph.facts.findings import Code
+from callgraph.facts.model import CallShape, Param, ParamKind, Signature
 
 
 def _load_oracle():

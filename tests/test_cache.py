@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from callgraph import cache as cache_mod
-from callgraph import serialize
-from callgraph.cache import FILE_NAME, CacheKey, FactsCache, NullCache, blob_id, default_cache_dir
-from callgraph.cli import main
+from callgraph.store import cache as cache_mod
+from callgraph.facts import serialize
+from callgraph.store.cache import FILE_NAME, CacheKey, FactsCache, NullCache, blob_id, default_cache_dir
+from callgraph.commands.cli import main
 from callgraph import collect
-from callgraph.project import analyze
+from callgraph.analysis.project import analyze
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "etl_pipeline"
 
@@ -294,9 +294,9 @@ def test_planted_malicious_entries_are_never_executed(tmp_path: Path, cli_baseli
 
 
 def test_cache_code_never_unpickles_or_evaluates() -> None:
-    root = Path(cache_mod.__file__).parent
-    for name in ("cache.py", "serialize.py"):
-        text = (root / name).read_text()
+    package = Path(cache_mod.__file__).parents[1]
+    for path in [*sorted((package / "store").glob("*.py")), package / "facts" / "serialize.py"]:
+        name, text = path.name, path.read_text()
         for banned in ("import pickle", "import marshal", "import shelve", "eval(", "exec(", "literal_eval"):
             assert banned not in text, (name, banned)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from callgraph.parsing import parse_cst as _parse_cst
+from callgraph.facts.parsing import parse_cst as _parse_cst
 
-SOURCES = sorted((Path(__file__).resolve().parents[1] / "callgraph").glob("*.py"))
+SOURCES = sorted((Path(__file__).resolve().parents[1] / "callgraph").rglob("*.py"))
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=[p.name for p in SOURCES])

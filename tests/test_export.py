@@ -11,7 +11,7 @@ import networkx as nx
 import pytest
 from test_query import ETL, project_of, run_cli
 
-from callgraph import export
+from callgraph.reports import export
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 

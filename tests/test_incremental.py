@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from callgraph import analyze, collect, incremental
-from callgraph.cache import FactsCache
-from callgraph.incremental import State, decode_state, encode_state, interface_digest
+from callgraph import analyze, collect
+from callgraph.store import incremental
+from callgraph.store.cache import FactsCache
+from callgraph.store.incremental import State, decode_state, encode_state, interface_digest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from callgraph import analyze_sources
-from callgraph.checks import call_findings
-from callgraph.cli import main
-from callgraph.graph import add_possible_edges
-from callgraph.infer import add_inferred_edges
-from callgraph.project import analyze
+from callgraph.analysis.checks import call_findings
+from callgraph.commands.cli import main
+from callgraph.analysis.graph import add_possible_edges
+from callgraph.analysis.infer import add_inferred_edges
+from callgraph.analysis.project import analyze
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

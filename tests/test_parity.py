@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from gitrepo import FIXTURES
 
-from callgraph import demo_story
-from callgraph.cli import main
+from callgraph.reports import demo_story
+from callgraph.commands.cli import main
 from callgraph.commands.demo import DRIVER, MODULE, PACKAGE, SYMBOL, build
 from callgraph.commands.parity import investigate
-from callgraph.parity import SUMMARY_LINES, render, report_dict
-from callgraph.project import InputError
+from callgraph.reports.parity import SUMMARY_LINES, render, report_dict
+from callgraph.analysis.project import InputError
 
 PY = sys.executable
 

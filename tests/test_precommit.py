@@ -72,7 +72,7 @@ def test_hooks_file_is_valid_for_pre_commit() -> None:
 def test_entry_point_exists() -> None:
     """`entry: callgraph check` needs the console script the package installs."""
     text = (REPO / "pyproject.toml").read_text()
-    assert 'callgraph = "callgraph.cli:main"' in text
+    assert 'callgraph = "callgraph.commands.cli:main"' in text
 
 
 # -- a project whose caller lives in another file -----------------------------------------------------

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from callgraph import analyze_sources
-from callgraph.cli import main
-from callgraph.graph import add_possible_edges
-from callgraph.query import call_sites, definitions, resolve_symbol, shortest_paths, symbol_family, walk
+from callgraph.commands.cli import main
+from callgraph.analysis.graph import add_possible_edges
+from callgraph.reports.query import call_sites, definitions, resolve_symbol, shortest_paths, symbol_family, walk
 
 ETL = str(Path(__file__).resolve().parents[1] / "fixtures" / "etl_pipeline")
 

@@ -20,7 +20,7 @@ from gitrepo import ENV, commit_all, new_repo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callgraph.project import analyze
+from callgraph.analysis.project import analyze
 
 PY = sys.executable
 REPO = Path(__file__).resolve().parents[1]
@@ -159,7 +159,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_output_is_byte_identical_across_runs_jobs_and_cache(
     which: str, generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    from callgraph import cli
+    from callgraph.commands import cli
 
     target = FIXTURES if which == "fixtures" else generated
     monkeypatch.chdir(target.parent)
@@ -242,7 +242,7 @@ def test_submodules_are_skipped_with_a_note(tmp_path: Path) -> None:
     subprocess.run(["git", "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub), "vendored"],
                    cwd=repo, check=True, capture_output=True, env={**os.environ, **ENV})
     commit_all(repo, "add a submodule")
-    from callgraph.snapshot import open_snapshot
+    from callgraph.snapshots.snapshot import open_snapshot
 
     for spec in ("HEAD", "index:"):
         with open_snapshot(spec, repo) as snap:
@@ -372,7 +372,7 @@ def test_an_unreadable_file_is_a_note(tmp_path: Path) -> None:
 
 
 def test_a_file_deleted_during_the_run_is_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import callgraph.project as project
+    import callgraph.analysis.project as project
 
     tree = tmp_path / "tree"
     tree.mkdir()

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from support import findings_for
 
-from callgraph import Code, Finding, Location, render
+from callgraph import Code, Finding, Location
+from callgraph.reports import render
 from callgraph.commands.check import Progress, progress_stream, use_color
 
 REPO = Path(__file__).resolve().parents[1]
@@ -309,7 +310,7 @@ def test_explain_command() -> None:
 
 
 def test_commands_have_examples_in_help() -> None:
-    from callgraph.cli import build_parser
+    from callgraph.commands.cli import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")

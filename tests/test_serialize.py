@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callgraph import serialize
+from callgraph.facts import serialize
 from callgraph import collect
-from callgraph.model import ModuleFacts
-from callgraph.serialize import CacheDecodeError, dumps, loads
+from callgraph.facts.model import ModuleFacts
+from callgraph.facts.serialize import CacheDecodeError, dumps, loads
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -278,7 +278,7 @@ def test_codec_is_generic_over_future_field_types() -> None:
 
 
 def test_unsupported_model_type_turns_the_cache_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from callgraph.cache import FactsCache, NullCache
+    from callgraph.store.cache import FactsCache, NullCache
 
     @dataclasses.dataclass(frozen=True)
     class Odd:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from gitrepo import commit_all, ddl_story, git, new_repo
 
-from callgraph.diff import FileStatus, SymbolStatus, diff_projects
-from callgraph.project import InputError
-from callgraph.snapshot import DirSnapshot, GitSnapshot, IndexSnapshot, analyze_snapshot, blob_id, open_snapshot
+from callgraph.reports.diff import FileStatus, SymbolStatus, diff_projects
+from callgraph.analysis.project import InputError
+from callgraph.snapshots.snapshot import DirSnapshot, GitSnapshot, IndexSnapshot, analyze_snapshot, blob_id, open_snapshot
 
 
 def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:

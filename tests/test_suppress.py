@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from callgraph import collect
-from callgraph.suppress import suppressions
+from callgraph.facts.suppress import suppressions
 
 
 @pytest.mark.parametrize(
@@ -48,7 +48,7 @@ def test_suppressions_are_facts() -> None:
 
 
 def test_suppressions_survive_the_cache_encoding() -> None:
-    serialize = pytest.importorskip("callgraph.serialize")
+    serialize = pytest.importorskip("callgraph.facts.serialize")
     facts = collect("m", b"def f(a): ...\nf()  # callgraph: ignore[CG102, CG1]\ng()  # noqa: CG101\n")
     assert serialize.loads(serialize.dumps(facts)) == facts
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..graph import add_possible_edges
-from ..project import Project, analyze
-from ..query import Hop, resolve_symbol, tree, walk
+from ..analysis.graph import add_possible_edges
+from ..analysis.project import Project, analyze
+from ..reports.query import Hop, resolve_symbol, tree, walk
 from .common import EXIT_CLEAN, add_cache_options, add_root_option, open_cache
 
 ORDER = 20
@@ -60,7 +60,7 @@ def load(args: argparse.Namespace) -> Project:
     if not getattr(args, "certain", False):
         add_possible_edges(project)
     if getattr(args, "infer", False):
-        from ..infer import add_inferred_edges
+        from ..analysis.infer import add_inferred_edges
 
         add_inferred_edges(project, certain_only=getattr(args, "certain", False))
     return project

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..cache import FactsCache, NullCache
+    from ..store.cache import FactsCache, NullCache
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -62,7 +62,7 @@ def add_cache_dir_option(p: argparse.ArgumentParser) -> None:
 def open_cache(args: argparse.Namespace) -> FactsCache | NullCache:
     """The cache the options ask for; a `NullCache` for --no-cache or when it cannot be used
     (after one warning on stderr: the command still runs, uncached)."""
-    from ..cache import FactsCache, NullCache, stderr_warning
+    from ..store.cache import FactsCache, NullCache, stderr_warning
 
     if getattr(args, "no_cache", False):
         return NullCache()

@@ -20,12 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import demo_story
-from ..diff import diff_projects
-from ..diff_render import render_diff
-from ..parity import render
-from ..project import InputError
-from ..snapshot import analyze_snapshot, open_snapshot
+from ..reports import demo_story
+from ..reports.diff import diff_projects
+from ..reports.diff_render import render_diff
+from ..reports.parity import render
+from ..analysis.project import InputError
+from ..snapshots.snapshot import analyze_snapshot, open_snapshot
 from .common import EXIT_CLEAN
 
 ORDER = 70

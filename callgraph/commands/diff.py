@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..diff import diff_projects
-from ..diff_render import render_diff
-from ..snapshot import analyze_snapshot, open_snapshot
+from ..reports.diff import diff_projects
+from ..reports.diff_render import render_diff
+from ..snapshots.snapshot import analyze_snapshot, open_snapshot
 from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, open_cache
 
 ORDER = 50
@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cache import MemoryCache
+    from ..store.cache import MemoryCache
 
     with open_snapshot(args.old) as old_snap, open_snapshot(args.new) as new_snap, MemoryCache(open_cache(args)) as cache:
         old = analyze_snapshot(old_snap, args.paths, roots=args.root, cache=cache, jobs=args.jobs)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from .. import render
-from ..findings import Code
-from ..project import InputError
+from ..reports import render
+from ..facts.findings import Code
+from ..analysis.project import InputError
 from .common import EXIT_CLEAN
 
 ORDER = 90

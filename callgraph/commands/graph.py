@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import export
-from ..project import InputError
-from ..query import resolve_symbol
+from ..reports import export
+from ..analysis.project import InputError
+from ..reports.query import resolve_symbol
 from .callers import _depth, add_common_options, load
 from .common import EXIT_CLEAN, EXIT_ERROR
 

@@ -16,9 +16,9 @@ import subprocess
 from contextlib import ExitStack
 from pathlib import Path
 
-from ..parity import FileFacts, ModuleRow, ParityReport, Place, SymbolReport, SymbolSide, build_report, render
-from ..project import InputError, Project
-from ..snapshot import DirSnapshot, GitSnapshot, Snapshot, analyze_snapshot, blob_id, name_modules, open_snapshot
+from ..reports.parity import FileFacts, ModuleRow, ParityReport, Place, SymbolReport, SymbolSide, build_report, render
+from ..analysis.project import InputError, Project
+from ..snapshots.snapshot import DirSnapshot, GitSnapshot, Snapshot, analyze_snapshot, blob_id, name_modules, open_snapshot
 from .common import EXIT_ERROR, add_root_option
 
 ORDER = 60
@@ -339,7 +339,7 @@ def _symbol(symbol: str, local: Project, remote: Project) -> SymbolReport:
 
 
 def _side(symbol: str, project: Project) -> SymbolSide:
-    from ..query import SymbolError, call_sites, definitions, symbol_family
+    from ..reports.query import SymbolError, call_sites, definitions, symbol_family
 
     try:
         family = symbol_family(project, symbol)

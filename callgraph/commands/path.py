@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..query import resolve_symbol, shortest_paths
+from ..reports.query import resolve_symbol, shortest_paths
 from .callers import add_common_options, hop_dict, load, sites_text
 from .common import EXIT_CLEAN, EXIT_FINDINGS
 

@@ -7,7 +7,7 @@ import json
 
 from tabulate import tabulate
 
-from ..query import CallRow, Definition, call_sites, definitions, symbol_family
+from ..reports.query import CallRow, Definition, call_sites, definitions, symbol_family
 from .callers import add_common_options, load
 from .common import EXIT_CLEAN, EXIT_FINDINGS
 
@@ -123,22 +123,22 @@ def _row_dict(r: CallRow) -> dict:
 
 def _at_snapshot(args: argparse.Namespace, spec: str, cache) -> dict:
     """One snapshot's tables, or why it has none (the symbol may not exist there)."""
-    from ..graph import add_possible_edges
-    from ..query import SymbolError
-    from ..snapshot import analyze_snapshot, open_snapshot
+    from ..analysis.graph import add_possible_edges
+    from ..reports.query import SymbolError
+    from ..snapshots.snapshot import analyze_snapshot, open_snapshot
 
     with open_snapshot(spec) as snap:
         wanted = [p for p in args.paths if p not in (".", "./")]
         project = analyze_snapshot(snap, wanted, roots=args.root, cache=cache, jobs=args.jobs)
         label = snap.label
         if args.infer:  # the snapshot's own sources, never the working tree's
-            from ..infer import texts_of
+            from ..analysis.infer import texts_of
 
             texts = texts_of(project, snap.read)
     if not args.certain:
         add_possible_edges(project)
     if args.infer:
-        from ..infer import add_inferred_edges
+        from ..analysis.infer import add_inferred_edges
 
         add_inferred_edges(project, texts, certain_only=args.certain)
     try:
@@ -150,10 +150,10 @@ def _at_snapshot(args: argparse.Namespace, spec: str, cache) -> dict:
 
 def run_at(args: argparse.Namespace) -> int:
     """`--at A --at B`: the same tables for each snapshot, after a one-line-per-snapshot comparison."""
-    from ..cache import MemoryCache
+    from ..store.cache import MemoryCache
     from .common import open_cache
 
-    from ..query import SymbolError
+    from ..reports.query import SymbolError
 
     with MemoryCache(open_cache(args)) as cache:
         sides = [_at_snapshot(args, spec, cache) for spec in args.at]

@@ -16,8 +16,8 @@ from collections import defaultdict
 from dataclasses import replace
 
 from .index import Index
-from .model import Binding, BindingKind, CallSite, Decorator, FunctionFact, ParamKind, ScopeKind
-from .resolve import (
+from ..facts.model import Binding, BindingKind, CallSite, Decorator, FunctionFact, ParamKind, ScopeKind
+from .resolver import (
     _NOT_BOUND,
     DEFAULT_PRESERVING,
     Mode,

@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .findings import Finding
-from .index import Index, SourceFile
-from .model import CallSite, FunctionFact, ModuleFacts
-from .resolve import DEFAULT_PRESERVING, Resolution, Resolver
+from ..facts.findings import Finding
+from ..resolve.index import Index, SourceFile
+from ..facts.model import CallSite, FunctionFact, ModuleFacts
+from ..resolve.resolver import DEFAULT_PRESERVING, Resolution, Resolver
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from .cache import FactsCache, NullCache
+    from ..store.cache import FactsCache, NullCache
 
 SKIP_DIRS = frozenset(
     {
@@ -328,8 +328,8 @@ def analyze_sources(
     loader = _FactsLoader(sources, cache, jobs, progress, blobs)
     run = None
     if cache is not None and getattr(cache, "keeps_runs", False):
-        from .cache import checker_id
-        from .incremental import Run
+        from ..store.cache import checker_id
+        from ..store.incremental import Run
 
         settings = [f"preserve:{d}" for d in preserving] + [f"mutator:{d}" for d in mutators]
         run = Run(cache, checker_id(), settings, [(p, m, bool(k)) for p, m, k, _ in sources], loader.blobs(), edits_follow)
@@ -378,7 +378,7 @@ class _FactsLoader:
 
     def keys(self) -> list:
         if self._keys is None:
-            from .cache import CacheKey, blob_id
+            from ..store.cache import CacheKey, blob_id
 
             ids = self._blobs if self._blobs is not None else [blob_id(self.data(i)) for i in range(len(self.sources))]
             self._keys = [CacheKey(b, module, bool(pkg)) for b, (_, module, pkg, _) in zip(ids, self.sources)]
@@ -465,8 +465,8 @@ _MIN_PER_WORKER = 8  # below this a worker process costs more than it saves
 
 
 def _collect_chunk(items: list[tuple[int, str, bool, bytes]], encode: bool) -> list[tuple[int, ModuleFacts, bytes | None]]:
-    from .collector import collect
-    from .serialize import dumps
+    from ..facts.collector import collect
+    from ..facts.serialize import dumps
 
     out = []
     for i, module, is_package, source in items:
@@ -486,7 +486,7 @@ def _extract(sources: list[tuple[str, str, bool, bytes]], indexes: list[int], jo
     jobs = min(jobs, len(sources) // _MIN_PER_WORKER)
     items = [(i, module, bool(pkg), data) for i, (_, module, pkg, data) in zip(indexes, sources)]
     if jobs <= 1:
-        from .collector import collect
+        from ..facts.collector import collect
 
         for i, module, is_package, data in items:
             yield i, collect(module, data, is_package=is_package), None

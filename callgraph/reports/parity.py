@@ -20,10 +20,10 @@ from dataclasses import dataclass, field, replace
 
 from tabulate import tabulate
 
-from . import __version__
+from .. import __version__
 from .diff import SignatureChange, SymbolStatus, bound_definitions, compare_findings, signature_changes
-from .findings import Finding
-from .project import Project
+from ..facts.findings import Finding
+from ..analysis.project import Project
 from .render import finding_dict
 
 SAME, DIFFERS, MISSING, EXTRA = "same", "differs", "missing remotely", "extra remotely"

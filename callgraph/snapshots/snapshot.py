@@ -20,8 +20,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import blob_id  # git's blob id: one content key for trees, commits and the cache
-from .project import SKIP_DIRS, InputError
+from ..store.cache import blob_id  # git's blob id: one content key for trees, commits and the cache
+from ..analysis.project import SKIP_DIRS, InputError
 
 
 
@@ -330,7 +330,7 @@ def analyze_snapshot(
     `options` go to `project.analyze_sources` (preserving decorators, cache, ...).
     Finding paths are relative to the snapshot root, so two snapshots compare by path.
     """
-    from .project import analyze_sources
+    from ..analysis.project import analyze_sources
 
     entries = snapshot.entries()
     wanted = [p.strip("/").removeprefix("./") for p in paths if p not in (".", "./", "")]

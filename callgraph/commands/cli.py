@@ -10,10 +10,15 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from . import __version__, commands
-from .commands.common import EXIT_ERROR
-from .project import InputError
+from .. import __version__
+from .common import EXIT_ERROR
+from ..analysis.project import InputError
+
+
+_NOT_COMMANDS = frozenset({"cli", "common"})  # modules of this package that are not subcommands
+_COMMANDS_DIR = str(Path(__file__).parent)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
 def _command_modules(argv: Sequence[str] | None) -> list[str]:
     """The command modules to import: only the one named after the command being run when there is
     one (`check`, `diff`, ...), else all of them (--help, `callees`, a typo: argparse lists them)."""
-    names = [m.name for m in pkgutil.iter_modules(commands.__path__) if m.name != "common"]
+    names = [m.name for m in pkgutil.iter_modules([_COMMANDS_DIR]) if m.name not in _NOT_COMMANDS]
     word = next((a for a in argv if not a.startswith("-")), None) if argv else None
     return [word] if word in names else names
 
@@ -41,7 +46,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"callgraph {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    modules = [importlib.import_module(f"{commands.__name__}.{name}") for name in _command_modules(argv)]
+    modules = [importlib.import_module(f"{__package__}.{name}") for name in _command_modules(argv)]
     for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 50), m.__name__)):
         module.register(sub)
     return parser

@@ -26,13 +26,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import calltable
-from .findings import Code, Finding, Location
-from .index import SourceFile
-from .model import ModuleFacts
-from .serialize import pack_json, unpack_json
+from ..facts.findings import Code, Finding, Location
+from ..resolve.index import SourceFile
+from ..facts.model import ModuleFacts
+from ..facts.serialize import pack_json, unpack_json
 
 if TYPE_CHECKING:
-    from .project import Project, ReadError
+    from ..analysis.project import Project, ReadError
 
 STATE_VERSION = 4
 _BODY_FIELDS = frozenset({"calls", "uses", "suppressions"})  # of ModuleFacts: read by the file's own checks only
@@ -222,9 +222,9 @@ class Run:
     def reuse_calls(self, project: Project) -> None:
         """Findings from the call tables for the files to redo (see `calls_known`), the previous
         run's for the rest."""
-        from .checks import file_findings, resolved_call_findings
-        from .project import ResolvedCall
-        from .resolve import Resolution
+        from ..analysis.checks import file_findings, resolved_call_findings
+        from ..analysis.project import ResolvedCall
+        from ..resolve.resolver import Resolution
 
         assert self.previous is not None and self._plan is not None
         facts, tables, loader = self._plan
@@ -263,8 +263,8 @@ class Run:
 
     def settle(self, project: Project) -> None:
         """Give `project` its findings, reusing the previous run's where they still hold; record this run."""
-        from .checks import defined_in, file_findings, resolved_call_findings
-        from .project import resolve_calls
+        from ..analysis.checks import defined_in, file_findings, resolved_call_findings
+        from ..analysis.project import resolve_calls
 
         by_index = {p: i for i, (p, _, _) in enumerate(self.files)}
         facts = {f.path: f.facts for f in project.files}
@@ -364,7 +364,7 @@ def _counts(records: Iterable[FileRecord]) -> dict[str, int]:
 
 
 def _note(path: str, message: str) -> ReadError:
-    from .project import ReadError
+    from ..analysis.project import ReadError
 
     return ReadError(path, message)
 

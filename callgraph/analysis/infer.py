@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from .graph import _target_node, caller_node
-from .model import BindingKind, ClassFact, FunctionFact, ScopeKind
-from .resolve import Resolver, Target, TargetKind
+from ..facts.model import BindingKind, ClassFact, FunctionFact, ScopeKind
+from ..resolve.resolver import Resolver, Target, TargetKind
 
 if TYPE_CHECKING:
     from .project import Project, ResolvedCall
@@ -258,7 +258,7 @@ def _call_nodes(module) -> dict[tuple[int, int], list]:
 
 def _infer_all(project: Project, graph: nx.MultiDiGraph, builder: _Builder, stats: InferStats, timeout: float,
                deadline: float | None, certain_only: bool = False) -> None:
-    from .possible import PossibleResolver
+    from ..resolve.possible import PossibleResolver
 
     resolver = Resolver(project.index)
     lenient = PossibleResolver(project.index, budget=200_000)

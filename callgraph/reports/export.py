@@ -14,8 +14,8 @@ from collections import defaultdict, deque
 from typing import TYPE_CHECKING
 
 
-from .binding import Verdict
-from .checks import verdict
+from ..resolve.binding import Verdict
+from ..analysis.checks import verdict
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -6,18 +6,18 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from .binding import BindResult, Verdict, bind, bind_no_arguments
-from .findings import Code, Finding, Location
-from .model import CallShape, FunctionFact, ModuleFacts
+from ..resolve.binding import BindResult, Verdict, bind, bind_no_arguments
+from ..facts.findings import Code, Finding, Location
+from ..facts.model import CallShape, FunctionFact, ModuleFacts
 
 if TYPE_CHECKING:
-    from .index import Index, SourceFile
+    from ..resolve.index import Index, SourceFile
     from .project import Project, ResolvedCall
-    from .resolve import Target
+    from ..resolve.resolver import Target
 
 
 def verdict(target: Target, shape: CallShape) -> BindResult:
-    from .resolve import TargetKind
+    from ..resolve.resolver import TargetKind
 
     if target.kind is TargetKind.NO_ARGUMENTS:
         return bind_no_arguments(target.qualname, shape)

@@ -12,10 +12,10 @@ from collections import Counter, defaultdict
 from collections.abc import Container
 from dataclasses import dataclass, field
 
-from .findings import Finding
-from .index import SourceFile
-from .model import CallSite, FunctionFact, Param, ParamKind
-from .project import Project
+from ..facts.findings import Finding
+from ..resolve.index import SourceFile
+from ..facts.model import CallSite, FunctionFact, Param, ParamKind
+from ..analysis.project import Project
 
 
 class SymbolStatus(enum.Enum):

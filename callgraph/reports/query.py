@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
-from .binding import Verdict
-from .checks import verdict
-from .model import BindingKind, FunctionFact, ScopeKind
-from .project import InputError, Project
+from ..resolve.binding import Verdict
+from ..analysis.checks import verdict
+from ..facts.model import BindingKind, FunctionFact, ScopeKind
+from ..analysis.project import InputError, Project
 
 # Node kinds a symbol may name: the graph's functions, methods and modules.
 CALLABLE_KINDS = frozenset({"function", "method", "module", "synthesised", "lambda"})
@@ -108,7 +108,7 @@ def _module_of(project: Project, name: str) -> tuple[str, str] | None:
 
 def _family(project: Project, names: list[str]) -> list[str] | None:
     """When every candidate is the same method overridden down one class tree: its root first."""
-    from .resolve import Resolver
+    from ..resolve.resolver import Resolver
 
     resolver = Resolver(project.index)
     info = []
@@ -150,7 +150,7 @@ def symbol_family(project: Project, symbol: str) -> list[str]:
 
 def _overrides(project: Project, name: str) -> list[str]:
     """Full names of the same method defined in subclasses of its class."""
-    from .resolve import Resolver
+    from ..resolve.resolver import Resolver
 
     mq = _module_of(project, name)
     fns = project.index.functions_by_qualname.get(mq, []) if mq else []

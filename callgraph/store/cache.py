@@ -38,9 +38,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import serialize
-from .model import ModuleFacts
-from .serialize import FORMAT_VERSION, SCHEMA_FINGERPRINT, CacheDecodeError, dumps, loads
+from ..facts import serialize
+from ..facts.model import ModuleFacts
+from ..facts.serialize import FORMAT_VERSION, SCHEMA_FINGERPRINT, CacheDecodeError, dumps, loads
 
 SCHEMA_VERSION = 2  # of the SQLite file; a new one gets a new file name, so versions never fight
 APPLICATION_ID = 0x43474643  # "CGFC" in the SQLite header
@@ -105,7 +105,7 @@ def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
 @functools.lru_cache(maxsize=None)
 def analyzer_description() -> str:
     """Everything the facts of a file depend on besides its bytes, module name and is_package."""
-    from . import __version__
+    from .. import __version__
 
     try:
         from importlib.metadata import version
@@ -126,31 +126,39 @@ def analyzer_description() -> str:
     )
 
 
-_RELATIVE_IMPORT = re.compile(r"^[ \t]*from[ \t]+\.([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]+)", re.M)
+_RELATIVE_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.+)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]+)", re.M)
 
 
-def _collector_sources(roots: tuple[str, ...] = ("collector", "serialize")) -> dict[str, bytes]:
-    """collector.py, serialize.py (or `roots`) and, transitively, the package modules they import."""
-    here = Path(__file__).resolve().parent
+def _collector_sources(roots: tuple[str, ...] = ("facts.collector", "facts.serialize")) -> dict[str, bytes]:
+    """The package's modules named in `roots` (dotted, below `callgraph`) and, transitively, the
+    package modules they import relatively: what a cached result was computed by."""
+    package = Path(__file__).resolve().parent.parent  # callgraph/
     out: dict[str, bytes] = {}
     todo = list(roots)
     while todo:
         name = todo.pop()
         if name in out:
             continue
-        path = here / (name.replace(".", "/") + ".py")
-        if not path.is_file():
-            path = here / name.replace(".", "/") / "__init__.py"
+        path = package / (name.replace(".", "/") + ".py")
+        is_package = not path.is_file()
+        if is_package:
+            path = package / name.replace(".", "/") / "__init__.py"
+            if not path.parent.is_dir():
+                continue  # a name, not a module (`from .. import __version__`)
         try:
             out[name] = path.read_bytes()
         except OSError:  # pragma: no cover - not a plain file install: the version has to do
             out[name] = b""
             continue
-        for module, names in _RELATIVE_IMPORT.findall(out[name].decode("utf-8", "replace")):
+        here = name.split(".") if is_package else name.split(".")[:-1]
+        for dots, module, names in _RELATIVE_IMPORT.findall(out[name].decode("utf-8", "replace")):
+            base = here[: len(here) - (len(dots) - 1)] if len(dots) > 1 else here
             if module:
-                todo.append(module)
+                todo.append(".".join([*base, module]))
             else:  # from . import a, b as c
-                todo.extend(n.split()[0] for n in names.strip("()").replace("\n", " ").split(",") if n.strip())
+                todo.extend(
+                    ".".join([*base, n.split()[0]]) for n in names.strip("()").replace("\n", " ").split(",") if n.strip()
+                )
     return out
 
 
@@ -163,7 +171,7 @@ def analyzer_id() -> str:
 def checker_id() -> str:
     """What findings depend on besides the facts: the analyser, and the resolver's and checks' code."""
     code = hashlib.sha1(analyzer_id().encode())
-    for name, data in sorted(_collector_sources(("checks", "resolve", "classes", "incremental", "project")).items()):
+    for name, data in sorted(_collector_sources(("analysis.checks", "resolve.resolver", "resolve.classes", "store.incremental", "analysis.project")).items()):
         code.update(name.encode() + b"\0" + data + b"\0")
     return code.hexdigest()[:20]
 

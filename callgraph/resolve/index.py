@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from .model import (
+from ..facts.model import (
     AttrAssign,
     Binding,
     ClassFact,

@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 
-from .index import Index, SourceFile
-from .model import CallSite, ScopeKind
+from ..resolve.index import Index, SourceFile
+from ..facts.model import CallSite, ScopeKind
 
 if TYPE_CHECKING:
     import networkx as nx
 
     from .project import ResolvedCall
-    from .resolve import Target
+    from ..resolve.resolver import Target
 
 
 def node_id(module: str, qualname: str) -> str:
@@ -83,7 +83,7 @@ def add_possible_edges(project) -> nx.MultiDiGraph:
 
 
 def _add_possible_edges(graph: nx.MultiDiGraph, files: list[SourceFile], calls: list[ResolvedCall], index: Index, lambdas) -> None:
-    from .possible import BudgetExceeded, PossibleResolver
+    from ..resolve.possible import BudgetExceeded, PossibleResolver
 
     resolver = PossibleResolver(index)
     try:
@@ -116,7 +116,7 @@ def _possible_edges(graph: nx.MultiDiGraph, files: list[SourceFile], calls: list
 
 
 def _target_node(graph: nx.MultiDiGraph, target: Target) -> str:
-    from .resolve import TargetKind
+    from ..resolve.resolver import TargetKind
 
     if target.kind is TargetKind.NO_ARGUMENTS:
         name = node_id(target.module, target.cls.qualname) + ".__init__"

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .index import Index
-from .model import ClassFact, Param, ParamKind, Signature
+from ..facts.model import ClassFact, Param, ParamKind, Signature
 
 if TYPE_CHECKING:
-    from .resolve import Resolver, Target, Value
+    from .resolver import Resolver, Target, Value
 
 ClassRef = tuple[str, ClassFact]  # (module, class)
 
@@ -48,7 +48,7 @@ class ClassModel:
             name = base.removesuffix("[]")
             if self.resolver.qualify(module, cls.scope, name) in TRANSPARENT_BASES:
                 continue
-            from .resolve import ValueKind
+            from .resolver import ValueKind
 
             found = self.resolver.path_values(module, cls.scope, tuple(name.split(".")))
             if not found or len(found) != 1 or found[0].kind is not ValueKind.CLASS:
@@ -163,7 +163,7 @@ class ClassModel:
 
     def _dynamic_classes(self) -> tuple[set[int], set[int]]:
         """Ids of classes written with unknown attribute names, as classes and through instances."""
-        from .resolve import ValueKind
+        from .resolver import ValueKind
 
         classes: set[int] = set()
         instances: set[int] = set()
@@ -183,7 +183,7 @@ class ClassModel:
         return made is not None and not any(t.function is not None and t.function.name == "__new__" for t in made)
 
     def _constructor(self, module: str, cls: ClassFact) -> list[Target] | None:
-        from .resolve import Target, TargetKind
+        from .resolver import Target, TargetKind
 
         mro = self.mro(module, cls)
         if mro is None:
@@ -212,7 +212,7 @@ class ClassModel:
         return [Target(TargetKind.NO_ARGUMENTS, module, cls.name, None, 0, None, cls)]
 
     def _method_targets(self, values, implicit: int) -> list[Target] | None:
-        from .resolve import Target, TargetKind, ValueKind
+        from .resolver import Target, TargetKind, ValueKind
 
         if values is None:
             return None

@@ -19,14 +19,14 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from .findings import Location
-from .model import ModuleFacts, Param, ParamKind, Signature
-from .resolve import Target, TargetKind
-from .serialize import pack_json, unpack_json
+from ..facts.findings import Location
+from ..facts.model import ModuleFacts, Param, ParamKind, Signature
+from ..resolve.resolver import Target, TargetKind
+from ..facts.serialize import pack_json, unpack_json
 
 if TYPE_CHECKING:
-    from .index import Index
-    from .project import ResolvedCall
+    from ..resolve.index import Index
+    from ..analysis.project import ResolvedCall
 
 TABLE_VERSION = 3
 

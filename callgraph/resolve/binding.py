@@ -12,8 +12,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from callgraph.findings import Code
-from callgraph.model import CallShape, ParamKind, Signature
+from ..facts.findings import Code
+from ..facts.model import CallShape, ParamKind, Signature
 
 
 class Verdict(enum.Enum):

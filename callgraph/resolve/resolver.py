@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .classes import ClassModel
 from .index import Index
-from .model import Binding, BindingKind, CallSite, ClassFact, FunctionFact, ParamKind, ScopeKind, Signature
+from ..facts.model import Binding, BindingKind, CallSite, ClassFact, FunctionFact, ParamKind, ScopeKind, Signature
 
 # Decorators trusted to hand calls through to the function unchanged, so the
 # function's own TypeError is what the caller sees.

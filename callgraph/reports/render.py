@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 
-from . import __version__
-from .findings import Code, Finding
+from .. import __version__
+from ..facts.findings import Code, Finding
 
 if TYPE_CHECKING:
-    from .project import Project
+    from ..analysis.project import Project
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
