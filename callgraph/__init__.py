@@ -1,10 +1,9 @@
 """callgraph: find every Python call that cannot bind to its target, in CPython's own words."""
 
-__version__ = "0.1.0"
-
-from .resolve.binding import BindResult, Verdict, bind, bind_no_arguments  # noqa: E402
-from .facts.findings import Code, Finding, Location  # noqa: E402
-from .facts.model import (  # noqa: E402
+from .analysis.project import Project
+from .errors import InputError
+from .facts.findings import Code, Finding, Location
+from .facts.model import (
     AttrAssign,
     Binding,
     BindingKind,
@@ -21,15 +20,17 @@ from .facts.model import (  # noqa: E402
     ScopeKind,
     Signature,
 )
-from .analysis.project import InputError, Project, ResolvedCall, analyze, analyze_sources  # noqa: E402
-from .resolve.resolver import Resolution, Resolver, Target, TargetKind  # noqa: E402
-
+from .pipeline import analyze, analyze_sources
+from .resolve.binding import BindResult, Verdict, bind, bind_no_arguments
+from .resolve.calls import ResolvedCall
+from .resolve.resolver import Resolution, Resolver, Target, TargetKind
+from .version import __version__
 
 
 def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFacts:
     """Facts of one module: a pure function of (module name, source bytes, is_package).
 
-    libcst is imported on first use (`callgraph.collector`): a warm run that parses nothing never
+    libcst is imported on first use (`callgraph.facts.collector`): a warm run that parses nothing never
     pays for it."""
     from .facts.collector import collect as _collect
 

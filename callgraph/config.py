@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .facts.findings import Code
-from .analysis.project import InputError
+from .errors import InputError
 
 CODES = tuple(c.value for c in Code)
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")

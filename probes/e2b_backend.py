@@ -32,7 +32,7 @@ from .probe import (
     safe_relpath,
     under,
 )
-from callgraph.analysis.project import SKIP_DIRS
+from callgraph.snapshots.base import SKIP_DIRS
 
 
 class _Flood(Exception):

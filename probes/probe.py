@@ -34,8 +34,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from callgraph.analysis.project import SKIP_DIRS, InputError
-from callgraph.snapshots.snapshot import FileEntry, Snapshot, blob_id, name_modules
+from callgraph.errors import InputError
+from callgraph.snapshots.base import SKIP_DIRS
+from callgraph.facts.source import blob_id
+from callgraph.snapshots.base import FileEntry, Snapshot, name_modules
 
 SCRIPT_PATH = Path(__file__).with_name("remote_probe.py")
 BEGIN = "-----BEGIN CALLGRAPH PROBE-----"

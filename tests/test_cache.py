@@ -20,10 +20,11 @@ import pytest
 
 from callgraph.store import cache as cache_mod
 from callgraph.facts import serialize
-from callgraph.store.cache import FILE_NAME, CacheKey, FactsCache, NullCache, blob_id, default_cache_dir
+from callgraph.facts.source import blob_id
+from callgraph.store.cache import FILE_NAME, CacheKey, FactsCache, NullCache, default_cache_dir
 from callgraph.commands.cli import main
 from callgraph import collect
-from callgraph.analysis.project import analyze
+from callgraph.pipeline import analyze
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "etl_pipeline"
 

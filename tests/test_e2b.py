@@ -20,7 +20,8 @@ import pytest
 
 pytest.importorskip("e2b", reason="the e2b extra is not installed (pip install '.[test]' installs it)")
 
-from callgraph.snapshots.snapshot import analyze_snapshot, open_snapshot  # noqa: E402
+from callgraph.pipeline import analyze_snapshot
+from callgraph.snapshots.spec import open_snapshot
 from probes import Limits, ProbeError, RemoteSnapshot  # noqa: E402
 from probes.e2b_backend import E2BProbe  # noqa: E402
 

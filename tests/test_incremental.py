@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from callgraph import analyze, collect
-from callgraph.store import incremental
+from callgraph.store.reuse import Run
 from callgraph.store.cache import FactsCache
-from callgraph.store.incremental import State, decode_state, encode_state, interface_digest
+from callgraph.store.runs import State, decode_state, encode_state, interface_digest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -145,8 +145,8 @@ def test_random_edits_always_agree_with_a_run_from_scratch(
 ) -> None:
     paths: list[str] = []
     for name in ("reuse_all", "reuse_calls", "settle"):  # count which way each run went
-        original = getattr(incremental.Run, name)
-        monkeypatch.setattr(incremental.Run, name, lambda self, p, _o=original, _n=name: (paths.append(_n), _o(self, p))[1])
+        original = getattr(Run, name)
+        monkeypatch.setattr(Run, name, lambda self, *a, _o=original, _n=name: (paths.append(_n), _o(self, *a))[1])
     root = tmp_path / fixture
     shutil.copytree(FIXTURES / fixture, root)
     files = sorted(root.rglob("*.py"))

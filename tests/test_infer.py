@@ -17,7 +17,7 @@ from callgraph.analysis.checks import call_findings
 from callgraph.commands.cli import main
 from callgraph.analysis.graph import add_possible_edges
 from callgraph.analysis.infer import add_inferred_edges
-from callgraph.analysis.project import analyze
+from callgraph.pipeline import analyze
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

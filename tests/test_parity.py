@@ -16,7 +16,7 @@ from callgraph.commands.cli import main
 from callgraph.commands.demo import DRIVER, MODULE, PACKAGE, SYMBOL, build
 from callgraph.commands.parity import investigate
 from callgraph.reports.parity import SUMMARY_LINES, render, report_dict
-from callgraph.analysis.project import InputError
+from callgraph.errors import InputError
 
 PY = sys.executable
 

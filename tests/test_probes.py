@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from callgraph.analysis.project import InputError
-from callgraph.snapshots.snapshot import analyze_snapshot, open_snapshot
+from callgraph.errors import InputError
+from callgraph.pipeline import analyze_snapshot
+from callgraph.snapshots.spec import open_snapshot
 from probes import CommandProbe, DirProbe, DockerProbe, Limits, ProbeError, RemoteSnapshot, open_remote, parse_spec
 from probes import remote_probe
 from probes.probe import BEGIN, END, SCRIPT_PATH

@@ -20,7 +20,7 @@ from gitrepo import ENV, commit_all, new_repo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callgraph.analysis.project import analyze
+from callgraph.pipeline import analyze
 
 PY = sys.executable
 REPO = Path(__file__).resolve().parents[1]
@@ -242,7 +242,7 @@ def test_submodules_are_skipped_with_a_note(tmp_path: Path) -> None:
     subprocess.run(["git", "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub), "vendored"],
                    cwd=repo, check=True, capture_output=True, env={**os.environ, **ENV})
     commit_all(repo, "add a submodule")
-    from callgraph.snapshots.snapshot import open_snapshot
+    from callgraph.snapshots.spec import open_snapshot
 
     for spec in ("HEAD", "index:"):
         with open_snapshot(spec, repo) as snap:

@@ -12,8 +12,12 @@ import pytest
 from gitrepo import commit_all, ddl_story, git, new_repo
 
 from callgraph.reports.diff import FileStatus, SymbolStatus, diff_projects
-from callgraph.analysis.project import InputError
-from callgraph.snapshots.snapshot import DirSnapshot, GitSnapshot, IndexSnapshot, analyze_snapshot, blob_id, open_snapshot
+from callgraph.errors import InputError
+from callgraph.facts.source import blob_id
+from callgraph.pipeline import analyze_snapshot
+from callgraph.snapshots.git import GitSnapshot, IndexSnapshot
+from callgraph.snapshots.spec import open_snapshot
+from callgraph.snapshots.tree import DirSnapshot
 
 
 def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..resolve.binding import BindResult, Verdict, bind, bind_no_arguments
 from ..facts.findings import Code, Finding, Location
 from ..facts.model import CallShape, FunctionFact, ModuleFacts
 
 if TYPE_CHECKING:
-    from ..resolve.index import Index, SourceFile
-    from .project import Project, ResolvedCall
+    import networkx as nx
+
+    from ..facts.source import SourceFile
+    from ..resolve.calls import ResolvedCall
+    from ..resolve.index import Index
     from ..resolve.resolver import Target
 
 
@@ -24,7 +27,17 @@ def verdict(target: Target, shape: CallShape) -> BindResult:
     return bind(target.signature, shape, target.qualname, implicit=target.implicit)
 
 
-def call_findings(project: Project) -> list[Finding]:
+class GraphOf(Protocol):
+    """What `call_findings` reads of a `Project` (typed structurally: checks never import it)."""
+
+    @property
+    def graph(self) -> nx.MultiDiGraph: ...
+
+    @property
+    def index(self) -> Index: ...
+
+
+def call_findings(project: GraphOf) -> list[Finding]:
     """Findings from the graph's complete edges, inferred ones included (`--infer` may add them)."""
     by_call: dict[int, list] = defaultdict(list)
     for _, _, data in project.graph.edges(data=True):
@@ -112,8 +125,9 @@ def file_findings(sf: SourceFile) -> list[Finding]:
     return out
 
 
-def run_checks(project: Project) -> list[Finding]:
-    findings = resolved_call_findings(project.calls, defined_in(project.index))
-    for f in project.files:
+def run_checks(files: Iterable[SourceFile], calls: Iterable[ResolvedCall], index: Index) -> list[Finding]:
+    """Every finding of a project: its calls' (CG1xx) and each file's own (CG000, CG201), sorted."""
+    findings = resolved_call_findings(calls, defined_in(index))
+    for f in files:
         findings.extend(file_findings(f))
     return sorted(findings, key=lambda x: x.sort_key)

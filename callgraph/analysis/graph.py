@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 
-from ..resolve.index import Index, SourceFile
+from ..facts.source import SourceFile
+from ..resolve.index import Index
 from ..facts.model import CallSite, ScopeKind
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from .project import ResolvedCall
+    from ..resolve.calls import ResolvedCall
     from ..resolve.resolver import Target
 
 

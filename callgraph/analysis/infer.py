@@ -42,7 +42,8 @@ from ..facts.model import BindingKind, ClassFact, FunctionFact, ScopeKind
 from ..resolve.resolver import Resolver, Target, TargetKind
 
 if TYPE_CHECKING:
-    from .project import Project, ResolvedCall
+    from .project import Project
+    from ..resolve.calls import ResolvedCall
 
 MAX_VALUES = 8  # more inferred values than this: give up on the call site
 TIMEOUT = 0.25  # seconds of inference per call site

@@ -6,7 +6,8 @@ import argparse
 import json
 
 from ..analysis.graph import add_possible_edges
-from ..analysis.project import Project, analyze
+from ..analysis.project import Project
+from ..pipeline import analyze
 from ..reports.query import Hop, resolve_symbol, tree, walk
 from .common import EXIT_CLEAN, add_cache_options, add_root_option, open_cache
 

@@ -26,7 +26,11 @@ from typing import IO
 from ..reports import render
 from ..config import Config, Overrides, resolve_config
 from ..facts.findings import Code, Finding, Location
-from ..analysis.project import InputError, Project, ReadError, analyze_sources, discover, display_path, read_sources
+from ..analysis.project import Project
+from ..errors import InputError
+from ..facts.source import ReadError
+from ..pipeline import analyze_sources
+from ..snapshots.tree import discover, display_path, read_sources
 from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, open_cache
 
 ORDER = 0  # position in --help
@@ -269,7 +273,9 @@ def analyze_tree(
 
 def analyze_staged(paths: list[str], cfg: Config, cache, progress, jobs: int | None = None) -> tuple[Project, Path]:
     """The git index of the repository holding the current directory, as the commit will record it."""
-    from ..snapshots.snapshot import Snapshot, analyze_snapshot, open_snapshot
+    from ..pipeline import analyze_snapshot
+    from ..snapshots.base import Snapshot
+    from ..snapshots.spec import open_snapshot
 
     started = time.perf_counter()
     with open_snapshot("index:") as snap:
@@ -393,7 +399,8 @@ def new_since_baseline(
     """Only findings absent at the baseline snapshot, matched by file, code, target and CPython's
     message (so by symbol and call shape), never by line number."""
     from ..reports.diff import compare_findings
-    from ..snapshots.snapshot import analyze_snapshot, open_snapshot
+    from ..pipeline import analyze_snapshot
+    from ..snapshots.spec import open_snapshot
 
     roots = []
     for r in cfg.roots:

@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 from .common import EXIT_ERROR
-from ..analysis.project import InputError
+from ..errors import InputError
 
 
 _NOT_COMMANDS = frozenset({"cli", "common"})  # modules of this package that are not subcommands

@@ -24,8 +24,9 @@ from ..reports import demo_story
 from ..reports.diff import diff_projects
 from ..reports.diff_render import render_diff
 from ..reports.parity import render
-from ..analysis.project import InputError
-from ..snapshots.snapshot import analyze_snapshot, open_snapshot
+from ..errors import InputError
+from ..pipeline import analyze_snapshot
+from ..snapshots.spec import open_snapshot
 from .common import EXIT_CLEAN
 
 ORDER = 70

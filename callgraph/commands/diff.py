@@ -6,7 +6,8 @@ import argparse
 
 from ..reports.diff import diff_projects
 from ..reports.diff_render import render_diff
-from ..snapshots.snapshot import analyze_snapshot, open_snapshot
+from ..pipeline import analyze_snapshot
+from ..snapshots.spec import open_snapshot
 from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, open_cache
 
 ORDER = 50

@@ -6,7 +6,7 @@ import argparse
 
 from ..reports import render
 from ..facts.findings import Code
-from ..analysis.project import InputError
+from ..errors import InputError
 from .common import EXIT_CLEAN
 
 ORDER = 90

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..reports import export
-from ..analysis.project import InputError
+from ..errors import InputError
 from ..reports.query import resolve_symbol
 from .callers import _depth, add_common_options, load
 from .common import EXIT_CLEAN, EXIT_ERROR

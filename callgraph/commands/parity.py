@@ -17,8 +17,14 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from ..reports.parity import FileFacts, ModuleRow, ParityReport, Place, SymbolReport, SymbolSide, build_report, render
-from ..analysis.project import InputError, Project
-from ..snapshots.snapshot import DirSnapshot, GitSnapshot, Snapshot, analyze_snapshot, blob_id, name_modules, open_snapshot
+from ..analysis.project import Project
+from ..errors import InputError
+from ..facts.source import blob_id
+from ..pipeline import analyze_snapshot
+from ..snapshots.base import Snapshot, name_modules
+from ..snapshots.git import GitSnapshot
+from ..snapshots.spec import open_snapshot
+from ..snapshots.tree import DirSnapshot
 from .common import EXIT_ERROR, add_root_option
 
 ORDER = 60

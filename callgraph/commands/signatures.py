@@ -125,7 +125,8 @@ def _at_snapshot(args: argparse.Namespace, spec: str, cache) -> dict:
     """One snapshot's tables, or why it has none (the symbol may not exist there)."""
     from ..analysis.graph import add_possible_edges
     from ..reports.query import SymbolError
-    from ..snapshots.snapshot import analyze_snapshot, open_snapshot
+    from ..pipeline import analyze_snapshot
+    from ..snapshots.spec import open_snapshot
 
     with open_snapshot(spec) as snap:
         wanted = [p for p in args.paths if p not in (".", "./")]

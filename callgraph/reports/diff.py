@@ -13,7 +13,7 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 
 from ..facts.findings import Finding
-from ..resolve.index import SourceFile
+from ..facts.source import SourceFile
 from ..facts.model import CallSite, FunctionFact, Param, ParamKind
 from ..analysis.project import Project
 

@@ -6,7 +6,7 @@ import json
 
 from tabulate import tabulate
 
-from .. import __version__
+from ..version import __version__
 from .diff import ProjectDiff
 from .render import finding_dict
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from tabulate import tabulate
 
-from .. import __version__
+from ..version import __version__
 from .diff import SignatureChange, SymbolStatus, bound_definitions, compare_findings, signature_changes
 from ..facts.findings import Finding
 from ..analysis.project import Project

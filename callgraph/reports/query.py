@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from ..resolve.binding import Verdict
 from ..analysis.checks import verdict
 from ..facts.model import BindingKind, FunctionFact, ScopeKind
-from ..analysis.project import InputError, Project
+from ..analysis.project import Project
+from ..errors import InputError
 
 # Node kinds a symbol may name: the graph's functions, methods and modules.
 CALLABLE_KINDS = frozenset({"function", "method", "module", "synthesised", "lambda"})

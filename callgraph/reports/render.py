@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 
-from .. import __version__
+from ..version import __version__
 from ..facts.findings import Code, Finding
 
 if TYPE_CHECKING:

@@ -82,13 +82,6 @@ class CacheKey(NamedTuple):
     is_package: bool
 
 
-def blob_id(data: bytes) -> str:
-    """Git's object id for a blob with these bytes: `git hash-object` of the file."""
-    h = hashlib.sha1(b"blob %d\0" % len(data))
-    h.update(data)
-    return h.hexdigest()
-
-
 def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
     """$CALLGRAPH_CACHE_DIR, else $XDG_CACHE_HOME/callgraph, else ~/.cache/callgraph
     (%LOCALAPPDATA%\\callgraph\\cache on Windows)."""
@@ -105,7 +98,7 @@ def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
 @functools.lru_cache(maxsize=None)
 def analyzer_description() -> str:
     """Everything the facts of a file depend on besides its bytes, module name and is_package."""
-    from .. import __version__
+    from ..version import __version__
 
     try:
         from importlib.metadata import version
@@ -144,7 +137,7 @@ def _collector_sources(roots: tuple[str, ...] = ("facts.collector", "facts.seria
         if is_package:
             path = package / name.replace(".", "/") / "__init__.py"
             if not path.parent.is_dir():
-                continue  # a name, not a module (`from .. import __version__`)
+                continue  # a name, not a module
         try:
             out[name] = path.read_bytes()
         except OSError:  # pragma: no cover - not a plain file install: the version has to do

@@ -26,7 +26,7 @@ from ..facts.serialize import pack_json, unpack_json
 
 if TYPE_CHECKING:
     from ..resolve.index import Index
-    from ..analysis.project import ResolvedCall
+    from ..resolve.calls import ResolvedCall
 
 TABLE_VERSION = 3
 

@@ -18,111 +18,34 @@ The stored state is untrusted like every cache entry: anything malformed means "
 from __future__ import annotations
 
 import dataclasses
-import enum
-import functools
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import calltable
-from ..facts.findings import Code, Finding, Location
-from ..resolve.index import SourceFile
+from ..analysis.checks import defined_in, file_findings, resolved_call_findings
+from ..facts.findings import Finding, Location
 from ..facts.model import ModuleFacts
-from ..facts.serialize import pack_json, unpack_json
+from ..facts.source import ReadError, SourceFile
+from ..resolve.calls import ResolvedCall, resolve_calls
+from ..resolve.resolver import Resolution
+from . import calltable
+from .cache import CacheKey
+from .runs import FileRecord, State, counts_of, decode_state, encode_state, interface_digest, run_identity, still_valid
 
 if TYPE_CHECKING:
-    from ..analysis.project import Project, ReadError
-
-STATE_VERSION = 4
-_BODY_FIELDS = frozenset({"calls", "uses", "suppressions"})  # of ModuleFacts: read by the file's own checks only
-_POSITION_FIELDS = frozenset({"line", "column", "error_line", "error_column"})
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class FileRecord:
-    """What one file contributed to a run."""
-
-    blob: str  # git blob id of its bytes
-    functions: int  # for stats, without decoding its facts
-    calls: int
-    resolved: int  # its call sites with a complete resolution
-    note: str | None  # the facts' `unsupported` note
-    findings: tuple[Finding, ...]
-
-
-# -- the interface ------------------------------------------------------------------------------
-
-
-@functools.cache
-def _fields(cls: type) -> tuple[tuple[str, bool], ...]:
-    return tuple((f.name, f.name in _POSITION_FIELDS) for f in dataclasses.fields(cls))
-
-
-def _plain(v: Any) -> Any:
-    t = type(v)
-    if t is str or t is int or t is bool or v is None:
-        return v
-    if t is tuple:
-        return [_plain(x) for x in v]
-    if isinstance(v, enum.Enum):
-        return v.value
-    if t is frozenset:
-        return sorted(repr(_plain(x)) for x in v)
-    if dataclasses.is_dataclass(v):
-        return [0 if position else _plain(getattr(v, name)) for name, position in _fields(t)]
-    return repr(v)
-
-
-def interface_digest(facts: ModuleFacts) -> str:
-    """A digest of what other modules' resolution can see of this module (see the module docstring)."""
-    body = [
-        0 if position else _plain(getattr(facts, name))
-        for name, position in _fields(ModuleFacts)
-        if name not in _BODY_FIELDS
-    ]
-    return hashlib.sha1(repr(body).encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def run_identity(checker: str, settings: Iterable[str], files: Iterable[tuple[str, str, bool]]) -> str:
-    """Which project a run was: the checker's code, the settings that change findings, and every file."""
-    h = hashlib.sha1(checker.encode())
-    for s in sorted(settings):
-        h.update(b"\1" + s.encode("utf-8", "surrogatepass"))
-    for path, module, is_package in files:
-        h.update(b"\0%s\0%s\0%d" % (path.encode("utf-8", "surrogatepass"), module.encode("utf-8", "surrogatepass"), is_package))
-    return h.hexdigest()
-
-
-# -- planning ---------------------------------------------------------------------------------
-
-
-def still_valid(
-    previous: dict[str, FileRecord] | None, blobs: dict[str, str], same_interface: Callable[[str], bool]
-) -> set[str] | None:
-    """The files whose previous findings still hold; None when everything must be redone.
-
-    `same_interface(path)` is asked about changed files only: an unchanged file's interface is."""
-    if previous is None or previous.keys() != blobs.keys():
-        return None
-    changed = {p for p, blob in blobs.items() if previous[p].blob != blob}
-    if not all(same_interface(p) for p in sorted(changed)):
-        return None
-    return {
-        p
-        for p, record in previous.items()
-        if p not in changed
-        and not any(f.definition is not None and f.definition.path in changed for f in record.findings)
-    }
+    from ..analysis.project import Project
 
 
 @dataclasses.dataclass(frozen=True)
-class State:
-    """A run's record: each file's contribution, and a token that changes whenever an interface may
-    have (the call table holds only for states with its token)."""
+class Outcome:
+    """What reuse decided for a run: the pipeline gives these to the `Project`."""
 
-    token: str
-    files: dict[str, FileRecord]
+    findings: list[Finding]  # every finding of the project, sorted
+    counts: dict[str, int] | None  # stats counts known without resolving every call; None: the project's own
+    notes: list[ReadError]  # the facts' notes of files whose facts stayed unread
+    reused: int  # files whose findings are the previous run's
+    files: dict[str, FileRecord]  # this run's record of each file
 
 
 class Run:
@@ -162,8 +85,6 @@ class Run:
     def _old_facts(self, i: int) -> ModuleFacts | None:
         """The facts of file i's previous version, when they are still cached."""
         if i not in self._old:
-            from .cache import CacheKey
-
             path, module, is_package = self.files[i]
             record = self.previous.files.get(path) if self.previous is not None else None
             if record is None:
@@ -219,13 +140,9 @@ class Run:
         self._plan = (facts, tables, loader)
         return True
 
-    def reuse_calls(self, project: Project) -> None:
+    def reuse_calls(self) -> Outcome:
         """Findings from the call tables for the files to redo (see `calls_known`), the previous
         run's for the rest."""
-        from ..analysis.checks import file_findings, resolved_call_findings
-        from ..analysis.project import ResolvedCall
-        from ..resolve.resolver import Resolution
-
         assert self.previous is not None and self._plan is not None
         facts, tables, loader = self._plan
         index_of = {p: i for i, (p, _, _) in enumerate(self.files)}
@@ -258,28 +175,27 @@ class Run:
             p: {k: tables[p][k] for k in {(c.scope, c.callee) for c in f.calls if c.callee is not None}}
             for p, f in facts.items()
         }
-        files = self._finish(project, fresh, facts, resolved, redone, self.previous.token)
-        project.errors[:0] = [_note(p, r.note) for p, r in files.items() if r.note is not None]  # facts stay unread
+        outcome = self._finish(fresh, facts, resolved, redone, self.previous.token)
+        notes = [ReadError(p, r.note) for p, r in outcome.files.items() if r.note is not None]  # facts stay unread
+        return dataclasses.replace(outcome, notes=notes)
 
-    def settle(self, project: Project) -> None:
-        """Give `project` its findings, reusing the previous run's where they still hold; record this run."""
-        from ..analysis.checks import defined_in, file_findings, resolved_call_findings
-        from ..analysis.project import resolve_calls
-
+    def settle(self, project: Project) -> Outcome:
+        """`project`'s findings (its facts all loaded), reusing the previous run's where they still
+        hold; records this run."""
         by_index = {p: i for i, (p, _, _) in enumerate(self.files)}
         facts = {f.path: f.facts for f in project.files}
         records = self.previous.files if self.previous is not None else None
         keep = still_valid(records, self.blobs, lambda p: self._same_interface(by_index[p], facts[p]))
         resolved: dict[str, int] = defaultdict(int)
         if keep is None:
-            project.findings()
+            findings = project.findings()
             for rc in project.calls:
                 resolved[rc.path] += rc.resolution.complete
             tables = calltable.record(project.index, project.calls, self.blobs) if self.edits_follow else {}
             if self.edits_follow:
                 tables.update((p, {}) for p in self.blobs if p not in tables)  # a file without calls has one too
-            self._finish(project, None, facts, resolved, tables, self.content)  # interfaces may have changed
-            return
+            # Interfaces may have changed: a new token.
+            return self._finish(findings, facts, resolved, tables, self.content, all_fresh=True)
         assert self.previous is not None
         redo = [sf for sf in project.files if sf.path not in keep]
         calls = resolve_calls(project.resolver, redo)
@@ -291,29 +207,29 @@ class Run:
         tables = calltable.record(project.index, calls, self.blobs) if self.edits_follow else {}  # kept ones hold
         if self.edits_follow:
             tables.update((sf.path, {}) for sf in redo if sf.path not in tables)
-        self._finish(project, fresh, {sf.path: sf.facts for sf in redo}, resolved, tables, self.previous.token)
+        return self._finish(fresh, {sf.path: sf.facts for sf in redo}, resolved, tables, self.previous.token)
 
     def _finish(
         self,
-        project: Project,
-        fresh: list[Finding] | None,
+        fresh: list[Finding],
         facts: dict[str, ModuleFacts],
         resolved: dict[str, int],
         tables: dict[str, calltable.FileTable],
         token: str,
-    ) -> dict[str, FileRecord]:
-        """Findings: `fresh` for the files in `facts` and the previous run's for the rest (None: the
-        project's own, all computed). Records the state and the call table under `token`: the
-        previous one while no interface changed, a new one when they may have."""
+        *,
+        all_fresh: bool = False,
+    ) -> Outcome:
+        """Findings: `fresh` for the files in `facts` and the previous run's for the rest (with
+        `all_fresh`, `fresh` is every finding, all computed). Records the state and the call table
+        under `token`: the previous one while no interface changed, a new one when they may have."""
         previous = self.previous.files if self.previous is not None else {}
-        if fresh is None:
-            findings = project.findings()
+        kept = [] if all_fresh else [p for p, _, _ in self.files if p not in facts]
+        if all_fresh:
+            findings = fresh
         else:
-            kept = [p for p, _, _ in self.files if p not in facts]
             findings = sorted([f for p in kept for f in previous[p].findings] + fresh, key=lambda x: x.sort_key)
             for p in kept:
                 resolved[p] = previous[p].resolved
-            project.reused = len(kept)
         grouped: dict[str, list[Finding]] = defaultdict(list)
         for f in findings:
             grouped[f.path].append(f)
@@ -326,23 +242,20 @@ class Run:
                 )
             else:
                 files[p] = dataclasses.replace(previous[p], blob=self.blobs[p])
-        if fresh is not None:
-            project.set_findings(findings, _counts(files.values()))
         self._record(State(token, files))
         if self.edits_follow:
             self.cache.put_runs((f"{self.identity}:calls:{p}", calltable.encode(token, t)) for p, t in tables.items())
-        return files
+        return Outcome(findings, None if all_fresh else counts_of(files.values()), [], len(kept), files)
 
-    def reuse_all(self, project: Project) -> None:
+    def reuse_all(self) -> Outcome:
         """The previous run's findings, stats and notes, unchanged (see `facts_unchanged`)."""
         assert self.previous is not None
         records = [self.previous.files[p] for p, _, _ in self.files]
         findings = sorted((f for r in records for f in r.findings), key=lambda x: x.sort_key)
-        project.set_findings(findings, _counts(records))
-        project.errors[:0] = [_note(p, r.note) for (p, _, _), r in zip(self.files, records) if r.note is not None]
-        project.reused = len(records)
+        notes = [ReadError(p, r.note) for (p, _, _), r in zip(self.files, records) if r.note is not None]
         files = {p: dataclasses.replace(r, blob=self.blobs[p]) for (p, _, _), r in zip(self.files, records)}
         self._record(State(self.previous.token, files))  # the same facts: the call table still holds
+        return Outcome(findings, counts_of(records), notes, len(records), files)
 
     def _record(self, state: State) -> None:
         """Store this run's state under both keys, where it is not there already (a warm run of
@@ -352,73 +265,3 @@ class Run:
             if stored != state and (self.edits_follow or key == self.exact):
                 data = data or encode_state(state)
                 self.cache.put_run(key, data)
-
-
-def _counts(records: Iterable[FileRecord]) -> dict[str, int]:
-    functions = calls = resolved = 0
-    for r in records:
-        functions += r.functions
-        calls += r.calls
-        resolved += r.resolved
-    return {"functions": functions, "calls": calls, "resolved_calls": resolved}
-
-
-def _note(path: str, message: str) -> ReadError:
-    from ..analysis.project import ReadError
-
-    return ReadError(path, message)
-
-
-# -- the stored form: compressed JSON, validated on the way back --------------------------------
-
-
-def encode_state(state: State) -> bytes:
-    doc = [
-        STATE_VERSION,
-        state.token,
-        [
-            [p, r.blob, r.functions, r.calls, r.resolved, r.note, [_encode_finding(f) for f in r.findings]]
-            for p, r in state.files.items()
-        ],
-    ]
-    return pack_json(doc)
-
-
-def _encode_finding(f: Finding) -> list:
-    d = f.definition
-    return [f.code.value, f.path, f.line, f.column, f.message, f.target, d.path if d else None, d.line if d else None]
-
-
-def decode_state(data: bytes | None) -> State | None:
-    """The state `encode_state` wrote, or None for anything else (missing, malformed, foreign)."""
-    if data is None:
-        return None
-    try:
-        version, token, rows = unpack_json(data)
-        if version != STATE_VERSION or type(token) is not str or type(rows) is not list:
-            return None
-        out: dict[str, FileRecord] = {}
-        for path, blob, functions, calls, resolved, note, findings in rows:
-            if not all(type(v) is str for v in (path, blob)) or not all(type(v) is int for v in (functions, calls, resolved)):
-                return None
-            if not (note is None or type(note) is str):
-                return None
-            out[path] = FileRecord(blob, functions, calls, resolved, note, tuple(_decode_finding(f) for f in findings))
-        return State(token, out)
-    except Exception:  # CacheDecodeError, zlib.error, ValueError, TypeError (wrong shapes), RecursionError, ...
-        return None
-
-
-def _decode_finding(row: Any) -> Finding:
-    code, path, line, column, message, target, def_path, def_line = row
-    for value, tp in ((path, str), (line, int), (column, int), (message, str)):
-        if type(value) is not tp:
-            raise TypeError("malformed finding")
-    if not (target is None or type(target) is str):
-        raise TypeError("malformed finding")
-    definition = None
-    if def_path is not None:
-        if type(def_path) is not str or type(def_line) is not int:
-            raise TypeError("malformed finding")
-        definition = Location(def_path, def_line)
-    return Finding(Code(code), path, line, column, message, target, definition)

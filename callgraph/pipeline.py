@@ -1,0 +1,166 @@
+"""The analysis, in the order it runs: discover → load facts → index → resolve → check → store.
+
+Each stage lives in its own folder, and no stage calls another back; this module is the one place
+that strings them together:
+
+1. discover: which files, and their bytes (`snapshots/`: a working tree, a git ref, the index, a
+   remote copy);
+2. load facts: from the facts cache or extracted, in worker processes (`store.loader`, `facts/`);
+3. reuse: what the previous run of the same files left that still holds (`store.reuse`);
+4. index, resolve and check what must be redone (`resolve/`, `analysis/`), on first use;
+5. store: this run recorded for the next (`store.reuse.Run`).
+
+Laziness is explicit: a `SourceFile` holds a loader, not facts, until they are read; a warm run
+whose previous findings all hold decodes almost no facts and resolves no call."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .analysis.project import Project
+from .errors import InputError
+from .facts.source import ReadError, SourceFile
+from .resolve.resolver import DEFAULT_PRESERVING
+from .snapshots.base import Snapshot, name_modules
+from .snapshots.tree import discover, read_sources
+from .store.cache import FactsCache, NullCache, checker_id
+from .store.loader import FactsLoader
+from .store.reuse import Outcome, Run
+
+
+def analyze(
+    paths: Sequence[str | Path] = (".",),
+    *,
+    roots: Sequence[str | Path] = (),
+    preserving: Iterable[str] = (),
+    cache: FactsCache | NullCache | None = None,
+    mutators: Iterable[str] = (),
+    jobs: int | None = None,
+    max_file_size: int | None = None,
+) -> Project:
+    """Analyse the Python files under `paths`; the library's main entry point.
+
+    `cache`: a `callgraph.store.cache.FactsCache` to reuse per-file facts across runs (None: no cache).
+    `jobs`: worker processes for extraction (default: the CPU count).
+    `max_file_size`: files larger than this many bytes are skipped, never read, and reported in
+    `Project.errors` (None or 0: no limit, the default)."""
+    started = time.perf_counter()
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    sources, errors = read_sources(discover(paths, roots), max_file_size)
+    project = analyze_sources(sources, preserving=preserving, cache=cache, mutators=mutators, jobs=jobs)
+    project.errors[:0] = errors
+    project.seconds = time.perf_counter() - started
+    return project
+
+
+def analyze_sources(
+    sources: Iterable[tuple[str, str, bool, bytes | Callable[[], bytes]]],
+    *,
+    preserving: Iterable[str] = (),
+    cache: FactsCache | NullCache | None = None,
+    mutators: Iterable[str] = (),
+    progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = None,
+    blobs: Sequence[str] | None = None,
+    edits_follow: bool = True,
+) -> Project:
+    """Analyse in-memory files given as (display path, module name, is_package, source bytes).
+
+    `blobs`: each source's git blob id, when known (a git snapshot's); the bytes may then be given
+    as a function returning them, called only for files whose facts are not cached.
+
+    `edits_follow`: False for a commit, which is only ever analysed again as it is: its run is
+    recorded for its exact content only (no call tables, and the working tree's latest run stays).
+
+    `jobs`: worker processes for extracting facts (default: the CPU count; 1 runs in-process).
+
+    `mutators`: decorators treated as unknown even when otherwise trusted; `progress(done, total)`
+    is called after each file's facts are ready.
+
+    With a `cache`, each file's facts are looked up by (git blob id, module, is_package) first,
+    and the facts of the misses are stored; with a `FactsCache`, the previous run of the same
+    files also lends the findings that still hold (`store.reuse`). The result is the same either way."""
+    started = time.perf_counter()
+    sources = list(sources)
+    preserving = DEFAULT_PRESERVING | frozenset(preserving)
+    mutators = frozenset(mutators)
+    # 1. Load facts: from the cache or extracted (in workers), each only when asked for.
+    loader = FactsLoader(sources, cache, jobs, progress, blobs)
+    # 2. What the previous run of these files left, when the cache keeps runs.
+    run = None
+    if cache is not None and getattr(cache, "keeps_runs", False):
+        settings = [f"preserve:{d}" for d in preserving] + [f"mutator:{d}" for d in mutators]
+        run = Run(cache, checker_id(), settings, [(p, m, bool(k)) for p, m, k, _ in sources], loader.blobs(), edits_follow)
+
+    def lazy_project() -> Project:  # facts decoded on demand only
+        files = [
+            SourceFile(path, module, loader.known(i), functools.partial(loader.one, i), blob)
+            for i, ((path, module, _, _), blob) in enumerate(zip(sources, loader.blobs()))
+        ]
+        return Project(files, preserving=preserving, mutators=mutators, _load_all=loader.all)
+
+    # 3. Reuse what still holds, else index, resolve and check (in `Project`, on first use), and
+    #    record this run for the next (`Run`).
+    if run is not None and run.facts_unchanged(loader):  # every previous finding holds
+        project = lazy_project()
+        _apply(project, run.reuse_all())
+    elif run is not None and run.calls_known(loader):  # a body edit: from the call table, no index
+        project = lazy_project()
+        _apply(project, run.reuse_calls())
+    else:
+        facts = loader.all()
+        ids = loader.blobs() if cache is not None or blobs is not None else [None] * len(sources)
+        files = [SourceFile(path, module, f, blob=b) for (path, module, _, _), f, b in zip(sources, facts, ids)]
+        notes = [ReadError(f.path, f.facts.unsupported) for f in files if f.facts.unsupported]
+        project = Project(files, notes, preserving=preserving, mutators=mutators)
+        if run is not None:
+            _apply(project, run.settle(project))
+    if cache is not None:
+        project.cache_hits, project.cache_misses = len(sources) - loader.parsed, loader.parsed
+    project.seconds = time.perf_counter() - started
+    return project
+
+
+def _apply(project: Project, outcome: Outcome) -> None:
+    """Give `project` what reuse decided: its findings, stats counts and the unread files' notes."""
+    project.set_findings(outcome.findings, outcome.counts)
+    project.errors[:0] = outcome.notes
+    project.reused = outcome.reused
+
+
+def analyze_snapshot(
+    snapshot: Snapshot,
+    paths: list[str] = (),
+    *,
+    roots: list[str] = (),
+    **options: Any,
+) -> Project:
+    """Analyse one snapshot (optionally only files under `paths`, relative to its root).
+
+    `options` go to `analyze_sources` (preserving decorators, cache, ...).
+    Finding paths are relative to the snapshot root, so two snapshots compare by path.
+    """
+    from ..analysis.project import analyze_sources
+
+    entries = snapshot.entries()
+    wanted = [p.strip("/").removeprefix("./") for p in paths if p not in (".", "./", "")]
+    selected = sorted(
+        p for p in entries if not wanted or any(p == w or p.startswith(w.rstrip("/") + "/") for w in wanted)
+    )
+    if wanted and not selected:
+        raise InputError(f"{snapshot.label}: no Python files under {', '.join(wanted)}")
+    names = name_modules(selected, list(roots), snapshot.package_name)
+    # Bytes are read only for files whose facts are not cached: the entries know each blob id.
+    project = analyze_sources(
+        [(p, names[p][0], names[p][1], functools.partial(snapshot.read, p)) for p in selected],
+        blobs=[entries[p].oid for p in selected],
+        edits_follow=not snapshot.immutable,
+        **options,
+    )
+    project.snapshot_label = snapshot.label
+    return project
