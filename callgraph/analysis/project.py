@@ -18,6 +18,8 @@ from ..gc_pause import gc_paused
 from ..resolve.calls import ResolvedCall, resolve_calls
 from ..resolve.index import Index
 from ..resolve.resolver import DEFAULT_PRESERVING, Resolver
+from .checks import run_checks
+from .graph import build_graph
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -72,8 +74,6 @@ class Project:
     @property
     def graph(self) -> nx.MultiDiGraph:
         if self._graph is None:
-            from .graph import build_graph
-
             self._graph = build_graph(self.files, self.calls)
         return self._graph
 
@@ -90,8 +90,6 @@ class Project:
         """Computed once from the calls' resolutions and each file's facts (the graph's extra
         edges, possible or inferred, never make a finding here)."""
         if self._findings is None:
-            from .checks import run_checks
-
             self._findings = run_checks(self.files, self.calls, self.index)
         return list(self._findings)
 

@@ -14,8 +14,8 @@ _MIN_PER_WORKER = 8  # below this a worker process costs more than it saves
 
 
 def _collect_chunk(items: list[tuple[int, str, bool, bytes]], encode: bool) -> list[tuple[int, ModuleFacts, bytes | None]]:
-    from ..facts.collector import collect
-    from ..facts.serialize import dumps
+    from .collector import collect
+    from .serialize import dumps
 
     out = []
     for i, module, is_package, source in items:
@@ -36,7 +36,7 @@ def extract_many(sources: list[tuple[str, str, bool, bytes]], indexes: list[int]
     jobs = min(jobs, len(sources) // _MIN_PER_WORKER)
     items = [(i, module, bool(pkg), data) for i, (_, module, pkg, data) in zip(indexes, sources)]
     if jobs <= 1:
-        from ..facts.collector import collect
+        from .collector import collect
 
         for i, module, is_package, data in items:
             yield i, collect(module, data, is_package=is_package), None
