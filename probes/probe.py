@@ -5,7 +5,7 @@ docker container, an E2B sandbox) for its Python files and for what its interpre
 and validates every byte of the answer before anything else sees it: the remote is untrusted.
 Nothing remote is ever executed locally; remote files are only hashed and parsed.
 
-Spec syntax (taken by `callgraph.snapshot.open_snapshot`, so by every command that takes a snapshot):
+Spec syntax (taken by `callgraph.snapshots.spec.open_snapshot`, so by every command that takes a snapshot):
 
     cmd:PREFIX[::ROOT]        any command prefix that runs `python3 -` remotely, split like a shell
                               would (shlex) but run without one: `cmd:ssh build-box::/srv/app`,

@@ -1,7 +1,7 @@
 """Each file's call resolutions, kept beside the run state: a body edit is checked without the index.
 
 A call's resolution depends only on its module, its scope, its callee and the project's
-interfaces (`incremental.interface_digest`): never on its arguments or position. So while no
+interfaces (`store.runs.interface_digest`): never on its arguments or position. So while no
 interface changed (the run state's token says which generation of interfaces a table belongs
 to), the previous resolution of the same (scope, callee) in the same file still holds, and an
 edited file whose call keys were all seen before is checked from its table alone, without
