@@ -27,7 +27,8 @@ from .facts.source import ReadError, SourceFile
 from .resolve.resolver import DEFAULT_PRESERVING
 from .snapshots.base import Snapshot, name_modules
 from .snapshots.tree import discover, read_sources
-from .store.cache import FactsCache, NullCache, checker_id
+from .store.cache import FactsCache, NullCache
+from .store.identity import checker_id
 from .store.loader import FactsLoader
 from .store.reuse import Outcome, Run
 

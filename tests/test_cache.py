@@ -19,9 +19,11 @@ from pathlib import Path
 import pytest
 
 from callgraph.store import cache as cache_mod
+from callgraph.store import identity
 from callgraph.facts import serialize
 from callgraph.facts.source import blob_id
-from callgraph.store.cache import FILE_NAME, CacheKey, FactsCache, NullCache, default_cache_dir
+from callgraph.store.cache import FILE_NAME, FactsCache, NullCache, default_cache_dir
+from callgraph.store.identity import CacheKey
 from callgraph.commands.cli import main
 from callgraph import collect
 from callgraph.pipeline import analyze
@@ -124,7 +126,7 @@ def test_key_includes_module_is_package_and_analyzer(tmp_path: Path) -> None:
 def test_analyzer_id_names_what_facts_depend_on() -> None:
     from callgraph import __version__
 
-    desc = cache_mod.analyzer_description()
+    desc = identity.analyzer_description()
     for part in (f"callgraph {__version__}", "libcst ", f"{sys.version_info[0]}.{sys.version_info[1]}", "schema "):
         assert part in desc
 

@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..store.cache import MemoryCache
+    from ..store.memory import MemoryCache
 
     with open_snapshot(args.old) as old_snap, open_snapshot(args.new) as new_snap, MemoryCache(open_cache(args)) as cache:
         old = analyze_snapshot(old_snap, args.paths, roots=args.root, cache=cache, jobs=args.jobs)

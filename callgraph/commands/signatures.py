@@ -151,7 +151,7 @@ def _at_snapshot(args: argparse.Namespace, spec: str, cache) -> dict:
 
 def run_at(args: argparse.Namespace) -> int:
     """`--at A --at B`: the same tables for each snapshot, after a one-line-per-snapshot comparison."""
-    from ..store.cache import MemoryCache
+    from ..store.memory import MemoryCache
     from .common import open_cache
 
     from ..reports.query import SymbolError

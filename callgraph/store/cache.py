@@ -4,6 +4,8 @@ An entry is keyed by (content id, module name, is_package, analyser): the conten
 blob id of the file's bytes, so a file read from a working tree and the same blob read from
 git's object store share one entry; the analyser id changes with callgraph's version, the facts
 format and model schema, the libcst version, the Python version and the collector's own source.
+Both halves of the key come from `identity`; `NullCache` stands in when no cache can be used,
+and `memory.MemoryCache` sits in front of either for one run.
 
 The cache is never trusted:
 - the file must carry our application id, schema version and exact tables, or it is deleted and
@@ -25,22 +27,19 @@ Concurrent processes are safe: WAL journal, a busy timeout, short write transact
 from __future__ import annotations
 
 import contextlib
-import errno
-import functools
-import hashlib
 import os
-import re
-import shutil
 import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..facts import serialize
 from ..facts.model import ModuleFacts
-from ..facts.serialize import FORMAT_VERSION, SCHEMA_FINGERPRINT, CacheDecodeError, dumps, loads
+from ..facts.serialize import CacheDecodeError, dumps, loads
+from .failures import Corrupt, Unusable, classify, is_transient
+from .identity import CacheKey, analyzer_description, analyzer_id
 
 SCHEMA_VERSION = 2  # of the SQLite file; a new one gets a new file name, so versions never fight
 APPLICATION_ID = 0x43474643  # "CGFC" in the SQLite header
@@ -64,22 +63,13 @@ _DDL = (
     ") WITHOUT ROWID",
     "CREATE INDEX facts_used ON facts (used)",
     "CREATE TABLE runs ("  # the previous run of each project, for `incremental`
-    " identity TEXT PRIMARY KEY,"  # incremental.run_identity: checker, settings, files
-    " data BLOB NOT NULL,"  # incremental.encode_state
+    " identity TEXT PRIMARY KEY,"  # runs.run_identity: checker, settings, files
+    " data BLOB NOT NULL,"  # runs.encode_state
     " used INTEGER NOT NULL"
     ") WITHOUT ROWID",
 )
 
-# sqlite3 primary result codes (exc.sqlite_errorcode & 0xFF)
-_BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB, _PERM = 5, 6, 8, 10, 11, 13, 14, 26, 3
-
 Warn = Callable[[str], None]
-
-
-class CacheKey(NamedTuple):
-    blob: str  # blob_id(source bytes)
-    module: str
-    is_package: bool
 
 
 def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
@@ -95,142 +85,9 @@ def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
     return Path.home() / ".cache" / "callgraph"
 
 
-@functools.lru_cache(maxsize=None)
-def analyzer_description() -> str:
-    """Everything the facts of a file depend on besides its bytes, module name and is_package."""
-    from ..version import __version__
-
-    try:
-        from importlib.metadata import version
-
-        libcst_version = version("libcst")
-    except Exception:  # pragma: no cover - metadata missing in odd installs
-        libcst_version = "?"
-    # The source of the collector and every module of ours it imports: a development checkout
-    # never reads facts that an older collector wrote.
-    code = hashlib.sha1()
-    for name, data in sorted(_collector_sources().items()):
-        code.update(name.encode() + b"\0" + data + b"\0")
-    impl = sys.implementation.name
-    return (
-        f"callgraph {__version__}; facts format {FORMAT_VERSION}; schema {SCHEMA_FINGERPRINT}; "
-        f"libcst {libcst_version}; {impl} {sys.version_info[0]}.{sys.version_info[1]}; "
-        f"code {code.hexdigest()[:12]}"
-    )
-
-
-_RELATIVE_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.+)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]+)", re.M)
-
-
-def _collector_sources(roots: tuple[str, ...] = ("facts.collector", "facts.serialize")) -> dict[str, bytes]:
-    """The package's modules named in `roots` (dotted, below `callgraph`) and, transitively, the
-    package modules they import relatively: what a cached result was computed by."""
-    package = Path(__file__).resolve().parent.parent  # callgraph/
-    out: dict[str, bytes] = {}
-    todo = list(roots)
-    while todo:
-        name = todo.pop()
-        if name in out:
-            continue
-        path = package / (name.replace(".", "/") + ".py")
-        is_package = not path.is_file()
-        if is_package:
-            path = package / name.replace(".", "/") / "__init__.py"
-            if not path.parent.is_dir():
-                continue  # a name, not a module
-        try:
-            out[name] = path.read_bytes()
-        except OSError:  # pragma: no cover - not a plain file install: the version has to do
-            out[name] = b""
-            continue
-        here = name.split(".") if is_package else name.split(".")[:-1]
-        for dots, module, names in _RELATIVE_IMPORT.findall(out[name].decode("utf-8", "replace")):
-            base = here[: len(here) - (len(dots) - 1)] if len(dots) > 1 else here
-            if module:
-                todo.append(".".join([*base, module]))
-            else:  # from . import a, b as c
-                todo.extend(
-                    ".".join([*base, n.split()[0]]) for n in names.strip("()").replace("\n", " ").split(",") if n.strip()
-                )
-    return out
-
-
-@functools.lru_cache(maxsize=None)
-def analyzer_id() -> str:
-    return hashlib.sha1(analyzer_description().encode()).hexdigest()[:20]
-
-
-@functools.lru_cache(maxsize=None)
-def checker_id() -> str:
-    """What findings depend on besides the facts: the analyser, and the resolver's and checks' code."""
-    code = hashlib.sha1(analyzer_id().encode())
-    for name, data in sorted(_collector_sources(("analysis.checks", "resolve.resolver", "resolve.classes", "store.incremental", "analysis.project")).items()):
-        code.update(name.encode() + b"\0" + data + b"\0")
-    return code.hexdigest()[:20]
-
-
 def stderr_warning(message: str) -> None:
     """The CLI's warning: one line on stderr."""
     print(f"callgraph: warning: {message}", file=sys.stderr, flush=True)
-
-
-class _Corrupt(Exception):
-    """The file is not a cache this build may use."""
-
-
-class _Unusable(Exception):
-    """The environment does not let us use the cache (read-only, full, locked too long)."""
-
-
-def _code(exc: sqlite3.Error) -> int:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if isinstance(code, int):
-        return code & 0xFF
-    text = str(exc).lower()  # pragma: no cover - Python < 3.11 has no error codes
-    for needle, c in (
-        ("locked", _LOCKED), ("busy", _BUSY), ("not a database", _NOTADB), ("malformed", _CORRUPT),
-        ("full", _FULL), ("readonly", _READONLY), ("unable to open", _CANTOPEN), ("i/o", _IOERR),
-    ):
-        if needle in text:
-            return c
-    return 0
-
-
-def _is_transient(exc: sqlite3.Error) -> bool:
-    return _code(exc) in (_BUSY, _LOCKED)
-
-
-def _disk_full(directory: Path | None) -> bool:
-    if directory is None:
-        return False
-    try:
-        return shutil.disk_usage(directory).free < 1024 * 1024
-    except OSError:
-        return False
-
-
-def _classify(exc: BaseException, directory: Path | None = None) -> Exception:
-    """A sqlite3 or OS error as _Corrupt (rebuild the file) or _Unusable (run uncached)."""
-    if isinstance(exc, (_Corrupt, _Unusable)):
-        return exc
-    if isinstance(exc, sqlite3.Error):
-        code = _code(exc)
-        if code in (_CORRUPT, _NOTADB):
-            return _Corrupt(str(exc))
-        if code in (_BUSY, _LOCKED):
-            return _Unusable(f"the cache stayed locked by other processes ({exc})")
-        if code == _FULL or (code == _IOERR and _disk_full(directory)):
-            return _Unusable(f"the disk is full ({exc})")
-        if code == _IOERR:
-            return _Unusable(f"{exc} ({getattr(exc, 'sqlite_errorname', 'SQLITE_IOERR')}; a file size limit?)")
-        if code in (_READONLY, _CANTOPEN, _PERM):
-            return _Unusable(f"the cache is not writable ({exc})")
-        return _Unusable(str(exc))
-    if isinstance(exc, OSError):
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            return _Unusable(f"the disk is full ({exc.strerror or exc})")
-        return _Unusable(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
-    return _Unusable(f"{type(exc).__name__}: {exc}")
 
 
 def _healthy(conn: sqlite3.Connection) -> bool:
@@ -258,56 +115,6 @@ _EXPECTED_OBJECTS, _EXPECTED_COLUMNS = _expected_schema()
 
 def _today() -> int:
     return int(time.time()) // 86400
-
-
-class MemoryCache:
-    """Facts shared within one run, in front of another cache: `diff` parses each blob once
-    even with --no-cache, since the two snapshots share most of their files."""
-
-    def __init__(self, backing: FactsCache | NullCache | None = None) -> None:
-        self.backing = backing if backing is not None else NullCache()
-        self.enabled = True
-        self._facts: dict[CacheKey, ModuleFacts] = {}
-
-    def get_many(self, keys: Iterable[CacheKey]) -> dict[CacheKey, ModuleFacts]:
-        keys = list(keys)
-        found = {k: self._facts[k] for k in keys if k in self._facts}
-        rest = [k for k in keys if k not in found]
-        if rest:
-            more = self.backing.get_many(rest)
-            self._facts.update(more)
-            found.update(more)
-        return found
-
-    def put_many(self, items: Iterable[tuple]) -> int:
-        items = list(items)
-        self._facts.update((item[0], item[1]) for item in items)
-        return self.backing.put_many(items)
-
-    @property
-    def keeps_runs(self) -> bool:
-        return getattr(self.backing, "keeps_runs", False)
-
-    def get_run(self, identity: str) -> bytes | None:
-        return self.backing.get_run(identity)
-
-    def get_runs(self, keys: Sequence[str]) -> dict[str, bytes]:
-        return self.backing.get_runs(keys)
-
-    def put_run(self, identity: str, data: bytes) -> None:
-        self.backing.put_run(identity, data)
-
-    def put_runs(self, items: Iterable[tuple[str, bytes]]) -> None:
-        self.backing.put_runs(items)
-
-    def close(self) -> None:
-        self.backing.close()
-
-    def __enter__(self) -> MemoryCache:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class NullCache:
@@ -392,7 +199,7 @@ class FactsCache:
         try:
             cache._connect()
         except Exception as exc:  # anything at all: the analysis must go on uncached
-            reason = str(_classify(exc, directory))
+            reason = str(classify(exc, directory))
             cache._warn(f"cache disabled, running uncached: {reason} [{cache.path}]")
             cache.close()
             return NullCache(reason, cache.path)
@@ -400,18 +207,18 @@ class FactsCache:
 
     def _connect(self) -> None:
         if serialize.UNSUPPORTED:
-            raise _Unusable(serialize.UNSUPPORTED)
+            raise Unusable(serialize.UNSUPPORTED)
         try:
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
         except OSError as exc:
-            raise _classify(exc, None) from None
+            raise classify(exc, None) from None
         try:
             self._conn = self._open_checked()
-        except _Corrupt as exc:
+        except Corrupt as exc:
             self._rebuild(str(exc))
 
     def _open_checked(self) -> sqlite3.Connection:
-        """A connection to a valid cache file, initialising an empty one; _Corrupt if foreign."""
+        """A connection to a valid cache file, initialising an empty one; Corrupt if foreign."""
         conn = None
         try:
             conn = sqlite3.connect(
@@ -422,14 +229,14 @@ class FactsCache:
             if state == "empty":
                 self._retry(lambda: self._initialise(conn))
             elif state != "ok":
-                raise _Corrupt(state)
+                raise Corrupt(state)
             self._retry(lambda: conn.execute("PRAGMA synchronous=NORMAL"))
             return conn
         except BaseException as exc:
             if conn is not None:
                 conn.close()
             if isinstance(exc, Exception):
-                raise _classify(exc, self.directory) from None
+                raise classify(exc, self.directory) from None
             raise
 
     def _file_identity(self) -> tuple[int, int, int] | None:
@@ -476,7 +283,7 @@ class FactsCache:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             elif state != "ok":
-                raise _Corrupt(state)
+                raise Corrupt(state)
             conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
@@ -493,7 +300,7 @@ class FactsCache:
                 if not force and self._file_identity() != bad_identity:
                     try:
                         conn = self._open_checked()
-                    except _Corrupt:
+                    except Corrupt:
                         conn = None
                     if conn is not None and _healthy(conn):
                         self._conn = conn
@@ -508,7 +315,7 @@ class FactsCache:
                 self._conn = self._open_checked()
         except Exception as exc:
             self.close_connection()
-            raise _Unusable(f"could not rebuild the corrupt cache ({why}): {_classify(exc, self.directory)}") from None
+            raise Unusable(f"could not rebuild the corrupt cache ({why}): {classify(exc, self.directory)}") from None
         self.generation += 1
         self._warn(f"cache {self.path} was unusable ({why}); rebuilt it")
 
@@ -528,7 +335,7 @@ class FactsCache:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise _Unusable("another process has been rebuilding the cache for too long") from None
+                        raise Unusable("another process has been rebuilding the cache for too long") from None
                     time.sleep(0.05)
             yield
         finally:
@@ -549,7 +356,7 @@ class FactsCache:
             try:
                 return fn()
             except sqlite3.OperationalError as exc:
-                if not _is_transient(exc) or attempt == RETRIES - 1:
+                if not is_transient(exc) or attempt == RETRIES - 1:
                     raise
                 self._rollback()
                 time.sleep(delay)
@@ -573,11 +380,11 @@ class FactsCache:
                 self._rollback()  # Ctrl-C included: the transaction never half-lands
                 if not isinstance(exc, Exception):
                     raise
-                err = _classify(exc, self.directory)
-                if isinstance(err, _Corrupt) and attempt < 2:
+                err = classify(exc, self.directory)
+                if isinstance(err, Corrupt) and attempt < 2:
                     try:  # the second time, do not trust a file that merely looks valid
                         self._rebuild(str(err), force=attempt == 1)
-                    except _Unusable as again:
+                    except Unusable as again:
                         self._disable(str(again))
                         return default
                     continue
@@ -588,7 +395,7 @@ class FactsCache:
     def _guard_rebuild(self, why: str) -> None:
         try:
             self._rebuild(why, force=True)
-        except _Unusable as exc:
+        except Unusable as exc:
             self._disable(str(exc))
 
     def _rollback(self) -> None:

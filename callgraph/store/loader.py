@@ -12,7 +12,7 @@ from ..facts.model import ModuleFacts
 from ..facts.source import blob_id
 from ..facts.workers import extract_many
 from ..gc_pause import gc_paused
-from .cache import CacheKey
+from .identity import CacheKey
 
 _PUT_EVERY = 256  # misses stored per batch: an interrupted cold run keeps what it finished
 

@@ -30,7 +30,7 @@ from ..facts.source import ReadError, SourceFile
 from ..resolve.calls import ResolvedCall, resolve_calls
 from ..resolve.resolver import Resolution
 from . import calltable
-from .cache import CacheKey
+from .identity import CacheKey
 from .runs import FileRecord, State, counts_of, decode_state, encode_state, interface_digest, run_identity, still_valid
 
 if TYPE_CHECKING:
