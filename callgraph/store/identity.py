@@ -79,12 +79,13 @@ def _collector_sources(roots: tuple[str, ...] = ("facts.collector", "facts.seria
         here = name.split(".") if is_package else name.split(".")[:-1]
         for dots, module, names in _RELATIVE_IMPORT.findall(out[name].decode("utf-8", "replace")):
             base = here[: len(here) - (len(dots) - 1)] if len(dots) > 1 else here
+            target = [*base, *module.split(".")] if module else base
             if module:
-                todo.append(".".join([*base, module]))
-            else:  # from . import a, b as c
-                todo.extend(
-                    ".".join([*base, n.split()[0]]) for n in names.strip("()").replace("\n", " ").split(",") if n.strip()
-                )
+                todo.append(".".join(target))
+            # `from .pkg import a, b as c`: each name may be a submodule (one that is not is skipped)
+            todo.extend(
+                ".".join([*target, n.split()[0]]) for n in names.strip("()").replace("\n", " ").split(",") if n.strip()
+            )
     return out
 
 
