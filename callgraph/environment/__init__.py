@@ -1,0 +1,52 @@
+"""The world outside the tree: the interpreter a project runs under, and what its import path holds.
+
+What flows in:
+- a local interpreter's path (`Environment.local(python)`; None: the running one). It is asked about
+  itself once, through `interpreter.query` (the one gateway: `python -I -S -B -c`, isolated,
+  timed out, bounded, its answer validated), and its import path is then computed the way `site`
+  would (`sitepath`), reading pyvenv.cfg and `.pth` files and executing none of them;
+- later, what a remote probe reports (probes/remote_probe.py: its `python` block gives version,
+  implementation, platform, prefix and base_prefix; `sys_path` gives the entries with an origin
+  string: "standard library" -> STDLIB, "site-packages" -> SITE_PACKAGES, ".pth: FILE" -> PTH with
+  via=FILE, "program directory"/"PYTHONPATH"/"other" -> OTHER; `pth[].import_lines` counts the start-up
+  code). No `Environment.from_report` exists yet, on purpose: the probe does not report builtin
+  module names, frozen names or extension suffixes, and its paths exist on the remote machine only,
+  so `find_module` must not search them here. A remote environment needs those fields added to the
+  probe and lookups answered by the probe's own `resolve` (its `modules` request), or a filesystem
+  abstraction under `finder.Finder`; until then the probe's `modules` answers stand on their own.
+
+What flows out (read-only facts, frozen dataclasses and enums, `model`):
+- `Environment`: version, implementation, platform, `import_path` (`ImportPathEntry`, with a
+  `PathOrigin`), builtin/stdlib/frozen module names, extension suffixes, `startup_code`, `notes`;
+- `ModuleLocation` from `Environment.find_module(name)` (`ModuleKind`; the path-based finder's
+  rules, see `finder`); `Distribution` from `Environment.distributions()` / `.distribution(name)`;
+- later, the facts of outside modules: a `ModuleLocation.path` is read and handed to the facts
+  collector (`callgraph.facts`) like any project file, cached by its git blob id (`facts.source.blob_id`),
+  so an installed library is parsed once across projects and runs.
+
+Imports allowed here: `callgraph.errors`, `callgraph.facts`, the standard library. Never imported
+here: resolve, analysis, store, pipeline, reports, commands, probes (they may import this wing,
+not the other way round). Nothing here imports or executes analysed code or site-packages."""
+
+from .interpreter import InterpreterError, InterpreterFacts
+from .model import (
+    Distribution,
+    Environment,
+    ImportPathEntry,
+    ModuleKind,
+    ModuleLocation,
+    PathOrigin,
+    StartupCode,
+)
+
+__all__ = [
+    "Distribution",
+    "Environment",
+    "ImportPathEntry",
+    "InterpreterError",
+    "InterpreterFacts",
+    "ModuleKind",
+    "ModuleLocation",
+    "PathOrigin",
+    "StartupCode",
+]
