@@ -3,10 +3,8 @@
 Every public name is importable from here; each is loaded on first use (PEP 562), so that
 `import callgraph` is cheap and the CLI imports only the stages its command runs."""
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 from .version import __version__
 
@@ -31,7 +29,7 @@ _HOMES: dict[str, str] = {
     "diff_projects": ".reports.diff",
 }
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from .analysis.project import Project
     from .errors import InputError
     from .facts.findings import Code, Finding, Location
@@ -48,11 +46,11 @@ if TYPE_CHECKING:
     from .store.cache import FactsCache
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'callgraph' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home, __name__), name)
+    value = getattr(_importlib.import_module(home, __name__), name)
     globals()[name] = value  # the next lookup is a plain global
     return value
 
@@ -61,7 +59,7 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_HOMES})
 
 
-def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFacts:
+def collect(module: str, source: bytes, *, is_package: bool = False) -> "ModuleFacts":
     """Facts of one module: a pure function of (module name, source bytes, is_package).
 
     libcst is imported on first use (`callgraph.facts.collector`): a warm run that parses nothing

@@ -26,16 +26,9 @@ from pathlib import Path
 import pytest
 
 import callgraph.environment
-from callgraph.environment import (
-    Distribution,
-    Environment,
-    InterpreterError,
-    ModuleKind,
-    ModuleLocation,
-    PathOrigin,
-)
 from callgraph.environment import interpreter
-from callgraph.environment.interpreter import query
+from callgraph.environment.interpreter import InterpreterError, query
+from callgraph.environment.model import Distribution, Environment, ModuleKind, ModuleLocation, PathOrigin
 from callgraph.errors import InputError
 
 PY = sys.executable

@@ -26,27 +26,7 @@ What flows out (read-only facts, frozen dataclasses and enums, `model`):
 
 Imports allowed here: `callgraph.errors`, `callgraph.facts`, the standard library. Never imported
 here: resolve, analysis, store, pipeline, reports, commands, probes (they may import this wing,
-not the other way round). Nothing here imports or executes analysed code or site-packages."""
+not the other way round). Nothing here imports or executes analysed code or site-packages.
 
-from .interpreter import InterpreterError, InterpreterFacts
-from .model import (
-    Distribution,
-    Environment,
-    ImportPathEntry,
-    ModuleKind,
-    ModuleLocation,
-    PathOrigin,
-    StartupCode,
-)
-
-__all__ = [
-    "Distribution",
-    "Environment",
-    "ImportPathEntry",
-    "InterpreterError",
-    "InterpreterFacts",
-    "ModuleKind",
-    "ModuleLocation",
-    "PathOrigin",
-    "StartupCode",
-]
+Import from the modules themselves (`environment.model.Environment`, `environment.interpreter`):
+this file holds no code, so importing one module never drags in the folder."""
