@@ -145,8 +145,6 @@ def analyze_snapshot(
     `options` go to `analyze_sources` (preserving decorators, cache, ...).
     Finding paths are relative to the snapshot root, so two snapshots compare by path.
     """
-    from ..analysis.project import analyze_sources
-
     entries = snapshot.entries()
     wanted = [p.strip("/").removeprefix("./") for p in paths if p not in (".", "./", "")]
     selected = sorted(
