@@ -372,7 +372,7 @@ def test_an_unreadable_file_is_a_note(tmp_path: Path) -> None:
 
 
 def test_a_file_deleted_during_the_run_is_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import callgraph.analysis.project as project
+    import callgraph.pipeline as project
 
     tree = tmp_path / "tree"
     tree.mkdir()
