@@ -11,21 +11,28 @@ that strings them together:
 5. store: this run recorded for the next (`store.reuse.Run`).
 
 Laziness is explicit: a `SourceFile` holds a loader, not facts, until they are read; a warm run
-whose previous findings all hold decodes almost no facts and resolves no call."""
+whose previous findings all hold decodes almost no facts and resolves no call.
+
+`analyze_tree` and `analyze_staged` are what `callgraph check` runs: the same analysis, with a
+`Config`'s roots, include/exclude and decorator settings applied."""
 
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .analysis.project import Project
+from .config import Config
 from .errors import InputError
 from .facts.source import ReadError, SourceFile
 from .resolve.resolver import DEFAULT_PRESERVING
-from .snapshots.base import Snapshot, name_modules
+from .snapshots.base import FileEntry, Snapshot, name_modules
+from .snapshots.git import git_toplevel
+from .snapshots.spec import open_snapshot
 from .snapshots.tree import discover, read_sources
 from .store.cache import FactsCache, NullCache
 from .store.identity import checker_id
@@ -163,3 +170,101 @@ def analyze_snapshot(
     )
     project.snapshot_label = snapshot.label
     return project
+
+
+# -- with a configuration: what `callgraph check` analyses ------------------------------------------
+
+
+def _check_roots(cfg: Config) -> None:
+    """A configured source root that is not a directory is the user's mistake: say so (exit 2)."""
+    for r in cfg.roots:
+        if not r.is_dir():
+            raise InputError(f"roots ({cfg.origins['roots']}): {r}: not a directory")
+
+
+def analyze_tree(
+    paths: Sequence[str | Path],
+    cfg: Config,
+    cache: FactsCache | NullCache | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = None,
+    max_file_size: int | None = None,
+) -> Project:
+    """The working tree: discover, apply include/exclude, read (skipping files over
+    `max_file_size` bytes, never read), analyse. Finding paths are relative to the current
+    directory, as `discover` names them."""
+    started = time.perf_counter()
+    _check_roots(cfg)
+    found = [(p, m, pkg) for p, m, pkg in discover(paths, cfg.roots) if cfg.selects_file(p)]
+    sources, errors = read_sources(found, max_file_size)
+    project = analyze_sources(
+        sources, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, progress=progress, jobs=jobs
+    )
+    project.errors[:0] = errors
+    project.seconds = time.perf_counter() - started
+    return project
+
+
+class Selected(Snapshot):
+    """Another snapshot less the files `keep` rejects (include/exclude); it reads through it, and
+    leaves closing it to its owner."""
+
+    def __init__(self, snap: Snapshot, keep: Callable[[str], bool]) -> None:
+        self.snap = snap
+        self.keep = keep
+        self.label = snap.label
+        self.notes = snap.notes
+        self.immutable = snap.immutable
+
+    def entries(self) -> dict[str, FileEntry]:
+        return {p: e for p, e in self.snap.entries().items() if self.keep(p)}
+
+    def read(self, path: str) -> bytes:
+        return self.snap.read(path)
+
+    def read_many(self, paths: list[str]) -> dict[str, bytes]:
+        return self.snap.read_many(paths)
+
+    @property
+    def package_name(self) -> str | None:
+        return self.snap.package_name
+
+
+def analyze_staged(
+    paths: Sequence[str],
+    cfg: Config,
+    cache: FactsCache | NullCache | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = None,
+) -> tuple[Project, Path]:
+    """The git index of the repository holding the current directory, as the commit will record
+    it (only the files under `paths`, when given): (project, repository top). Finding paths are
+    relative to the repository top."""
+    started = time.perf_counter()
+    with open_snapshot("index:") as snap:
+        top = (git_toplevel(".") or Path.cwd()).resolve()
+        roots = []
+        for r in cfg.roots:
+            try:
+                roots.append(r.relative_to(top).as_posix())
+            except ValueError:
+                raise InputError(f"roots ({cfg.origins['roots']}): {r}: outside the repository {top}") from None
+        wanted = []
+        for p in paths:
+            rel = os.path.relpath(os.path.realpath(p), top)
+            if rel.startswith(".."):
+                raise InputError(f"{p}: outside the repository {top}")
+            wanted.append(Path(rel).as_posix())
+        project = analyze_snapshot(
+            Selected(snap, lambda p: cfg.selects_file(top / p)),
+            [w for w in wanted if w != "."],
+            roots=roots,
+            preserving=cfg.preserving,
+            mutators=cfg.mutators,
+            cache=cache,
+            progress=progress,
+            jobs=jobs,
+        )
+        project.errors[:0] = [ReadError(".", n) for n in snap.notes]
+    project.seconds = time.perf_counter() - started
+    return project, top

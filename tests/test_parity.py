@@ -14,7 +14,7 @@ from gitrepo import FIXTURES
 from callgraph.reports import demo_story
 from callgraph.commands.cli import main
 from callgraph.commands.demo import DRIVER, MODULE, PACKAGE, SYMBOL, build
-from callgraph.commands.parity import investigate
+from callgraph.reports.parity_evidence import investigate
 from callgraph.reports.parity import SUMMARY_LINES, render, report_dict
 from callgraph.errors import InputError
 

@@ -15,23 +15,27 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import textwrap
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from ..reports import render
-from ..config import Config, Overrides, resolve_config
-from ..facts.findings import Code, Finding, Location
 from ..analysis.project import Project
+from ..analysis.selection import Reported, select_findings
+from ..config import Config, Overrides, resolve_config
 from ..errors import InputError
-from ..facts.source import ReadError
-from ..pipeline import analyze_sources
-from ..snapshots.tree import discover, display_path, read_sources
+from ..facts.findings import Finding
+from ..pipeline import analyze_staged, analyze_tree
+from ..reports import render
+from ..reports.baseline import new_since_baseline
+from ..snapshots.git import git_toplevel
+from ..snapshots.tree import display_finding, display_path, repo_relative
 from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, open_cache
+
+if TYPE_CHECKING:
+    from ..store.cache import FactsCache, NullCache
 
 ORDER = 0  # position in --help
 
@@ -56,6 +60,7 @@ def add_config_options(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace, start: str | Path) -> Config:
+    """[tool.callgraph] found from `start` (or --config, or none with --isolated), then the flags."""
     overrides = Overrides(
         roots=args.root or None,
         include=args.include,
@@ -75,6 +80,7 @@ DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
 
 
 def _file_size(text: str) -> int:
+    """--max-file-size: bytes, or a number with K, M or G (a B suffix is allowed)."""
     units = {"K": 1024, "M": 1024**2, "G": 1024**3}
     raw = text.strip().upper().removesuffix("B")
     scale = units.get(raw[-1:], 1)
@@ -207,6 +213,7 @@ def progress_stream(fmt: str, quiet: bool, stream: IO[str] = sys.stderr) -> IO[s
 
 
 def use_color(choice: str, stream: IO[str]) -> bool:
+    """--color: auto is on for a terminal, unless NO_COLOR is set (no-color.org)."""
     if choice != "auto":
         return choice == "always"
     if os.environ.get("NO_COLOR"):
@@ -217,26 +224,17 @@ def use_color(choice: str, stream: IO[str]) -> bool:
         return False
 
 
-# -- where the code comes from ---------------------------------------------------------------------
-
-
-def git_toplevel(cwd: str | Path) -> Path | None:
-    try:
-        proc = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, timeout=30
-        )
-    except (FileNotFoundError, subprocess.TimeoutExpired, NotADirectoryError):
-        return None
-    out = proc.stdout.decode(errors="replace").strip()
-    return Path(out) if proc.returncode == 0 and out else None
+# -- what to analyse, and the report ---------------------------------------------------------------
 
 
 @dataclass
 class Analysis:
+    """What `_analyse` analysed, and how to name its paths."""
+
     project: Project
     base: Path  # finding paths are relative to this directory (or absolute)
     repo_root: Path  # SARIF and GitHub paths are relative to this
-    mode: str
+    mode: str  # for --verbose
 
 
 def _is_focus(paths: list[str], staged: bool) -> bool:
@@ -248,196 +246,63 @@ def _is_focus(paths: list[str], staged: bool) -> bool:
     return all(Path(p).is_file() for p in paths)
 
 
-def _check_roots(cfg: Config) -> None:
-    for r in cfg.roots:
-        if not r.is_dir():
-            raise InputError(f"roots ({cfg.origins['roots']}): {r}: not a directory")
+def _analyse(
+    args: argparse.Namespace,
+    paths: list[str],
+    cfg: Config,
+    staged: bool,
+    focus_mode: bool,
+    cache: FactsCache | NullCache,
+    progress: Progress,
+) -> Analysis:
+    """The index or the working tree; in focus mode, the whole project holding the given files
+    (the [tool.callgraph] file's directory, else the git repository)."""
+    if staged:
+        project, top = analyze_staged([] if focus_mode else paths, cfg, cache, progress, args.jobs)
+        return Analysis(project, top, top, "staged (git index)")
+    if focus_mode:
+        project_dir = cfg.base if cfg.file else git_toplevel(Path(args.paths[0]).resolve().parent)
+        scope = [display_path(project_dir)] if project_dir else [p for p in args.paths if p.endswith(".py")]
+    else:
+        scope = paths
+    project = analyze_tree(scope, cfg, cache, progress, args.jobs, args.max_file_size)
+    first = Path(scope[0]).resolve() if scope else Path.cwd()
+    repo_root = git_toplevel(first if first.is_dir() else first.parent) or (cfg.base if cfg.file else Path.cwd())
+    return Analysis(project, Path.cwd(), repo_root, "working tree")
 
 
-def analyze_tree(
-    paths: list[str], cfg: Config, cache, progress, jobs: int | None = None, max_file_size: int | None = None
-) -> Project:
-    """The working tree: discover, apply include/exclude, read (skipping files over
-    `max_file_size` bytes, never read), analyse."""
-    started = time.perf_counter()
-    _check_roots(cfg)
-    found = [(p, m, pkg) for p, m, pkg in discover(paths, cfg.roots) if cfg.selects_file(p)]
-    sources, errors = read_sources(found, max_file_size)
-    project = analyze_sources(
-        sources, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, progress=progress, jobs=jobs
-    )
-    project.errors[:0] = errors
-    project.seconds = time.perf_counter() - started
-    return project
-
-
-def analyze_staged(paths: list[str], cfg: Config, cache, progress, jobs: int | None = None) -> tuple[Project, Path]:
-    """The git index of the repository holding the current directory, as the commit will record it."""
-    from ..pipeline import analyze_snapshot
-    from ..snapshots.base import Snapshot
-    from ..snapshots.spec import open_snapshot
-
-    started = time.perf_counter()
-    with open_snapshot("index:") as snap:
-        top = (git_toplevel(".") or Path.cwd()).resolve()
-
-        class Selected(Snapshot):
-            """The index less what include/exclude leave out."""
-
-            label = snap.label
-            notes = snap.notes
-
-            def entries(self):  # type: ignore[override]
-                return {p: e for p, e in snap.entries().items() if cfg.selects_file(top / p)}
-
-            def read(self, path: str) -> bytes:
-                return snap.read(path)
-
-            def read_many(self, paths: list[str]) -> dict[str, bytes]:
-                return snap.read_many(paths)
-
-            @property
-            def package_name(self) -> str | None:
-                return snap.package_name
-
-        roots = []
-        for r in cfg.roots:
-            try:
-                roots.append(r.relative_to(top).as_posix())
-            except ValueError:
-                raise InputError(f"roots ({cfg.origins['roots']}): {r}: outside the repository {top}") from None
-        wanted = []
-        for p in paths:
-            rel = os.path.relpath(os.path.realpath(p), top)
-            if rel.startswith(".."):
-                raise InputError(f"{p}: outside the repository {top}")
-            wanted.append(Path(rel).as_posix())
-        project = analyze_snapshot(
-            Selected(),
-            [w for w in wanted if w != "."],
-            roots=roots,
-            preserving=cfg.preserving,
-            mutators=cfg.mutators,
-            cache=cache,
-            progress=progress,
-            jobs=jobs,
+def _render(
+    args: argparse.Namespace,
+    analysis: Analysis,
+    reported: list[Reported],
+    findings: list[Finding],
+    suppressed: list[Finding],
+    notes: list[tuple[str, str]],
+) -> str:
+    """The report in --format; `findings` and `suppressed` carry display paths."""
+    project, base, repo_root = analysis.project, analysis.base, analysis.repo_root
+    shown = suppressed if args.show_suppressed else []
+    if args.format == "json":
+        return render.json_report(project, findings, suppressed=suppressed if args.show_suppressed else None)
+    if args.format == "sarif":
+        by_display: dict[Finding, str] = {}
+        for r in reported:
+            by_display.setdefault(display_finding(r.finding, base), r.identity)
+        return render.sarif(
+            findings,
+            relpath=repo_relative(repo_root),
+            identities=[by_display[f] for f in findings],
+            root_uri=repo_root.resolve().as_uri(),
+            suppressed=shown,
+            suppressed_identities=[by_display[f] for f in shown] if args.show_suppressed else None,
+            notes=notes,
         )
-        project.errors[:0] = [ReadError(".", n) for n in snap.notes]
-    project.seconds = time.perf_counter() - started
-    return project, top
-
-
-# -- from findings to the report ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reported:
-    finding: Finding  # paths as the analysis named them
-    identity: str
-    suppressed: bool
-
-
-def _suppressed(f: Finding, table: dict[str, dict[int, list[tuple[str, ...]]]], used: set | None = None) -> bool:
-    hit = False
-    for codes in table.get(f.path, {}).get(f.line, ()):
-        if not codes or any(f.code.value.startswith(c) for c in codes):
-            hit = True
-            if used is not None:
-                used.add((f.path, f.line, codes))
-    return hit
-
-
-def unused_suppressions(table: dict[str, dict[int, list[tuple[str, ...]]]], used: set) -> list[Finding]:
-    """CG900 for each suppression comment that silenced nothing."""
-    out = []
-    for path, lines in table.items():
-        for line, entries in lines.items():
-            for codes in entries:
-                if (path, line, codes) not in used:
-                    named = f"[{', '.join(codes)}]" if codes else ""
-                    out.append(Finding(Code.CG900, path, line, 1, f"unused suppression: callgraph: ignore{named} silences nothing here"))
-    return out
-
-
-def select_findings(
-    project: Project, cfg: Config, base: Path, focus: set[str] | None, warn_unused: bool = False
-) -> list[Reported]:
-    """Focus (files passed), select/ignore/per-file-ignores, then suppression comments."""
-    findings = project.findings()
-    # Only the files with findings matter (all of them for CG900): the rest may stay undecoded.
-    wanted = None if warn_unused else {f.path for f in findings}
-    table: dict[str, dict[int, list[tuple[str, ...]]]] = {}
-    for sf in project.files:
-        if wanted is None or sf.path in wanted:
-            for line, codes in sf.facts.suppressions:
-                table.setdefault(sf.path, {}).setdefault(line, []).append(codes)
-    calls = render.call_index(project, wanted)
-    used: set = set()
-    out = []
-    for f in findings:
-        abs_path = os.path.realpath(base / f.path)
-        if focus is not None:
-            involved = abs_path in focus or (
-                f.definition is not None and os.path.realpath(base / f.definition.path) in focus
-            )
-            if not involved:
-                continue
-        if not cfg.reports(f.code.value, abs_path):
-            continue
-        out.append(Reported(f, render.finding_identity(f, calls), _suppressed(f, table, used)))
-    if warn_unused:
-        for f in unused_suppressions(table, used):
-            abs_path = os.path.realpath(base / f.path)
-            if (focus is None or abs_path in focus) and cfg.reports(f.code.value, abs_path):
-                out.append(Reported(f, render.finding_identity(f, calls), False))
-    return out
-
-
-def new_since_baseline(
-    reported: list[Reported], spec: str, base: Path, repo_root: Path, cfg: Config, cache, jobs: int | None
-) -> list[Reported]:
-    """Only findings absent at the baseline snapshot, matched by file, code, target and CPython's
-    message (so by symbol and call shape), never by line number."""
-    from ..reports.diff import compare_findings
-    from ..pipeline import analyze_snapshot
-    from ..snapshots.spec import open_snapshot
-
-    roots = []
-    for r in cfg.roots:
-        try:
-            roots.append(r.resolve().relative_to(repo_root.resolve()).as_posix())
-        except ValueError:
-            pass
-    with open_snapshot(spec, repo_root) as snap:
-        old = analyze_snapshot(snap, roots=roots, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, jobs=jobs)
-    rel = _repo_rel(repo_root)
-    current = [replace(r.finding, path=rel(str(base / r.finding.path))) for r in reported]
-    added, _, _ = compare_findings(old.findings(), current)
-    keep = {id(f) for f in added}
-    return [r for r, f in zip(reported, current) if id(f) in keep]
-
-
-def _display(f: Finding, base: Path) -> Finding:
-    """Analysis paths (relative to `base`) as paths relative to the current directory."""
-    if base == Path.cwd():
-        return f
-    d = f.definition
-    return replace(
-        f,
-        path=display_path(base / f.path),
-        definition=Location(display_path(base / d.path), d.line) if d else None,
-    )
-
-
-def _repo_rel(root: Path):
-    root_s = os.path.realpath(root)
-
-    def rel(path: str) -> str:
-        p = os.path.realpath(path)
-        r = os.path.relpath(p, root_s)
-        return p if r.startswith("..") else Path(r).as_posix()
-
-    return rel
+    if args.format == "github":
+        return render.github(findings, relpath=repo_relative(repo_root), notes=notes)
+    if args.format == "markdown":
+        return render.markdown(findings, project, suppressed=shown)
+    color = use_color(args.color, sys.stdout) if not args.output else args.color == "always"
+    return render.text(findings, color=color, suppressed=shown)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -461,70 +326,31 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(progress_stream(args.format, args.quiet))
     with open_cache(args) as cache:
         try:
-            if staged:
-                scope = [] if focus_mode else paths
-                project, base = analyze_staged(scope, cfg, cache, progress, args.jobs)
-                repo_root = base
-                mode = "staged (git index)"
-            else:
-                if focus_mode:
-                    project_dir = cfg.base if cfg.file else git_toplevel(Path(args.paths[0]).resolve().parent)
-                    scope = [display_path(project_dir)] if project_dir else [p for p in args.paths if p.endswith(".py")]
-                else:
-                    scope = paths
-                project = analyze_tree(scope, cfg, cache, progress, args.jobs, args.max_file_size)
-                base = Path.cwd()
-                first = Path(scope[0]).resolve() if scope else Path.cwd()
-                repo_root = git_toplevel(first if first.is_dir() else first.parent) or (cfg.base if cfg.file else Path.cwd())
-                mode = "working tree"
-            reported = select_findings(project, cfg, base, focus, args.warn_unused_ignores)
+            analysis = _analyse(args, paths, cfg, staged, focus_mode, cache, progress)
+            reported = select_findings(analysis.project, cfg.reports, analysis.base, focus, args.warn_unused_ignores)
             if args.baseline:
-                reported = new_since_baseline(reported, args.baseline, base, repo_root, cfg, cache, args.jobs)
+                reported = new_since_baseline(
+                    reported, args.baseline, analysis.base, analysis.repo_root, cfg, cache, args.jobs
+                )
         finally:
             progress.clear()
 
-    active = [r for r in reported if not r.suppressed]
-    hidden = [r for r in reported if r.suppressed]
-    findings = sorted((_display(r.finding, base) for r in active), key=lambda f: f.sort_key)
-    shown_suppressed = sorted((_display(r.finding, base) for r in hidden), key=lambda f: f.sort_key)
+    project, base = analysis.project, analysis.base
+    findings = sorted((display_finding(r.finding, base) for r in reported if not r.suppressed), key=lambda f: f.sort_key)
+    hidden = sorted((display_finding(r.finding, base) for r in reported if r.suppressed), key=lambda f: f.sort_key)
     notes = [(e.path if base == Path.cwd() or e.path == "." else display_path(base / e.path), e.message) for e in project.errors]
 
     if args.verbose:
         where = cfg.file or "none (defaults)"
         print(f"callgraph: configuration: {where}", file=sys.stderr)
         reused = f"; the previous run's findings still hold for {project.reused}" if project.reused else ""
-        print(f"callgraph: mode: {mode}; analysed {len(project.files)} files{reused}", file=sys.stderr)
+        print(f"callgraph: mode: {analysis.mode}; analysed {len(project.files)} files{reused}", file=sys.stderr)
         if focus is not None:
             print(f"callgraph: reporting findings that involve {len(focus)} given files", file=sys.stderr)
         if project.cache_hits is not None:
             print(f"callgraph: cache: {project.cache_hits} hits, {project.cache_misses} misses", file=sys.stderr)
 
-    out = sys.stdout
-    if args.format == "json":
-        report = render.json_report(project, findings, suppressed=shown_suppressed if args.show_suppressed else None)
-    elif args.format in ("sarif", "github"):
-        rel = _repo_rel(repo_root)
-        if args.format == "sarif":
-            by_display: dict[Finding, str] = {}
-            for r in reported:
-                by_display.setdefault(_display(r.finding, base), r.identity)
-            report = render.sarif(
-                findings,
-                relpath=rel,
-                identities=[by_display[f] for f in findings],
-                root_uri=repo_root.resolve().as_uri(),
-                suppressed=shown_suppressed if args.show_suppressed else (),
-                suppressed_identities=[by_display[f] for f in shown_suppressed] if args.show_suppressed else None,
-                notes=notes,
-            )
-        else:
-            report = render.github(findings, relpath=rel, notes=notes)
-    elif args.format == "markdown":
-        report = render.markdown(findings, project, suppressed=shown_suppressed if args.show_suppressed else ())
-    else:
-        color = use_color(args.color, out) if not args.output else args.color == "always"
-        report = render.text(findings, color=color, suppressed=shown_suppressed if args.show_suppressed else ())
-
+    report = _render(args, analysis, reported, findings, hidden, notes)
     if args.output:
         try:
             Path(args.output).write_text(report + ("\n" if report else ""), encoding="utf-8")
@@ -541,4 +367,3 @@ def run(args: argparse.Namespace) -> int:
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
-

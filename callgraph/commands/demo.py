@@ -24,6 +24,7 @@ from ..reports import demo_story
 from ..reports.diff import diff_projects
 from ..reports.diff_render import render_diff
 from ..reports.parity import render
+from ..reports.parity_evidence import investigate
 from ..errors import InputError
 from ..pipeline import analyze_snapshot
 from ..snapshots.spec import open_snapshot
@@ -126,8 +127,6 @@ def _env_chdir() -> bool:
 
 
 def story_report(story: dict, fmt: str = "markdown") -> str:
-    from .parity import investigate
-
     repo, spec = story["repo"], story["spec"]
     parity = investigate(".", spec, modules=[MODULE], symbols=[SYMBOL], cwd=repo)
     with open_snapshot("main", repo) as old, open_snapshot("debug/codex-test", repo) as new:

@@ -14,15 +14,18 @@ import json
 import re
 import textwrap
 from collections import Counter
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 
-from ..version import __version__
+# A finding's identity is computed where findings are selected (baseline matching uses it too);
+# `call_index` is re-exported for the callers that build `identities` for `sarif`.
+from ..analysis.selection import call_index, finding_identity  # noqa: F401
 from ..facts.findings import Code, Finding
+from ..version import __version__
 
 if TYPE_CHECKING:
     from ..analysis.project import Project
@@ -187,37 +190,6 @@ def summary(project: Project, findings: list[Finding], *, suppressed: int = 0) -
 
 
 # -- fingerprints --------------------------------------------------------------------------------
-
-
-def _squash(s: str) -> str:
-    return "".join(s.split())
-
-
-def call_index(project: Project, paths: Container[str] | None = None) -> dict[tuple[str, int, int], object]:
-    """(path, line, column) -> CallSite, to name a finding's call independently of its line
-    (only the files in `paths`, when given)."""
-    return {
-        (f.path, c.line, c.column): c
-        for f in project.files
-        if paths is None or f.path in paths
-        for c in f.facts.calls
-    }
-
-
-def finding_identity(f: Finding, calls: Mapping[tuple[str, int, int], object] | None = None) -> str:
-    """What a finding is about, without line numbers: stable while unrelated code moves it.
-
-    A call: (target, enclosing scope, the call's text without whitespace). A redefinition: the
-    function and both signatures. A parse error: its message.
-    """
-    if f.code is Code.CG000:
-        return _squash(f.message)
-    if f.code is Code.CG201:
-        return f"{f.target}\0{_squash(f.message)}"
-    call = calls.get((f.path, f.line, f.column)) if calls else None
-    if call is None:
-        return f"{f.target}\0{_squash(f.message)}"
-    return f"{f.target}\0{call.scope}\0{_squash(call.callee_text + call.args_text)}"
 
 
 def fingerprints(items: Sequence[tuple[Finding, str, str]]) -> list[str]:

@@ -76,6 +76,19 @@ def _git_dir_exists(cwd: Path) -> bool:
     return proc.returncode == 0
 
 
+def git_toplevel(cwd: str | Path) -> Path | None:
+    """The top of the git work tree holding `cwd`, or None (not in one, no git, or git hangs):
+    callers fall back to another directory rather than fail."""
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, timeout=30
+        )
+    except (FileNotFoundError, subprocess.TimeoutExpired, NotADirectoryError):
+        return None
+    out = proc.stdout.decode(errors="replace").strip()
+    return Path(out) if proc.returncode == 0 and out else None
+
+
 class _GitTreeSnapshot(Snapshot):
     def __init__(self, cwd: str | Path) -> None:
         self.git = _Git(cwd)

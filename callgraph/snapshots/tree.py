@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InputError
+from ..facts.findings import Finding, Location
 from ..facts.source import ReadError, blob_id
 from .base import SKIP_DIRS, FileEntry, Snapshot, is_python
 
@@ -33,6 +35,32 @@ def display_path(path: Path) -> str:
         return Path(_realpath(path)).relative_to(_realpath(os.getcwd())).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def display_finding(f: Finding, base: Path) -> Finding:
+    """`f` with its paths (relative to `base`, where the analysis named them) made relative to the
+    current directory, as the user typed paths; unchanged when `base` is the current directory."""
+    if base == Path.cwd():
+        return f
+    d = f.definition
+    return replace(
+        f,
+        path=display_path(base / f.path),
+        definition=Location(display_path(base / d.path), d.line) if d else None,
+    )
+
+
+def repo_relative(root: Path) -> Callable[[str], str]:
+    """A function mapping a path to its posix form relative to `root` (a repository: SARIF, GitHub
+    annotations and baselines name files that way), or to its real absolute path outside it."""
+    root_s = os.path.realpath(root)
+
+    def rel(path: str) -> str:
+        p = os.path.realpath(path)
+        r = os.path.relpath(p, root_s)
+        return p if r.startswith("..") else Path(r).as_posix()
+
+    return rel
 
 
 def source_root(path: Path) -> Path:

@@ -1,0 +1,373 @@
+"""The evidence for `callgraph parity LOCAL REMOTE`: why it passes here and fails there.
+
+Gathers both analyses, file hashes, what each interpreter would import, and the git provenance of
+the remote copies, and hands them to `reports.parity.build_report`, which turns them into the
+report. `investigate` is the whole job as a function; `callgraph parity` and `callgraph demo`
+call it. Remote copies are reached through `probes`, imported on use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import shlex
+import subprocess
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..analysis.project import Project
+from ..errors import InputError
+from ..facts.source import blob_id
+from ..pipeline import analyze_snapshot
+from ..snapshots.base import Snapshot, name_modules
+from ..snapshots.git import GitSnapshot
+from ..snapshots.spec import open_snapshot
+from ..snapshots.tree import DirSnapshot
+from .parity import FileFacts, ModuleRow, ParityReport, Place, SymbolReport, SymbolSide, build_report
+
+if TYPE_CHECKING:
+    from probes import Limits, RemoteSnapshot
+    from probes.probe import ProbeResult, Resolution
+
+
+# -- the investigation ----------------------------------------------------------------------------
+
+
+def open_remote_side(spec: str, modules: list[str], limits: Limits, effective: bool, cwd: str | Path = ".") -> Snapshot:
+    """A remote spec through its probe; a directory validated as a remote one (a mounted copy);
+    anything else (a git ref, index:) as a plain snapshot."""
+    from probes import REMOTE_PREFIXES, DirProbe, RemoteSnapshot, open_remote
+
+    if spec.startswith(REMOTE_PREFIXES):
+        return open_remote(spec, modules, limits, effective)
+    snap = open_snapshot(spec, cwd)
+    if isinstance(snap, DirSnapshot):  # a mounted filesystem: the same validation, modules resolved in it
+        return RemoteSnapshot(DirProbe(snap.root, limits=limits, label=spec), modules, effective=effective, label=spec)
+    return snap
+
+
+def investigate(
+    local_spec: str,
+    remote_spec: str,
+    *,
+    modules: list[str] = (),
+    symbols: list[str] = (),
+    limits: Limits | None = None,
+    local_python: str = "python3",
+    effective: bool = True,
+    roots: list[str] = (),
+    cwd: str | Path = ".",
+) -> ParityReport:
+    """Open both sides, analyse them, gather every section's evidence, and build the report
+    (its `exit_code` says whether the remote runs the code you have here)."""
+    from probes import Limits, RemoteSnapshot
+
+    limits = limits or Limits.from_env()
+    for m in modules:
+        if not all(part.isidentifier() for part in m.split(".")):
+            raise InputError(f"--module {m!r}: not a dotted module name")
+    with ExitStack() as stack:
+        if local_spec.startswith(("cmd:", "docker:", "e2b:")):
+            local = stack.enter_context(open_remote_side(local_spec, list(modules), limits, effective, cwd))
+        else:
+            local = stack.enter_context(open_snapshot(local_spec, cwd))
+        remote = stack.enter_context(open_remote_side(remote_spec, list(modules), limits, effective, cwd))
+        local_project = analyze_snapshot(local, roots=roots)
+        remote_project = analyze_snapshot(remote, roots=roots)
+        local_files = _facts(local)
+        remote_files = _facts(remote)
+        rsnap = remote if isinstance(remote, RemoteSnapshot) else None
+        file_notes = _file_notes(rsnap, local_files) if rsnap else {}
+        if rsnap:  # upload files the interpreter does not import (replaced by a shadowing copy)
+            for path, f in rsnap.uploaded.items():
+                if path not in remote_files and path not in file_notes:
+                    file_notes[path] = f"in the upload ({f.origin}) but not imported: shadowed"
+        differing = [p for p in sorted(local_files.keys() & remote_files.keys())
+                     if local_files[p].sha256 != remote_files[p].sha256]
+        provenance = _provenance(local, {p: blob_id(remote.read(p)) for p in differing + sorted(
+            remote_files.keys() - local_files.keys())})
+        local_result = _local_modules(local, list(modules), local_python, limits) if modules else None
+        rows = [_module_row(m, local, local_result, rsnap, remote) for m in modules]
+        symbol_reports = [_symbol(s, local_project, remote_project) for s in symbols]
+        result = rsnap.result if rsnap else None
+        report = build_report(
+            local_label=local_spec,
+            remote_label=remote_spec,
+            local_project=local_project,
+            remote_project=remote_project,
+            local_files=local_files,
+            remote_files=remote_files,
+            file_notes=file_notes,
+            provenance=provenance,
+            modules=rows,
+            symbols=symbol_reports,
+            commands=_commands(local_spec, remote_spec, local, rsnap, modules, symbols, differing),
+            local_python=_python(local_result.python if local_result else None),
+            remote_python=_python(result.python if result else None),
+            remote_sys_path=result.sys_path if result else [],
+            remote_cwd=result.cwd if result else None,
+            shadowing=_shadowing(rsnap) if rsnap else [],
+            notes=[f"local: {n}" for n in local.notes] + [f"remote: {n}" for n in remote.notes],
+        )
+    return report
+
+
+def _facts(snap: Snapshot) -> dict[str, FileFacts]:
+    from probes import RemoteSnapshot
+
+    if isinstance(snap, RemoteSnapshot):
+        return {p: FileFacts(f.sha256, f.size, f.origin) for p, f in snap.files.items()}
+    paths = sorted(snap.entries())
+    data = snap.read_many(paths)
+    root = snap.root.resolve() if isinstance(snap, DirSnapshot) else None
+    return {
+        p: FileFacts(hashlib.sha256(data[p]).hexdigest(), len(data[p]), str(root / p) if root else "")
+        for p in paths
+    }
+
+
+def _file_notes(snap: RemoteSnapshot, local: dict[str, FileFacts]) -> dict[str, str]:
+    notes: dict[str, str] = {}
+    for ov in snap.overlays:
+        for path, f in snap.files.items():
+            if not (path == ov.prefix or path.startswith(ov.prefix)):
+                continue
+            up = snap.uploaded.get(path)
+            if up is None:
+                state = "not in the upload"
+            elif path in local and up.sha256 == local[path].sha256:
+                state = "the upload matches local"
+            else:
+                state = f"the upload is {up.sha256[:16]}"
+            notes[path] = f"the copy on sys.path[{ov.index}] ({ov.remote}), not the upload; {state}"
+    return notes
+
+
+def _shadowing(snap: RemoteSnapshot) -> list[str]:
+    out = []
+    result = snap.result
+    root = result.root
+    rows = {posixpath.normpath(r.get("resolved") or r["entry"]): r for r in result.sys_path}
+    for ov in snap.overlays:
+        res = result.modules.get(ov.name)
+        entry = result.sys_path[ov.index] if ov.index is not None and ov.index < len(result.sys_path) else None
+        where = f"sys.path[{ov.index}]" + (f", {entry['origin']}" if entry and entry.get("origin") else "")
+        upload_dir = posixpath.join(root, ov.prefix.rsplit("/", 2)[0]) if ov.prefix.count("/") > 1 else root
+        up = rows.get(posixpath.normpath(upload_dir))
+        ahead = f"`{posixpath.join(root, ov.prefix)}`"
+        if up is not None:
+            ahead += f" (sys.path[{up['index']}], {up.get('origin') or 'on sys.path'})"
+        else:
+            ahead += " (its directory is not on the remote sys.path)"
+        text = f"Why: the remote interpreter imports `{ov.name}` from `{ov.remote}` ({where}), not the upload {ahead}"
+        if res and res.from_root and res.from_root.get("origin", "").startswith(root.rstrip("/") + "/"):
+            text += "; started from the root (`python -m`) it would import the upload"
+        out.append(text + ".")
+    return out
+
+
+def _python(info: dict | None) -> str:
+    if not info:
+        return ""
+    impl = {"cpython": "CPython", "pypy": "PyPy"}.get(info.get("implementation") or "", info.get("implementation") or "")
+    return f"{impl} {info.get('version')} ({info.get('executable')})"
+
+
+# -- modules --------------------------------------------------------------------------------------
+
+
+def _local_modules(local: Snapshot, modules: list[str], python: str, limits: Limits) -> ProbeResult | None:
+    """Ask the local interpreter, started in the local root, where each module would come from."""
+    from probes.probe import ProbeError, build_result, extract_document, probe_source, run_bounded
+
+    if not isinstance(local, DirSnapshot):
+        return None
+    root = str(local.root.resolve())
+    request = {"root": root, "files": False, "auto_modules": False, "modules": modules, "trees": False,
+               "read": False, **limits.request()}
+    label = f"local {python}"
+    try:
+        out, err, _ = run_bounded([python, "-B", "-"], probe_source(request), limits.timeout, limits.max_output,
+                                  label, cwd=root)
+        return build_result(extract_document(out, err, limits, label), "local", label, limits, files_expected=False)
+    except ProbeError as exc:
+        local.notes.append(f"where modules import from locally is unknown: {exc}")
+        return None
+
+
+def _snapshot_path(snap: Snapshot, module: str) -> str | None:
+    names = name_modules(sorted(snap.entries()), package_name=snap.package_name)
+    for path, (mod, _) in names.items():
+        if mod == module:
+            return path
+    return None
+
+
+def _place_from(
+    res: Resolution | None, root: str | None, rows: list[dict], snap_path: str | None, sha: str | None = None
+) -> Place:
+    if res is None:
+        return Place("unknown", note="not asked")
+    if res.status != "found":
+        missing = f"{res.missing} not found" if getattr(res, "missing", None) else res.status
+        return Place("not found", note=missing)
+    origin = ""
+    if res.index is not None and res.index < len(rows):
+        origin = rows[res.index].get("origin", "")
+    note = ""
+    if res.shadowed:
+        note = "shadows " + ", ".join(f"`{s}`" for s in res.shadowed[:3])
+    if res.kind == "namespace":
+        note = "namespace package: " + ", ".join(res.portions[:3])
+    return Place("found", res.origin or res.location, res.kind, res.sha256 or sha, res.index, origin, res.shadowed,
+                 snap_path, note)
+
+
+def _module_row(module: str, local: Snapshot, local_result: ProbeResult | None, rsnap: RemoteSnapshot | None,
+                remote: Snapshot) -> ModuleRow:
+    from probes import RemoteSnapshot
+
+    local_path = _snapshot_path(local, module)
+    if local_result is not None:
+        res = local_result.modules.get(module)
+        lplace = _place_from(res, None, local_result.sys_path, local_path)
+    elif local_path:
+        data = local.read(local_path)
+        lplace = Place("found", local_path, "module", hashlib.sha256(data).hexdigest(), path=local_path,
+                       note="in the snapshot (no interpreter asked)")
+    else:
+        lplace = Place("not found", note="not in the snapshot")
+    from_root = None
+    if isinstance(remote, RemoteSnapshot):
+        result = remote.result
+        res = result.modules.get(module)
+        rpath = _snapshot_path(remote, module)
+        rplace = _place_from(res, result.root, result.sys_path, rpath)
+        if res is not None and res.from_root:
+            fr = res.from_root
+            from_root = Place(fr.get("status") or "", fr.get("origin") or fr.get("location"), fr.get("kind"), None,
+                              fr.get("index"), "")
+            inside = rpath and (fr.get("origin") or "").startswith(result.root.rstrip("/") + "/")
+            if rplace.status != "found" and from_root.status == "found" and inside:
+                # Not importable from the remote's default directory; started from the root it is the upload.
+                rplace = Place("found", from_root.file, from_root.kind, remote.files[rpath].sha256, from_root.index,
+                               "the root", path=rpath, note="only when started from the root")
+                from_root = None
+    else:
+        rpath = _snapshot_path(remote, module)
+        if rpath:
+            rplace = Place("found", rpath, "module", hashlib.sha256(remote.read(rpath)).hexdigest(), path=rpath,
+                           note="in the snapshot (no interpreter asked)")
+        else:
+            rplace = Place("not found", note="not in the snapshot")
+    if rplace.status != "found":
+        verdict = "not found remotely"
+    elif lplace.status != "found":
+        verdict = "not found locally"
+    elif lplace.sha256 and rplace.sha256 and lplace.sha256 == rplace.sha256:
+        verdict = "same"
+    elif lplace.sha256 and rplace.sha256:
+        verdict = "differs"
+    else:
+        verdict = "unknown"
+    return ModuleRow(module, lplace, rplace, from_root, verdict)
+
+
+# -- symbols --------------------------------------------------------------------------------------
+
+
+def _symbol(symbol: str, local: Project, remote: Project) -> SymbolReport:
+    sides = [_side(symbol, local), _side(symbol, remote)]
+    if not any(s.found for s in sides):
+        raise InputError(f"--symbol {symbol}: {sides[0].error}")
+    return SymbolReport(symbol, *sides)
+
+
+def _side(symbol: str, project: Project) -> SymbolSide:
+    from .query import SymbolError, call_sites, definitions, symbol_family
+
+    try:
+        family = symbol_family(project, symbol)
+    except SymbolError as exc:
+        return SymbolSide(False, error=str(exc).splitlines()[0])
+    return SymbolSide(True, family[0], definitions(project, family), call_sites(project, family))
+
+
+# -- git provenance of the remote copies ------------------------------------------------------------
+
+
+def _git(cwd: Path, *args: str) -> str | None:
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=20,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def _provenance(local: Snapshot, oids: dict[str, str]) -> dict[str, str]:
+    """For each remote copy, the local branches and tags that hold exactly that content."""
+    if not oids:
+        return {}
+    if isinstance(local, DirSnapshot):
+        cwd = local.root.resolve()
+    elif isinstance(local, GitSnapshot):
+        cwd = Path(local.git.cwd).resolve()
+    else:
+        return {}
+    top = _git(cwd, "rev-parse", "--show-toplevel")
+    if not top:
+        return {}
+    prefix = _git(cwd, "rev-parse", "--show-prefix") or ""
+    refs = (_git(Path(top), "for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/tags") or "").split()
+    out: dict[str, str] = {}
+    for path, oid in list(oids.items())[:20]:
+        hits = []
+        for ref in refs[:50]:
+            if _git(Path(top), "rev-parse", "--verify", "--quiet", f"{ref}:{prefix}{path}") == oid:
+                log = _git(Path(top), "log", "-1", "--format=%h %s", ref, "--", f"{prefix}{path}") or ""
+                hits.append((ref, log))
+        if hits:
+            ref, log = hits[0]
+            more = f" (also {', '.join(h[0] for h in hits[1:4])})" if len(hits) > 1 else ""
+            commit, _, subject = log.partition(" ")
+            out[path] = f"git blob {oid[:12]}, the version on `{ref}`{more}, last changed in {commit} \"{subject}\""
+        else:
+            out[path] = f"git blob {oid[:12]}, on no local branch or tag"
+    return out
+
+
+# -- reproduce --------------------------------------------------------------------------------------
+
+
+def _commands(local_spec: str, remote_spec: str, local: Snapshot, rsnap: RemoteSnapshot | None, modules: list[str],
+              symbols: list[str], differing: list[str]) -> list[tuple[str, str]]:
+    j = shlex.join
+    extra = [a for m in modules for a in ("--module", m)] + [a for s in symbols for a in ("--symbol", s)]
+    out = [("all sections", j(["callgraph", "parity", local_spec, remote_spec, *extra, "--format", "json"]))]
+    local_root = str(local.root.resolve()) if isinstance(local, DirSnapshot) else None
+    for path in differing[:5]:
+        if local_root:
+            out.append(("2. integrity, local", j(["sha256sum", os.path.join(local_root, path)])))
+        if rsnap is not None:
+            out.append(("2. integrity, remote", rsnap.probe.hash_command(rsnap.origin(path))))
+    out.append(("3-4. signature drift, findings", j(["callgraph", "diff", local_spec, remote_spec])))
+    if local_root:
+        out.append(("4. findings, local", j(["callgraph", "check", local_root])))
+    for m in modules:
+        code = f'import importlib.util as u; print(u.find_spec("{m}").origin)'
+        if local_root:
+            out.append((f"5. {m}, local (imports its parent packages)",
+                        f"cd {shlex.quote(local_root)} && " + j(["python3", "-c", code])))
+        if rsnap is not None:
+            out.append((f"5. {m}, remote (imports its parent packages)", rsnap.probe.python_command(code)))
+    for s in symbols:
+        if local_root:
+            out.append((f"6. {s}, local", j(["callgraph", "signatures", s, local_root])))
+        out.append((f"6. {s}, both sides", j(["callgraph", "parity", local_spec, remote_spec, "--symbol", s])))
+    return out
+
+
+__all__ = ["investigate", "open_remote_side"]
