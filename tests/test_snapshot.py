@@ -187,6 +187,25 @@ def test_check_baseline_reports_only_new_findings(story: Path, tmp_path: Path) -
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
+@pytest.mark.parametrize("layout", ["proj", "proj/src"])
+def test_baseline_of_a_project_below_the_repository_root(tmp_path: Path, layout: str) -> None:
+    """The baseline names modules as the working tree's run does (the project's own source root,
+    not the repository's), so a finding already at the baseline is never new."""
+    repo = new_repo(tmp_path / "repo")
+    pkg = repo / layout / "pkg"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "mod.py").write_text("def f(a):\n    return a\n\n\nf()\n")
+    commit_all(repo, "one broken call")
+    for cwd, target in ((repo, "proj"), (repo / "proj", "."), (pkg, "..")):
+        same = cli(cwd, "check", target, "--baseline", "HEAD", "--format", "json")
+        assert same.returncode == 0 and json.loads(same.stdout)["findings"] == [], (cwd, target, same.stdout)
+    (pkg / "mod.py").write_text((pkg / "mod.py").read_text() + "f(1, 2)\n")
+    new = cli(repo, "check", "proj", "--baseline", "HEAD", "--format", "json")
+    assert new.returncode == 1
+    assert [f["message"] for f in json.loads(new.stdout)["findings"]] == ["f() takes 1 positional argument but 2 were given"]
+
+
 def test_signatures_side_by_side_across_refs(story: Path) -> None:
     proc = cli(story, "signatures", "_ddl_attempt", "--at", "main", "--at", "debug/codex-test", "--format", "json")
     assert proc.returncode == 1, proc.stderr

@@ -18,7 +18,7 @@ import os
 import sys
 import textwrap
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -235,6 +235,7 @@ class Analysis:
     base: Path  # finding paths are relative to this directory (or absolute)
     repo_root: Path  # SARIF and GitHub paths are relative to this
     mode: str  # for --verbose
+    scope: list[str] = field(default_factory=list)  # working-tree paths analysed (a baseline analyses the same)
 
 
 def _is_focus(paths: list[str], staged: bool) -> bool:
@@ -268,7 +269,7 @@ def _analyse(
     project = analyze_tree(scope, cfg, cache, progress, args.jobs, args.max_file_size)
     first = Path(scope[0]).resolve() if scope else Path.cwd()
     repo_root = git_toplevel(first if first.is_dir() else first.parent) or (cfg.base if cfg.file else Path.cwd())
-    return Analysis(project, Path.cwd(), repo_root, "working tree")
+    return Analysis(project, Path.cwd(), repo_root, "working tree", list(scope))
 
 
 def _render(
@@ -330,7 +331,7 @@ def run(args: argparse.Namespace) -> int:
             reported = select_findings(analysis.project, cfg.reports, analysis.base, focus, args.warn_unused_ignores)
             if args.baseline:
                 reported = new_since_baseline(
-                    reported, args.baseline, analysis.base, analysis.repo_root, cfg, cache, args.jobs
+                    reported, args.baseline, analysis.base, analysis.repo_root, cfg, cache, args.jobs, analysis.scope
                 )
         finally:
             progress.clear()

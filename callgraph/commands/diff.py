@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("old", metavar="OLD", help="the earlier snapshot")
     p.add_argument("new", metavar="NEW", help="the later snapshot")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="only files under these paths (relative to the snapshot root)")
+    p.add_argument("paths", nargs="*", default=[], metavar="PATH", help="only files under these paths (relative to the snapshot root)")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format (default: text)")
     add_root_option(p)
     add_cache_options(p)

@@ -45,10 +45,13 @@ def render_diff(d: ProjectDiff, fmt: str) -> str:
     out.append(f"{len(d.new_findings)} new, {len(d.fixed_findings)} fixed, {d.unchanged_findings} unchanged")
     if fmt == "markdown":
         out.append("")
-    for label, items in (("new", d.new_findings), ("fixed", d.fixed_findings)):
-        if items:
-            rows = [[label, _loc(f), f.code.value, f.message] for f in items]
-            out.append(tabulate(rows, ["", "where", "code", "message"], tablefmt=table_fmt))
+    tables = [
+        tabulate([[label, _loc(f), f.code.value, f.message] for f in items], ["", "where", "code", "message"], tablefmt=table_fmt)
+        for label, items in (("new", d.new_findings), ("fixed", d.fixed_findings))
+        if items
+    ]
+    if tables:
+        out.append(("\n\n" if fmt == "markdown" else "\n").join(tables))  # Markdown tables need a blank line between
     out.append("")
     out.append(h(f"Files ({len(d.files)} changed)"))
     if d.files:
