@@ -97,9 +97,9 @@ def analyze_sources(
     sources = list(sources)
     preserving = DEFAULT_PRESERVING | frozenset(preserving)
     mutators = frozenset(mutators)
-    # 1. Load facts: from the cache or extracted (in workers), each only when asked for.
+    # 2. Load facts: from the cache or extracted (in workers), each only when asked for.
     loader = FactsLoader(sources, cache, jobs, progress, blobs)
-    # 2. What the previous run of these files left, when the cache keeps runs.
+    # 3. What the previous run of these files left, when the cache keeps runs.
     run = None
     if cache is not None and getattr(cache, "keeps_runs", False):
         settings = [f"preserve:{d}" for d in preserving] + [f"mutator:{d}" for d in mutators]
@@ -112,8 +112,8 @@ def analyze_sources(
         ]
         return Project(files, preserving=preserving, mutators=mutators, _load_all=loader.all)
 
-    # 3. Reuse what still holds, else index, resolve and check (in `Project`, on first use), and
-    #    record this run for the next (`Run`).
+    # 3. Reuse what still holds; 4. index, resolve and check the rest (`Project` derives them on
+    #    first use; `Run.settle` asks it for what must be redone); 5. `Run` records this run.
     if run is not None and run.facts_unchanged(loader):  # every previous finding holds
         project = lazy_project()
         _apply(project, run.reuse_all())
