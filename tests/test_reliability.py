@@ -70,7 +70,8 @@ def synthetic_tree(root: Path, n: int, per_package: int = 100) -> Path:
 def hostile_tree(root: Path, marks: Path) -> Path:
     """Every file writes a marker into `marks` if it is ever imported or executed: package and module
     top-level code, `.pth`, `sitecustomize.py`, `usercustomize.py`, `conftest.py`, `setup.py`,
-    `__main__.py`, and stdlib/dependency shadows (`json.py`, `networkx.py`, `libcst.py`, `base64.py`)."""
+    `__main__.py`, and stdlib/dependency shadows (`json.py`, `networkx.py`, `libcst.py`, `base64.py`,
+    `venv.py`)."""
 
     def bomb(name: str) -> str:
         return f"import os as _os\nopen(_os.path.join({str(marks)!r}, {name!r}), 'w').write('executed')\n"
@@ -89,6 +90,7 @@ def hostile_tree(root: Path, marks: Path) -> Path:
         "hashlib.py": bomb("hashlib"),
         "networkx.py": bomb("networkx"),
         "libcst.py": bomb("libcst"),
+        "venv.py": bomb("venv"),  # `callgraph demo` runs `python -m venv`: isolated (-I), not this
     }
     for rel, text in files.items():
         p = root / rel
