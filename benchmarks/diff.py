@@ -21,12 +21,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from callgraph.snapshots.git import run_git
+
 ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.invalid", "GIT_COMMITTER_NAME": "b",
        "GIT_COMMITTER_EMAIL": "b@example.invalid", "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/nonexistent"}
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, env=ENV, check=True, capture_output=True)
+    """Through callgraph's one git gateway, like every git call in the project."""
+    run_git(*args, cwd=repo, env=ENV, timeout=600)
 
 
 def timed(cmd: list[str], cwd: Path, runs: int, before=None) -> float:

@@ -25,16 +25,13 @@ import json
 import os
 import posixpath
 import re
-import selectors
 import shlex
-import signal
-import subprocess
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from callgraph.errors import InputError
+from callgraph.subprocesses import Messages
+from callgraph.subprocesses import run_bounded as _run_bounded
 from callgraph.snapshots.base import SKIP_DIRS
 from callgraph.facts.source import blob_id
 from callgraph.snapshots.base import FileEntry, Snapshot, name_modules
@@ -431,81 +428,23 @@ def probe_source(request: dict) -> bytes:
     return f"REQUEST = {json.dumps(json.dumps(request))}\n".encode() + SCRIPT_PATH.read_bytes()
 
 
+_MESSAGES = Messages(
+    missing="{label}: cannot run {program!r}: not found",
+    cannot_run="{label}: cannot run {program!r}: {reason}",
+    timeout="{label}: the remote did not answer within {timeout:g} s (timeout); stopped it",
+    flood="{label}: the remote sent more than {limit} bytes, over the output limit; stopped it",
+    no_exit="{label}: the remote did not exit within {timeout:g} s (timeout); stopped it",
+    unstoppable="{label}: the remote could not be stopped",
+)
+
+
 def run_bounded(argv: list[str], stdin: bytes, timeout: float, max_output: int, label: str,
                 cwd: str | None = None) -> tuple[bytes, bytes, int]:
-    """Run argv without a shell; kill it (its whole process group) on timeout or flooding output."""
-    try:
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-            cwd=cwd,
-        )
-    except FileNotFoundError:
-        raise ProbeError(f"{label}: cannot run {argv[0]!r}: not found") from None
-    except OSError as exc:
-        raise ProbeError(f"{label}: cannot run {argv[0]!r}: {exc.strerror or exc}") from None
-
-    def feed() -> None:
-        try:
-            proc.stdin.write(stdin)
-        except (BrokenPipeError, OSError, ValueError):
-            pass
-        finally:
-            try:
-                proc.stdin.close()
-            except OSError:
-                pass
-
-    writer = threading.Thread(target=feed, daemon=True)
-    writer.start()
-    out, err = bytearray(), bytearray()
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ, out)
-    sel.register(proc.stderr, selectors.EVENT_READ, err)
-    deadline = time.monotonic() + timeout
-    problem = None
-    try:
-        while sel.get_map():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                problem = f"{label}: the remote did not answer within {timeout:g} s (timeout); stopped it"
-                break
-            for key, _ in sel.select(timeout=min(left, 0.5)):
-                chunk = os.read(key.fileobj.fileno(), 65536)
-                if not chunk:
-                    sel.unregister(key.fileobj)
-                    continue
-                key.data.extend(chunk)
-                if len(out) > max_output or len(err) > 1024 * 1024:
-                    problem = f"{label}: the remote sent more than {max_output} bytes, over the output limit; stopped it"
-                    break
-            if problem:
-                break
-        if problem is None:
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                problem = f"{label}: the remote did not exit within {timeout:g} s (timeout); stopped it"
-    finally:
-        sel.close()
-        if problem is not None or proc.poll() is None:
-            _kill(proc)
-        for stream in (proc.stdout, proc.stderr):
-            stream.close()
-        writer.join(timeout=1)
-    if problem:
-        raise ProbeError(problem)
-    return bytes(out), bytes(err), proc.returncode
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:  # pragma: no cover
-        pass
+    """Run argv without a shell, stdin fed from a thread; its whole process group is killed on
+    timeout, on flooding output (stdout over `max_output`, stderr over 1 MiB) and at the end."""
+    done = _run_bounded(argv, error=ProbeError, label=label, timeout=timeout, max_output=max_output, stdin=stdin,
+                        cwd=cwd, max_errors=1024 * 1024, errors_flood=True, messages=_MESSAGES)
+    return done.out, done.err, done.code
 
 
 # -- probes ---------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ MAX_LINES = 800
 
 # -- the table: node -> the nodes it may import (besides itself) ------------------------------------
 
-LEAVES = frozenset({"errors", "version", "gc_pause"})
+LEAVES = frozenset({"errors", "version", "gc_pause", "subprocesses"})
 CORE = LEAVES | {"facts", "resolve", "analysis", "store"}
 
 LAYERS: dict[str, frozenset[str]] = {
@@ -39,15 +39,16 @@ LAYERS: dict[str, frozenset[str]] = {
     "errors": frozenset(),
     "version": frozenset(),
     "gc_pause": frozenset(),
+    "subprocesses": frozenset(),  # the one bounded runner of other programs
     # the stages, bottom up
     "facts": LEAVES,
     "resolve": LEAVES | {"facts"},
     "analysis": LEAVES | {"facts", "resolve"},
     "store": LEAVES | {"facts", "resolve", "analysis"},
     # the wings: versions of the code to analyse. snapshots <-> probes only as NARROW says.
-    "snapshots": frozenset({"errors", "facts", "probes"}),
-    "probes": frozenset({"errors", "facts", "snapshots"}),
-    "environment": frozenset({"errors", "facts"}),  # the interpreter the code runs under
+    "snapshots": frozenset({"errors", "subprocesses", "facts", "probes"}),
+    "probes": frozenset({"errors", "subprocesses", "facts", "snapshots"}),
+    "environment": frozenset({"errors", "subprocesses", "facts"}),  # the interpreter the code runs under
     "config": frozenset({"errors", "facts"}),
     # the orchestrator, then what reads its result
     "pipeline": CORE | {"snapshots", "environment", "config"},

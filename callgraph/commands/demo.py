@@ -98,7 +98,9 @@ def build(base: Path) -> dict:
     app = home / "app"
     demo_story.export(repo, "main", app)  # the fresh upload: main, file for file
     venv = sandbox / "venv"
-    proc = subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], capture_output=True, text=True,
+    # -I: the current directory (the user's, maybe an untrusted tree) is not on sys.path, so a
+    # venv.py there is not what runs.
+    proc = subprocess.run([sys.executable, "-I", "-m", "venv", "--without-pip", str(venv)], capture_output=True, text=True,
                           timeout=120)
     if proc.returncode != 0:
         raise InputError(f"the demo could not create the sandbox interpreter: {proc.stderr.strip()[-300:]}")

@@ -18,19 +18,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import selectors
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TypeVar
 
 from ..errors import InputError
+from ..subprocesses import Messages, run_bounded
 
 TIMEOUT = 20.0  # seconds for one interpreter to answer (a cold start on a loaded machine: ~1 s)
 MAX_OUTPUT = 2 * 1024 * 1024  # bytes of stdout; the real answer is ~20 KiB
@@ -220,85 +217,22 @@ def query(python: str | os.PathLike[str] | None, *, timeout: float = TIMEOUT, ma
 # -- running, bounded ---------------------------------------------------------------------------
 
 
+_MESSAGES = Messages(
+    missing="{label}: cannot run it: {reason}",
+    cannot_run="{label}: cannot run it: {reason}",
+    timeout="{label}: no answer within {timeout:g} s (timeout); stopped it",
+    flood="{label}: answered more than {limit} bytes, over the output limit; stopped it",
+    no_exit="{label}: did not exit within {timeout:g} s (timeout); stopped it",
+    unstoppable="{label}: could not be stopped",
+)
+
+
 def _run(argv: list[str], label: str, cwd: str, env: dict[str, str], timeout: float, max_output: int) -> tuple[bytes, bytes, int]:
-    """Run argv without a shell: (stdout, stderr, exit status). Its process group is killed on timeout
-    or flooding, and at the end, before the exit status is reaped: the group id cannot have been
-    reused by then, and nothing it started is left running."""
-    try:
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=cwd, env=env, start_new_session=True, close_fds=True,
-        )
-    except OSError as exc:  # ENOEXEC (a text file without #!), EACCES, ENOENT of a #! interpreter
-        raise InterpreterError(f"{clean(label)}: cannot run it: {exc.strerror or exc}") from None
-    if os.name != "posix":  # pragma: no cover - no process groups nor select() on pipes
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            raise InterpreterError(f"{clean(label)}: no answer within {timeout:g} s (timeout); stopped it") from None
-        if len(out) > max_output:
-            raise InterpreterError(f"{clean(label)}: answered more than {max_output} bytes; refused")
-        return out, err[-MAX_ERRORS:], proc.returncode
-    out, err = bytearray(), bytearray()
-    problem: str | None = None
-    deadline = time.monotonic() + timeout
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ, out)
-    sel.register(proc.stderr, selectors.EVENT_READ, err)
-    try:
-        while sel.get_map() and problem is None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                problem = f"{clean(label)}: no answer within {timeout:g} s (timeout); stopped it"
-                break
-            for key, _ in sel.select(timeout=min(left, 0.5)):
-                chunk = os.read(key.fileobj.fileno(), 65536)
-                if not chunk:
-                    sel.unregister(key.fileobj)
-                    continue
-                key.data.extend(chunk)
-                if len(out) > max_output:
-                    problem = f"{clean(label)}: answered more than {max_output} bytes, over the output limit; stopped it"
-                    break
-                if len(err) > MAX_ERRORS:
-                    del err[: len(err) - MAX_ERRORS]
-        if problem is None and not _exited(proc, deadline):
-            problem = f"{clean(label)}: did not exit within {timeout:g} s (timeout); stopped it"
-    finally:
-        sel.close()
-        # The group first, while the leader is not reaped (the group id is still ours), then the
-        # leader itself in case the group could not be signalled.
-        for kill in (lambda: os.killpg(proc.pid, signal.SIGKILL), proc.kill):
-            try:
-                kill()
-            except (ProcessLookupError, PermissionError):
-                pass
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL was refused
-            problem = problem or f"{clean(label)}: could not be stopped"
-        proc.stdout.close()
-        proc.stderr.close()
-    if problem is not None:
-        raise InterpreterError(problem)
-    return bytes(out), bytes(err), proc.returncode
-
-
-def _exited(proc: subprocess.Popen[bytes], deadline: float) -> bool:
-    """Wait, without reaping it, until the process exits; False at the deadline."""
-    delay = 0.0005
-    while True:
-        try:
-            if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None:
-                return True
-        except ChildProcessError:  # pragma: no cover - already reaped
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(delay)
-        delay = min(delay * 2, 0.05)
+    """Run argv through the shared bounded runner: (stdout, the tail of stderr, exit status). Its
+    process group is killed on timeout or flooding, and at the end: nothing it started keeps running."""
+    done = run_bounded(argv, error=InterpreterError, label=clean(label), timeout=timeout, max_output=max_output,
+                       cwd=cwd, env=env, max_errors=MAX_ERRORS, messages=_MESSAGES)
+    return done.out, done.err, done.code
 
 
 # -- validating the answer ------------------------------------------------------------------------

@@ -15,6 +15,9 @@ import os
 import subprocess
 from pathlib import Path
 
+from ..errors import InputError
+from ..snapshots.git import run_git
+
 MARKER = "    def _ddl_attempt(self) -> int:  # expect: CG201"
 
 
@@ -33,9 +36,15 @@ def git_env() -> dict[str, str]:
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, env=git_env(), check=True, capture_output=True, text=True, timeout=60
-    ).stdout.strip()
+    """git through callgraph's one gateway (`run_git`), in the hermetic environment above."""
+    return _git_bytes(repo, *args).decode().strip()
+
+
+def _git_bytes(repo: Path, *args: str) -> bytes:
+    try:
+        return run_git(*args, cwd=repo, env=git_env(), timeout=60)
+    except InputError as exc:  # callers (the demo) report a failed build as CalledProcessError
+        raise subprocess.CalledProcessError(1, list(args), stderr=str(exc)) from None
 
 
 def commit_all(repo: Path, message: str) -> str:
@@ -95,9 +104,7 @@ def export(repo: Path, ref: str, dest: Path) -> Path:
     for rel in git(repo, "ls-tree", "-r", "--name-only", ref).splitlines():
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(subprocess.run(
-            ["git", "show", f"{ref}:{rel}"], cwd=repo, env=git_env(), check=True, capture_output=True, timeout=60
-        ).stdout)
+        target.write_bytes(_git_bytes(repo, "cat-file", "blob", f"{ref}:{rel}"))
     return dest
 
 

@@ -12,7 +12,6 @@ import hashlib
 import os
 import posixpath
 import shlex
-import subprocess
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +21,7 @@ from ..errors import InputError
 from ..facts.source import blob_id
 from ..pipeline import analyze_snapshot
 from ..snapshots.base import Snapshot, name_modules
-from ..snapshots.git import GitSnapshot
+from ..snapshots.git import GitSnapshot, run_git
 from ..snapshots.spec import open_snapshot
 from ..snapshots.tree import DirSnapshot
 from .parity import FileFacts, ModuleRow, ParityReport, Place, SymbolReport, SymbolSide, build_report
@@ -299,12 +298,12 @@ def _side(symbol: str, project: Project) -> SymbolSide:
 
 
 def _git(cwd: Path, *args: str) -> str | None:
+    """git's answer, or None when it fails: provenance is a courtesy, never a reason to stop."""
     try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=20,
-                              stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
+        out = run_git(*args, cwd=cwd, timeout=20, max_output=16 * 1024 * 1024)
+    except (InputError, OSError):
         return None
-    return proc.stdout.strip() if proc.returncode == 0 else None
+    return out.decode("utf-8", "replace").strip()
 
 
 def _provenance(local: Snapshot, oids: dict[str, str]) -> dict[str, str]:
@@ -326,8 +325,9 @@ def _provenance(local: Snapshot, oids: dict[str, str]) -> dict[str, str]:
     for path, oid in list(oids.items())[:20]:
         hits = []
         for ref in refs[:50]:
-            if _git(Path(top), "rev-parse", "--verify", "--quiet", f"{ref}:{prefix}{path}") == oid:
-                log = _git(Path(top), "log", "-1", "--format=%h %s", ref, "--", f"{prefix}{path}") or ""
+            if _git(Path(top), "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}:{prefix}{path}") == oid:
+                log = _git(Path(top), "log", "-1", "--no-show-signature", "--no-ext-diff", "--no-textconv", "--format=%h %s",
+                           "--end-of-options", ref, "--", f"{prefix}{path}") or ""
                 hits.append((ref, log))
         if hits:
             ref, log = hits[0]
