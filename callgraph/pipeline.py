@@ -19,7 +19,7 @@ import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .analysis.project import Project
 from .errors import InputError
@@ -30,7 +30,11 @@ from .snapshots.tree import discover, read_sources
 from .store.cache import FactsCache, NullCache
 from .store.identity import checker_id
 from .store.loader import FactsLoader
+from .store.outside import EnvironmentModules, environment_identity, unchanged
 from .store.reuse import Outcome, Run
+
+if TYPE_CHECKING:
+    from .environment import Environment
 
 
 def analyze(
@@ -42,18 +46,24 @@ def analyze(
     mutators: Iterable[str] = (),
     jobs: int | None = None,
     max_file_size: int | None = None,
+    environment: Environment | None = None,
+    use_environment: bool = True,
 ) -> Project:
     """Analyse the Python files under `paths`; the library's main entry point.
 
     `cache`: a `callgraph.store.cache.FactsCache` to reuse per-file facts across runs (None: no cache).
     `jobs`: worker processes for extraction (default: the CPU count).
     `max_file_size`: files larger than this many bytes are skipped, never read, and reported in
-    `Project.errors` (None or 0: no limit, the default)."""
+    `Project.errors` (None or 0: no limit, the default).
+    `environment`, `use_environment`: see `analyze_sources`."""
     started = time.perf_counter()
     if isinstance(paths, (str, Path)):
         paths = [paths]
     sources, errors = read_sources(discover(paths, roots), max_file_size)
-    project = analyze_sources(sources, preserving=preserving, cache=cache, mutators=mutators, jobs=jobs)
+    project = analyze_sources(
+        sources, preserving=preserving, cache=cache, mutators=mutators, jobs=jobs,
+        environment=environment, use_environment=use_environment,
+    )
     project.errors[:0] = errors
     project.seconds = time.perf_counter() - started
     return project
@@ -69,6 +79,8 @@ def analyze_sources(
     jobs: int | None = None,
     blobs: Sequence[str] | None = None,
     edits_follow: bool = True,
+    environment: Environment | None = None,
+    use_environment: bool = True,
 ) -> Project:
     """Analyse in-memory files given as (display path, module name, is_package, source bytes).
 
@@ -79,6 +91,11 @@ def analyze_sources(
     recorded for its exact content only (no call tables, and the working tree's latest run stays).
 
     `jobs`: worker processes for extracting facts (default: the CPU count; 1 runs in-process).
+
+    `environment`: the interpreter the code runs under (`callgraph.environment.Environment`); its
+    pure-Python modules (standard library, site-packages) are read on demand as call targets and
+    bases, never checked themselves. None: the running interpreter's (`Environment.local()`).
+    `use_environment=False`: the analysed tree alone, everything outside it unknown.
 
     `mutators`: decorators treated as unknown even when otherwise trusted; `progress(done, total)`
     is called after each file's facts are ready.
@@ -92,18 +109,25 @@ def analyze_sources(
     mutators = frozenset(mutators)
     # 1. Load facts: from the cache or extracted (in workers), each only when asked for.
     loader = FactsLoader(sources, cache, jobs, progress, blobs)
+    # The world outside the tree: its modules read only when the resolver names one.
+    env = _environment(environment, use_environment)
+    outside = EnvironmentModules(env, cache) if env is not None else None
     # 2. What the previous run of these files left, when the cache keeps runs.
     run = None
     if cache is not None and getattr(cache, "keeps_runs", False):
         settings = [f"preserve:{d}" for d in preserving] + [f"mutator:{d}" for d in mutators]
-        run = Run(cache, checker_id(), settings, [(p, m, bool(k)) for p, m, k, _ in sources], loader.blobs(), edits_follow)
+        settings.append(f"environment:{environment_identity(env)}" if env is not None else "environment:off")
+        checks = (functools.partial(unchanged, env), lambda: outside.lookups.values()) if env is not None else None
+        run = Run(
+            cache, checker_id(), settings, [(p, m, bool(k)) for p, m, k, _ in sources], loader.blobs(), edits_follow, checks
+        )
 
     def lazy_project() -> Project:  # facts decoded on demand only
         files = [
             SourceFile(path, module, loader.known(i), functools.partial(loader.one, i), blob)
             for i, ((path, module, _, _), blob) in enumerate(zip(sources, loader.blobs()))
         ]
-        return Project(files, preserving=preserving, mutators=mutators, _load_all=loader.all)
+        return Project(files, preserving=preserving, mutators=mutators, outside=outside, _load_all=loader.all)
 
     # 3. Reuse what still holds, else index, resolve and check (in `Project`, on first use), and
     #    record this run for the next (`Run`).
@@ -118,13 +142,30 @@ def analyze_sources(
         ids = loader.blobs() if cache is not None or blobs is not None else [None] * len(sources)
         files = [SourceFile(path, module, f, blob=b) for (path, module, _, _), f, b in zip(sources, facts, ids)]
         notes = [ReadError(f.path, f.facts.unsupported) for f in files if f.facts.unsupported]
-        project = Project(files, notes, preserving=preserving, mutators=mutators)
+        project = Project(files, notes, preserving=preserving, mutators=mutators, outside=outside)
         if run is not None:
             _apply(project, run.settle(project))
     if cache is not None:
         project.cache_hits, project.cache_misses = len(sources) - loader.parsed, loader.parsed
     project.seconds = time.perf_counter() - started
     return project
+
+
+def _environment(environment: Environment | None, use: bool) -> Environment | None:
+    """The environment whose modules the resolver may read: the one given, else the running
+    interpreter's; None when disabled, or when the running interpreter cannot say (then the tree
+    alone is analysed, as before environments existed)."""
+    if not use:
+        return None
+    if environment is not None:
+        return environment
+    from .environment import Environment
+    from .errors import InputError as _InputError
+
+    try:
+        return Environment.local()
+    except _InputError:
+        return None
 
 
 def _apply(project: Project, outcome: Outcome) -> None:
