@@ -53,6 +53,19 @@ def add_config_options(p: argparse.ArgumentParser) -> None:
         "--preserving", action="append", metavar="DECORATOR", help="a decorator that returns the function unchanged (dotted name; repeatable)"
     )
     g.add_argument("--mutator", action="append", metavar="DECORATOR", help="a decorator whose result is unknown (dotted name; repeatable)")
+    g.add_argument(
+        "--python",
+        metavar="PYTHON",
+        help="the interpreter the code runs under (a virtual environment's bin/python): its standard library and "
+        "installed packages' .py files are read as call targets, never imported (default: the running one)",
+    )
+    g.add_argument(
+        "--environment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="read the interpreter's pure-Python modules as call targets and bases (default: on); "
+        "--no-environment: the analysed tree alone, everything outside it unknown",
+    )
 
 
 def config_from_args(args: argparse.Namespace, start: str | Path) -> Config:
@@ -65,6 +78,8 @@ def config_from_args(args: argparse.Namespace, start: str | Path) -> Config:
         per_file_ignores=args.per_file_ignores,
         preserving=args.preserving,
         mutators=args.mutator,
+        python=getattr(args, "python", None),
+        environment=getattr(args, "environment", None),
     )
     return resolve_config(start, config_file=args.config, isolated=args.isolated, overrides=overrides)
 
@@ -254,6 +269,18 @@ def _check_roots(cfg: Config) -> None:
             raise InputError(f"roots ({cfg.origins['roots']}): {r}: not a directory")
 
 
+def environment_options(cfg: Config) -> dict:
+    """`analyze_sources`' environment options from the configuration: `--python`'s interpreter is
+    asked about itself once (an unusable one is an input error, exit 2)."""
+    if not cfg.environment:
+        return {"use_environment": False}
+    if not cfg.python:
+        return {}
+    from ..environment import Environment
+
+    return {"environment": Environment.local(cfg.python)}
+
+
 def analyze_tree(
     paths: list[str], cfg: Config, cache, progress, jobs: int | None = None, max_file_size: int | None = None
 ) -> Project:
@@ -264,7 +291,8 @@ def analyze_tree(
     found = [(p, m, pkg) for p, m, pkg in discover(paths, cfg.roots) if cfg.selects_file(p)]
     sources, errors = read_sources(found, max_file_size)
     project = analyze_sources(
-        sources, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, progress=progress, jobs=jobs
+        sources, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, progress=progress, jobs=jobs,
+        **environment_options(cfg),
     )
     project.errors[:0] = errors
     project.seconds = time.perf_counter() - started
@@ -321,6 +349,7 @@ def analyze_staged(paths: list[str], cfg: Config, cache, progress, jobs: int | N
             cache=cache,
             progress=progress,
             jobs=jobs,
+            **environment_options(cfg),
         )
         project.errors[:0] = [ReadError(".", n) for n in snap.notes]
     project.seconds = time.perf_counter() - started
@@ -409,7 +438,9 @@ def new_since_baseline(
         except ValueError:
             pass
     with open_snapshot(spec, repo_root) as snap:
-        old = analyze_snapshot(snap, roots=roots, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, jobs=jobs)
+        old = analyze_snapshot(
+            snap, roots=roots, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, jobs=jobs, **environment_options(cfg)
+        )
     rel = _repo_rel(repo_root)
     current = [replace(r.finding, path=rel(str(base / r.finding.path))) for r in reported]
     added, _, _ = compare_findings(old.findings(), current)
