@@ -126,6 +126,8 @@ class Resolver:
                 return Resolution(tuple(targets), False)
         # Deduplicate by identity: hashing a Target would hash its whole FunctionFact.
         unique = {(t.kind, t.module, t.qualname, t.implicit, id(t.function), id(t.cls)): t for t in targets}
+        if call.environment_guarded and any(self.index.is_outside(t.module) for t in unique.values()):
+            return Resolution(tuple(unique.values()), False)  # code for another interpreter or version
         return Resolution(tuple(unique.values()), True)
 
     # -- names -----------------------------------------------------------------
