@@ -37,7 +37,9 @@ def expects_type_error(expr: cst.BaseExpression) -> bool:
 
 
 # Names whose test means "which interpreter, which platform, which library version is this".
-_ENVIRONMENT_NAMES = frozenset({"version_info", "hexversion", "version", "platform", "implementation", "hasattr", "name"})
+_ENVIRONMENT_NAMES = frozenset(
+    {"version_info", "hexversion", "version", "platform", "implementation", "hasattr", "name", "TYPE_CHECKING"}
+)
 _FLAG = re.compile(r"(^|_)(PY|PYPY|CPY|PYTHON|WIN|WINDOWS|MAC|MACOS|LINUX|POSIX|IS|HAS)(\d|_|$)|VERSION|PY\d", re.I)
 
 
