@@ -164,7 +164,7 @@ def _environment(environment: Environment | None, use: bool) -> Environment | No
 
     try:
         return Environment.local()
-    except _InputError:
+    except (_InputError, OSError):  # no interpreter to ask, or no temporary directory to ask it from
         return None
 
 
