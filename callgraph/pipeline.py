@@ -47,7 +47,7 @@ def analyze(
     jobs: int | None = None,
     max_file_size: int | None = None,
     environment: Environment | None = None,
-    use_environment: bool = True,
+    use_environment: bool = False,
 ) -> Project:
     """Analyse the Python files under `paths`; the library's main entry point.
 
@@ -80,7 +80,7 @@ def analyze_sources(
     blobs: Sequence[str] | None = None,
     edits_follow: bool = True,
     environment: Environment | None = None,
-    use_environment: bool = True,
+    use_environment: bool = False,
 ) -> Project:
     """Analyse in-memory files given as (display path, module name, is_package, source bytes).
 
@@ -94,8 +94,10 @@ def analyze_sources(
 
     `environment`: the interpreter the code runs under (`callgraph.environment.Environment`); its
     pure-Python modules (standard library, site-packages) are read on demand as call targets and
-    bases, never checked themselves. None: the running interpreter's (`Environment.local()`).
-    `use_environment=False`: the analysed tree alone, everything outside it unknown.
+    bases, never checked themselves; read only with `use_environment=True` (or an `environment`
+    given). None: the running interpreter's (`Environment.local()`). Off by default in the library
+    for now (the call graph and its benchmarks still assume the tree alone); `callgraph check`
+    turns it on unless `--no-environment`.
 
     `mutators`: decorators treated as unknown even when otherwise trusted; `progress(done, total)`
     is called after each file's facts are ready.
@@ -155,10 +157,10 @@ def _environment(environment: Environment | None, use: bool) -> Environment | No
     """The environment whose modules the resolver may read: the one given, else the running
     interpreter's; None when disabled, or when the running interpreter cannot say (then the tree
     alone is analysed, as before environments existed)."""
-    if not use:
-        return None
     if environment is not None:
         return environment
+    if not use:
+        return None
     from .environment import Environment
     from .errors import InputError as _InputError
 

@@ -28,6 +28,7 @@ from callgraph.store.cache import FactsCache
 
 
 def check(source: str, **options) -> list:
+    options.setdefault("use_environment", True)
     project = analyze_sources([("m.py", "m", False, textwrap.dedent(source).encode())], **options)
     return project.findings()
 
@@ -162,7 +163,8 @@ def test_project_module_shadows_outside_module() -> None:
         [
             ("json/__init__.py", "json", True, b"def loads(a, b, c):\n    pass\n"),
             ("m.py", "m", False, b"import json\njson.loads(1, 2, 3)\njson.loads(1)\n"),
-        ]
+        ],
+        use_environment=True,
     )
     assert [f.message for f in project.findings()] == ["loads() missing 2 required positional arguments: 'b' and 'c'"]
 

@@ -275,7 +275,7 @@ def environment_options(cfg: Config) -> dict:
     if not cfg.environment:
         return {"use_environment": False}
     if not cfg.python:
-        return {}
+        return {"use_environment": True}
     from ..environment import Environment
 
     return {"environment": Environment.local(cfg.python)}
