@@ -208,6 +208,8 @@ KEYS: dict[str, str] = {
     "per-file-ignores": "table of pattern = list of codes",
     "signature-preserving-decorators": "list of dotted names",
     "signature-mutators": "list of dotted names",
+    "python": "string (the interpreter the code runs under; \"\": the running one)",
+    "environment": "boolean (false: read nothing outside the analysed tree)",
 }
 
 
@@ -225,6 +227,8 @@ class Config:
     per_file_ignores: tuple[tuple[GitIgnoreSpec, tuple[str, ...]], ...] = ()
     preserving: tuple[str, ...] = ()
     mutators: tuple[str, ...] = ()
+    python: str = ""  # an interpreter's path (or a name on PATH); "": the running interpreter
+    environment: bool = True  # read the interpreter's pure-Python modules as call targets
     origins: dict[str, str] = field(default_factory=lambda: dict.fromkeys(KEYS, "default"))
 
     def selects_file(self, path: str | Path) -> bool:
@@ -261,6 +265,8 @@ class Config:
             "per-file-ignores": {pat: list(codes) for spec, codes in self.per_file_ignores for pat in spec.patterns},
             "signature-preserving-decorators": list(self.preserving),
             "signature-mutators": list(self.mutators),
+            "python": rel(Path(self.python)) if os.sep in self.python or "/" in self.python else self.python,
+            "environment": self.environment,
         }
 
 
@@ -342,6 +348,14 @@ def _apply_table(cfg: Config, table: dict, where: str, origin: str) -> None:
                 codes = _str_list(where, key, codes)
                 pairs.append((_spec(where, key, [pattern], base), _check_codes(f"{key} {pattern!r}", codes, where)))
             cfg.per_file_ignores = tuple(pairs)
+        elif key == "python":
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: {key} must be a {KEYS[key]}, got {_type_name(value)}")
+            cfg.python = _interpreter(value, base)
+        elif key == "environment":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: {key} must be a {KEYS[key]}, got {_type_name(value)}")
+            cfg.environment = value
         else:
             items = _str_list(where, key, value)
             if key == "roots":
@@ -359,6 +373,13 @@ def _apply_table(cfg: Config, table: dict, where: str, origin: str) -> None:
             elif key == "signature-mutators":
                 cfg.mutators = _dotted(where, key, items)
         cfg.origins[key] = origin
+
+
+def _interpreter(value: str, base: Path) -> str:
+    """An interpreter setting: a path (relative to `base`) when it has a separator, else a name on PATH."""
+    if not value or ("/" not in value and "\\" not in value):
+        return value
+    return str(base / value)
 
 
 def load_config(path: str | Path) -> Config:
@@ -384,6 +405,8 @@ class Overrides:
     per_file_ignores: Sequence[str] | None = None  # "PATTERN:CODE,CODE"
     preserving: Sequence[str] | None = None
     mutators: Sequence[str] | None = None
+    python: str | None = None
+    environment: bool | None = None
 
 
 def _split_codes(values: Sequence[str]) -> list[str]:
@@ -438,4 +461,10 @@ def resolve_config(
     if o.mutators:
         cfg.mutators = _dotted(where, "--mutator", o.mutators)
         cfg.origins["signature-mutators"] = "--mutator"
+    if o.python is not None:
+        cfg.python = _interpreter(o.python, cwd)
+        cfg.origins["python"] = "--python"
+    if o.environment is not None:
+        cfg.environment = o.environment
+        cfg.origins["environment"] = "--no-environment" if not o.environment else "--environment"
     return cfg

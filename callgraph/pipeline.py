@@ -23,7 +23,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .analysis.project import Project
 from .config import Config
@@ -37,7 +37,11 @@ from .snapshots.tree import discover, read_sources
 from .store.cache import FactsCache, NullCache
 from .store.identity import checker_id
 from .store.loader import FactsLoader
+from .store.outside import EnvironmentModules, environment_identity, unchanged
 from .store.reuse import Outcome, Run
+
+if TYPE_CHECKING:
+    from .environment.model import Environment
 
 
 def analyze(
@@ -49,18 +53,24 @@ def analyze(
     mutators: Iterable[str] = (),
     jobs: int | None = None,
     max_file_size: int | None = None,
+    environment: Environment | None = None,
+    use_environment: bool = False,
 ) -> Project:
     """Analyse the Python files under `paths`; the library's main entry point.
 
     `cache`: a `callgraph.store.cache.FactsCache` to reuse per-file facts across runs (None: no cache).
     `jobs`: worker processes for extraction (default: the CPU count).
     `max_file_size`: files larger than this many bytes are skipped, never read, and reported in
-    `Project.errors` (None or 0: no limit, the default)."""
+    `Project.errors` (None or 0: no limit, the default).
+    `environment`, `use_environment`: see `analyze_sources`."""
     started = time.perf_counter()
     if isinstance(paths, (str, Path)):
         paths = [paths]
     sources, errors = read_sources(discover(paths, roots), max_file_size)
-    project = analyze_sources(sources, preserving=preserving, cache=cache, mutators=mutators, jobs=jobs)
+    project = analyze_sources(
+        sources, preserving=preserving, cache=cache, mutators=mutators, jobs=jobs,
+        environment=environment, use_environment=use_environment,
+    )
     project.errors[:0] = errors
     project.seconds = time.perf_counter() - started
     return project
@@ -76,6 +86,8 @@ def analyze_sources(
     jobs: int | None = None,
     blobs: Sequence[str] | None = None,
     edits_follow: bool = True,
+    environment: Environment | None = None,
+    use_environment: bool = False,
 ) -> Project:
     """Analyse in-memory files given as (display path, module name, is_package, source bytes).
 
@@ -86,6 +98,13 @@ def analyze_sources(
     recorded for its exact content only (no call tables, and the working tree's latest run stays).
 
     `jobs`: worker processes for extracting facts (default: the CPU count; 1 runs in-process).
+
+    `environment`: the interpreter the code runs under (`callgraph.environment.Environment`); its
+    pure-Python modules (standard library, site-packages) are read on demand as call targets and
+    bases, never checked themselves; read only with `use_environment=True` (or an `environment`
+    given). None: the running interpreter's (`Environment.local()`). Off by default in the library
+    for now (the call graph and its benchmarks still assume the tree alone); `callgraph check`
+    turns it on unless `--no-environment`.
 
     `mutators`: decorators treated as unknown even when otherwise trusted; `progress(done, total)`
     is called after each file's facts are ready.
@@ -99,18 +118,25 @@ def analyze_sources(
     mutators = frozenset(mutators)
     # 2. Load facts: from the cache or extracted (in workers), each only when asked for.
     loader = FactsLoader(sources, cache, jobs, progress, blobs)
+    # The world outside the tree: its modules read only when the resolver names one.
+    env = _environment(environment, use_environment)
+    outside = EnvironmentModules(env, cache) if env is not None else None
     # 3. What the previous run of these files left, when the cache keeps runs.
     run = None
     if cache is not None and getattr(cache, "keeps_runs", False):
         settings = [f"preserve:{d}" for d in preserving] + [f"mutator:{d}" for d in mutators]
-        run = Run(cache, checker_id(), settings, [(p, m, bool(k)) for p, m, k, _ in sources], loader.blobs(), edits_follow)
+        settings.append(f"environment:{environment_identity(env)}" if env is not None else "environment:off")
+        checks = (functools.partial(unchanged, env), lambda: outside.lookups.values()) if env is not None else None
+        run = Run(
+            cache, checker_id(), settings, [(p, m, bool(k)) for p, m, k, _ in sources], loader.blobs(), edits_follow, checks
+        )
 
     def lazy_project() -> Project:  # facts decoded on demand only
         files = [
             SourceFile(path, module, loader.known(i), functools.partial(loader.one, i), blob)
             for i, ((path, module, _, _), blob) in enumerate(zip(sources, loader.blobs()))
         ]
-        return Project(files, preserving=preserving, mutators=mutators, _load_all=loader.all)
+        return Project(files, preserving=preserving, mutators=mutators, outside=outside, _load_all=loader.all)
 
     # 3. Reuse what still holds; 4. index, resolve and check the rest (`Project` derives them on
     #    first use; `Run.settle` asks it for what must be redone); 5. `Run` records this run.
@@ -125,13 +151,30 @@ def analyze_sources(
         ids = loader.blobs() if cache is not None or blobs is not None else [None] * len(sources)
         files = [SourceFile(path, module, f, blob=b) for (path, module, _, _), f, b in zip(sources, facts, ids)]
         notes = [ReadError(f.path, f.facts.unsupported) for f in files if f.facts.unsupported]
-        project = Project(files, notes, preserving=preserving, mutators=mutators)
+        project = Project(files, notes, preserving=preserving, mutators=mutators, outside=outside)
         if run is not None:
             _apply(project, run.settle(project))
     if cache is not None:
         project.cache_hits, project.cache_misses = len(sources) - loader.parsed, loader.parsed
     project.seconds = time.perf_counter() - started
     return project
+
+
+def _environment(environment: Environment | None, use: bool) -> Environment | None:
+    """The environment whose modules the resolver may read: the one given, else the running
+    interpreter's; None when disabled, or when the running interpreter cannot say (then the tree
+    alone is analysed, as before environments existed)."""
+    if environment is not None:
+        return environment
+    if not use:
+        return None
+    from .environment.model import Environment
+    from .errors import InputError as _InputError
+
+    try:
+        return Environment.local()
+    except (_InputError, OSError):  # no interpreter to ask, or no temporary directory to ask it from
+        return None
 
 
 def _apply(project: Project, outcome: Outcome) -> None:
@@ -182,6 +225,18 @@ def _check_roots(cfg: Config) -> None:
             raise InputError(f"roots ({cfg.origins['roots']}): {r}: not a directory")
 
 
+def environment_options(cfg: Config) -> dict[str, Any]:
+    """`analyze_sources`' environment options from a configuration: `--python`'s interpreter is
+    asked about itself once (an unusable one is an `InputError`, exit 2)."""
+    if not cfg.environment:
+        return {"use_environment": False}
+    if not cfg.python:
+        return {"use_environment": True}
+    from .environment.model import Environment
+
+    return {"environment": Environment.local(cfg.python)}
+
+
 def analyze_tree(
     paths: Sequence[str | Path],
     cfg: Config,
@@ -198,7 +253,8 @@ def analyze_tree(
     found = [(p, m, pkg) for p, m, pkg in discover(paths, cfg.roots) if cfg.selects_file(p)]
     sources, errors = read_sources(found, max_file_size)
     project = analyze_sources(
-        sources, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, progress=progress, jobs=jobs
+        sources, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, progress=progress, jobs=jobs,
+        **environment_options(cfg),
     )
     project.errors[:0] = errors
     project.seconds = time.perf_counter() - started
@@ -264,6 +320,7 @@ def analyze_staged(
             cache=cache,
             progress=progress,
             jobs=jobs,
+            **environment_options(cfg),
         )
         project.errors[:0] = [ReadError(".", n) for n in snap.notes]
     project.seconds = time.perf_counter() - started

@@ -417,7 +417,8 @@ def test_concurrent_processes(tmp_path: Path, cli_baseline: str, n: int) -> None
     for proc in _run_concurrently(n, d):  # all cold, all racing to create the file
         assert_clean_run(proc, cli_baseline)
     with contextlib.closing(sqlite3.connect(d / FILE_NAME)) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM facts").fetchone()[0] == len(list(FIXTURE.rglob("*.py")))
+        # the project's files, and the outside (stdlib) modules their calls resolve into
+        assert conn.execute("SELECT COUNT(*) FROM facts").fetchone()[0] >= len(list(FIXTURE.rglob("*.py")))
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -431,7 +432,8 @@ def test_concurrent_processes_on_a_corrupt_file(tmp_path: Path, cli_baseline: st
     c, warnings = open_cache(d)
     assert c.enabled and warnings == []
     with contextlib.closing(sqlite3.connect(d / FILE_NAME)) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM facts").fetchone()[0] == len(list(FIXTURE.rglob("*.py")))
+        # the project's files, and the outside (stdlib) modules their calls resolve into
+        assert conn.execute("SELECT COUNT(*) FROM facts").fetchone()[0] >= len(list(FIXTURE.rglob("*.py")))
 
 
 # -- interrupts and the command line --------------------------------------------------------------

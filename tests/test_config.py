@@ -122,6 +122,8 @@ ignore = ["CG105"]
 per-file-ignores = { "tests/**" = ["CG102"] }
 signature-preserving-decorators = ["mylib.retry"]
 signature-mutators = ["functools.lru_cache"]
+python = ".venv/bin/python"
+environment = false
 """
 
 
@@ -139,7 +141,10 @@ def test_every_key_is_read(tmp_path: Path) -> None:
         "per-file-ignores": {"tests/**": ["CG102"]},
         "signature-preserving-decorators": ["mylib.retry"],
         "signature-mutators": ["functools.lru_cache"],
+        "python": ".venv/bin/python",
+        "environment": False,
     }
+    assert cfg.python == str(tmp_path.resolve() / ".venv" / "bin" / "python")
     assert cfg.selects_file(tmp_path / "src" / "a.py")
     assert not cfg.selects_file(tmp_path / "src" / "app" / "migrations" / "0001.py")
     assert not cfg.selects_file(tmp_path / "setup.py")

@@ -100,6 +100,8 @@ def test_graph_cli_formats(capsys) -> None:
     assert rc == 0
     assert "etl.drivers.supabase.SupabaseWriterDriver._ddl_attempt" in adj["etl.drivers.supabase.SupabaseWriterDriver.stats"]
     rc, out, _ = run_cli(capsys, "graph", ETL, "--focus", "_ddl_attempt", "--depth", "1", "--format", "dot", "--no-cache")
-    assert out.count(" -> ") == 4
+    # 4 callers, and `raise DriverError(...)`: BaseException's constructor (a synthesised __init__)
+    assert out.count(" -> ") == 5
+    assert '"etl.drivers.supabase.SupabaseWriterDriver._ddl_attempt" -> "etl.drivers.base.DriverError.__init__"' in out
     rc, _, err = run_cli(capsys, "graph", ETL, "--focus", "nope", "--no-cache")
     assert rc == 2 and "no function" in err

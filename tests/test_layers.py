@@ -44,7 +44,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "facts": LEAVES,
     "resolve": LEAVES | {"facts"},
     "analysis": LEAVES | {"facts", "resolve"},
-    "store": LEAVES | {"facts", "resolve", "analysis"},
+    "store": LEAVES | {"facts", "resolve", "analysis", "environment"},  # outside modules' facts, cached
     # the wings: versions of the code to analyse. snapshots <-> probes only as NARROW says.
     "snapshots": frozenset({"errors", "subprocesses", "facts", "probes"}),
     "probes": frozenset({"errors", "subprocesses", "facts", "snapshots"}),

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from ..resolve.binding import BindResult, Verdict, bind, bind_no_arguments
+from ..resolve.binding import BindResult, Verdict, bind, bind_no_arguments, bind_no_keywords
 from ..facts.findings import Code, Finding, Location
 from ..facts.model import CallShape, FunctionFact, ModuleFacts
 
@@ -24,6 +24,8 @@ def verdict(target: Target, shape: CallShape) -> BindResult:
 
     if target.kind is TargetKind.NO_ARGUMENTS:
         return bind_no_arguments(target.qualname, shape)
+    if target.kind is TargetKind.NO_KEYWORDS:
+        return bind_no_keywords(target.qualname, shape)
     return bind(target.signature, shape, target.qualname, implicit=target.implicit)
 
 

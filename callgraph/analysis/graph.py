@@ -119,9 +119,10 @@ def _possible_edges(graph: nx.MultiDiGraph, files: list[SourceFile], calls: list
 def _target_node(graph: nx.MultiDiGraph, target: Target) -> str:
     from ..resolve.resolver import TargetKind
 
-    if target.kind is TargetKind.NO_ARGUMENTS:
+    if target.kind in (TargetKind.NO_ARGUMENTS, TargetKind.NO_KEYWORDS):
         name = node_id(target.module, target.cls.qualname) + ".__init__"
-        graph.add_node(name, kind="synthesised", signature="(self)")
+        signature = "(self)" if target.kind is TargetKind.NO_ARGUMENTS else "(self, *args)"
+        graph.add_node(name, kind="synthesised", signature=signature)
         return name
     name = node_id(target.module, target.qualname)
     if name not in graph:

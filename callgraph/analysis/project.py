@@ -17,6 +17,7 @@ from ..facts.source import ReadError, SourceFile
 from ..gc_pause import gc_paused
 from ..resolve.calls import ResolvedCall, resolve_calls
 from ..resolve.index import Index
+from ..resolve.outside import OutsideModules
 from ..resolve.resolver import DEFAULT_PRESERVING, Resolver
 from .checks import run_checks
 from .graph import build_graph
@@ -44,6 +45,7 @@ class Project:
     preserving: frozenset[str] = DEFAULT_PRESERVING
     mutators: frozenset[str] = frozenset()
     snapshot_label: str | None = None  # the snapshot analysed, when one was (`pipeline.analyze_snapshot`)
+    outside: OutsideModules | None = field(default=None, repr=False, compare=False)  # None: the tree alone
     _load_all: Callable[[], object] | None = field(default=None, repr=False, compare=False)
     _resolver: Resolver | None = field(default=None, repr=False, compare=False)
     _calls: list[ResolvedCall] | None = field(default=None, repr=False, compare=False)
@@ -57,7 +59,7 @@ class Project:
             if self._load_all is not None:  # facts loaded on demand: fetch them all in one batch
                 self._load_all()
             with gc_paused():
-                self._resolver = Resolver(Index(self.files), preserving=self.preserving, mutators=self.mutators)
+                self._resolver = Resolver(Index(self.files, self.outside), preserving=self.preserving, mutators=self.mutators)
         return self._resolver
 
     @property

@@ -57,6 +57,19 @@ def add_config_options(p: argparse.ArgumentParser) -> None:
         "--preserving", action="append", metavar="DECORATOR", help="a decorator that returns the function unchanged (dotted name; repeatable)"
     )
     g.add_argument("--mutator", action="append", metavar="DECORATOR", help="a decorator whose result is unknown (dotted name; repeatable)")
+    g.add_argument(
+        "--python",
+        metavar="PYTHON",
+        help="the interpreter the code runs under (a virtual environment's bin/python): its standard library and "
+        "installed packages' .py files are read as call targets, never imported (default: the running one)",
+    )
+    g.add_argument(
+        "--environment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="read the interpreter's pure-Python modules as call targets and bases (default: on); "
+        "--no-environment: the analysed tree alone, everything outside it unknown",
+    )
 
 
 def config_from_args(args: argparse.Namespace, start: str | Path) -> Config:
@@ -70,6 +83,8 @@ def config_from_args(args: argparse.Namespace, start: str | Path) -> Config:
         per_file_ignores=args.per_file_ignores,
         preserving=args.preserving,
         mutators=args.mutator,
+        python=getattr(args, "python", None),
+        environment=getattr(args, "environment", None),
     )
     return resolve_config(start, config_file=args.config, isolated=args.isolated, overrides=overrides)
 

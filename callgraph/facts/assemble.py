@@ -48,7 +48,7 @@ def module_facts(
     calls = tuple(
         CallSite(
             pc.scope, line, col, pc.callee, ctext, atext, pc.shape, pc.star_at, pc.double_star_at, pc.expects_type_error,
-            fix(pc.callee_ref), tuple((k, fix(r)) for k, r in pc.args), pc.lambda_index,
+            fix(pc.callee_ref), tuple((k, fix(r)) for k, r in pc.args), pc.lambda_index, pc.environment_guarded,
         )
         for pc, (line, col, ctext, atext) in zip(collector.calls, pos.calls)
     )

@@ -1,9 +1,13 @@
 """Which blocks expect a TypeError: a call inside one may fail on purpose (a test of the error).
 
 The visitor counts these blocks per scope and marks each call inside one `expects_type_error`.
+It also marks calls under an `if` that tests the interpreter (`tests_environment`): written for
+another Python or platform than, perhaps, the one whose modules are read.
 """
 
 from __future__ import annotations
+
+import re
 
 import libcst as cst
 
@@ -30,3 +34,25 @@ def expects_type_error(expr: cst.BaseExpression) -> bool:
     if not name or name[-1] not in ("assertRaises", "assertRaisesRegex", "raises"):
         return False
     return _names_type_error(expr.args[0].value)
+
+
+# Names whose test means "which interpreter, which platform, which library version is this".
+_ENVIRONMENT_NAMES = frozenset(
+    {"version_info", "hexversion", "version", "platform", "implementation", "hasattr", "name", "TYPE_CHECKING"}
+)
+_FLAG = re.compile(r"(^|_)(PY|PYPY|CPY|PYTHON|WIN|WINDOWS|MAC|MACOS|LINUX|POSIX|IS|HAS)(\d|_|$)|VERSION|PY\d", re.I)
+
+
+def tests_environment(test: cst.BaseExpression) -> bool:
+    """An `if` test that reads the interpreter: sys.version_info/platform, os.name, hasattr(...),
+    or a flag named like PY312, IS_WINDOWS, HAS_X, *_VERSION (generous: silence is the safe side)."""
+    found = False
+
+    class Seen(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            nonlocal found
+            if node.value in _ENVIRONMENT_NAMES or _FLAG.search(node.value):
+                found = True
+
+    test.visit(Seen())
+    return found

@@ -211,6 +211,9 @@ class CallSite:
     # every argument as (None for positional, the keyword, "*" or "**"; its reference or None)
     args: tuple[tuple[str | None, tuple[str, ...] | None], ...] = ()
     lambda_index: int = -1  # the innermost enclosing lambda (into ModuleFacts.lambdas), -1 for none
+    # inside `if` on the interpreter (sys.version_info, sys.platform, hasattr, PY3-style flags):
+    # the code was written for another environment than the one whose modules we read
+    environment_guarded: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from .expected_errors import catches_type_error, expects_type_error
+from .expected_errors import catches_type_error, expects_type_error, tests_environment
 from .expressions import as_ref, display_elements, dotted, dotted_str, parameters, string_value
 from .model import (
     AttrAssign,
@@ -56,6 +56,7 @@ class PendingCall:
     callee_ref: tuple[str, ...] | None = None
     args: tuple = ()
     lambda_index: int = -1
+    environment_guarded: bool = False
 
 
 class Collector:
@@ -77,6 +78,8 @@ class Collector:
         self.scope_names: list[tuple[str, ScopeKind]] = [("", ScopeKind.MODULE)]
         self.def_nodes: list[cst.CSTNode] = []  # FunctionDef/ClassDef in source order
         self._guard_nodes: set[int] = set()
+        self.environment_guards = 0  # enclosing `if` statements that test the interpreter (any scope)
+        self._environment_ifs: set[int] = set()
         self.uses: list[tuple[str, str, int]] = []
         # Edge facts: lambdas, what functions return, references. Lambdas get their index when
         # visited, after the statement that refers to them: refs hold "<lambda@id>" until `fix_ref`.
@@ -149,8 +152,19 @@ class Collector:
     def _leave_cond(self, node: cst.CSTNode) -> None:
         self.scope.cond -= 1
 
-    visit_If = visit_Try = visit_TryStar = visit_While = visit_With = visit_Match = _enter_cond
-    leave_If = leave_Try = leave_TryStar = leave_For = leave_While = leave_With = leave_Match = _leave_cond
+    visit_Try = visit_TryStar = visit_While = visit_With = visit_Match = _enter_cond
+    leave_Try = leave_TryStar = leave_For = leave_While = leave_With = leave_Match = _leave_cond
+
+    def visit_If(self, node: cst.If) -> None:
+        self._enter_cond(node)
+        if tests_environment(node.test):
+            self.environment_guards += 1
+            self._environment_ifs.add(id(node))
+
+    def leave_If(self, node: cst.If) -> None:
+        self._leave_cond(node)
+        if id(node) in self._environment_ifs:
+            self.environment_guards -= 1
 
     # -- code that expects a TypeError ----------------------------------
     def visit_Try_body(self, node: cst.Try) -> None:
@@ -514,6 +528,7 @@ class Collector:
                     for a in node.args
                 ),
                 self.lambda_stack[-1] if self.lambda_stack else -1,
+                self.environment_guards > 0,
             )
         )
         if callee in (("setattr",), ("delattr",)) and len(node.args) >= 2:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..analysis.selection import Reported
 from ..config import Config
-from ..pipeline import analyze_snapshot
+from ..pipeline import analyze_snapshot, environment_options
 from ..snapshots.spec import open_snapshot
 from ..snapshots.tree import repo_relative, source_root
 from ..store.cache import FactsCache, NullCache
@@ -39,7 +39,8 @@ def new_since_baseline(
     paths, roots = snapshot_scope(scope, repo_root, cfg.roots)
     with open_snapshot(spec, repo_root) as snap:
         old = analyze_snapshot(
-            snap, paths, roots=roots, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, jobs=jobs
+            snap, paths, roots=roots, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, jobs=jobs,
+            **environment_options(cfg),
         )
     rel = repo_relative(repo_root)
     current = [replace(r.finding, path=rel(str(base / r.finding.path))) for r in reported]

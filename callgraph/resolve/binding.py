@@ -154,3 +154,14 @@ def bind_no_arguments(type_name: str, shape: CallShape) -> BindResult:
     if shape.keywords:
         return _error(Code.CG103, message)
     return _UNKNOWN if shape.star else _BINDS
+
+
+def bind_no_keywords(type_name: str, shape: CallShape) -> BindResult:
+    """BaseException's constructor (BaseException_init): any positionals, and no keyword at all.
+
+    A `**expr` may be empty (it binds) or not (it fails): UNKNOWN."""
+    if shape.double_star:
+        return _UNKNOWN
+    if shape.keywords:
+        return _error(Code.CG103, f"{type_name}() takes no keyword arguments")
+    return _BINDS

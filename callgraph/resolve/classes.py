@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .index import Index
+from .outside import BUILTINS, builtin_exception, builtin_exception_chain, is_builtin_exception
 from ..facts.model import ClassFact, Param, ParamKind, Signature
 
 if TYPE_CHECKING:
@@ -46,7 +47,12 @@ class ClassModel:
             if base is None:
                 return None
             name = base.removesuffix("[]")
-            if self.resolver.qualify(module, cls.scope, name) in TRANSPARENT_BASES:
+            qualified = self.resolver.qualify(module, cls.scope, name)
+            if qualified in TRANSPARENT_BASES:
+                continue
+            exception = builtin_exception(qualified)
+            if exception is not None:  # C code, modelled by its constructor alone
+                out.append((BUILTINS, exception))
                 continue
             from .resolver import ValueKind
 
@@ -91,6 +97,8 @@ class ClassModel:
         """The classes whose attribute lookup a value of `cls` may use at runtime (None: unknown)."""
         if exact:
             return [(module, cls)]
+        if module not in self.index.modules:
+            return None  # an outside class: outside subclasses we never read may override anything
         subs = self.subclasses(module, cls)
         return None if subs is None else [(module, cls)] + subs
 
@@ -108,6 +116,8 @@ class ClassModel:
             own = self._own(module, cls, attr)
             return None if own is _NOT_FOUND else own
         for m, c in mro:
+            if is_builtin_exception(c):
+                return None  # C members we do not model
             own = self._own(m, c, attr)
             if own is not _NOT_FOUND:
                 return own
@@ -122,6 +132,8 @@ class ClassModel:
         if id(owner) not in ids:
             return None
         for m, c in mro[ids.index(id(owner)) + 1 :]:
+            if is_builtin_exception(c):
+                return None
             own = self._own(m, c, attr)
             if own is not _NOT_FOUND:
                 return own
@@ -146,6 +158,16 @@ class ClassModel:
             (name := q(module, cls.scope, d.name)) in PLAIN_CLASS_DECORATORS or name in DATACLASS
             for d in cls.decorators
         )
+
+    def written_outside(self, module: str, cls: ClassFact, attr: str) -> bool:
+        """An outside module in the MRO assigns `attr` (or unknown names) on some object: an
+        instance or the class may then hold something else than the body's definition."""
+        for m, _ in self.mro(module, cls) or [(module, cls)]:
+            if self.index.is_outside(m):
+                writes = self.index.outside_writes(m)
+                if attr in writes or "*" in writes:
+                    return True
+        return False
 
     def has_dynamic_members(self, module: str, cls: ClassFact, through_instance: bool) -> bool:
         """Members we cannot see: setattr/__dict__ writes with unknown names, __getattribute__."""
@@ -195,6 +217,13 @@ class ClassModel:
             if not self.plainly_decorated(m, c):
                 return None
         for m, c in mro:
+            if is_builtin_exception(c):
+                # BaseException's __new__ and __init__: unless two builtin exceptions are mixed
+                # (a layout CPython may refuse), any positionals and no keyword, in its tp_name.
+                chain = builtin_exception_chain(c)
+                if [x for _, x in mro if is_builtin_exception(x)] != chain:
+                    return None
+                return [Target(TargetKind.NO_KEYWORDS, module, cls.name, None, 0, None, cls)]
             new = self._own(m, c, "__new__")
             if new is not _NOT_FOUND:
                 return self._method_targets(new, implicit=1)

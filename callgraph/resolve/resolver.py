@@ -63,6 +63,7 @@ class TargetKind(enum.Enum):
     FUNCTION = "function"
     DATACLASS_INIT = "dataclass-init"
     NO_ARGUMENTS = "no-arguments"
+    NO_KEYWORDS = "no-keywords"  # BaseException's constructor: any positionals, no keyword
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,8 @@ class Resolver:
                 return Resolution(tuple(targets), False)
         # Deduplicate by identity: hashing a Target would hash its whole FunctionFact.
         unique = {(t.kind, t.module, t.qualname, t.implicit, id(t.function), id(t.cls)): t for t in targets}
+        if call.environment_guarded and any(self.index.is_outside(t.module) for t in unique.values()):
+            return Resolution(tuple(unique.values()), False)  # code for another interpreter or version
         return Resolution(tuple(unique.values()), True)
 
     # -- names -----------------------------------------------------------------
@@ -248,8 +251,8 @@ class Resolver:
         index = self.index
         imp = index.import_(module, b)
         base = index.absolute_module(module, imp)
-        if base is None or base not in index.modules:
-            return None  # an outside module may export anything
+        if base is None or not index.has_facts(base):
+            return None  # a module we cannot read may export anything
         facts = index.facts(base)
         if facts.dunder_all_dynamic:
             return None
@@ -265,9 +268,11 @@ class Resolver:
 
     def module_attr(self, module: str, attr: str) -> Values:
         index = self.index
-        if module in index.modules:
+        if index.has_facts(module):
             if index.facts(module).dynamic_globals:
                 return None
+            if index.is_outside(module) and (attr in self._patched or attr in index.outside_writes(module)):
+                return None  # `json.loads = ...` somewhere: the function may not be the one defined
             bindings = index.scope_bindings(module, "", attr)
             if bindings:
                 found = self._bindings_values(module, "", attr, bindings, same_scope=False)
@@ -291,7 +296,7 @@ class Resolver:
                     return None
                 imp = self.index.import_(module, bindings[0])
                 base = self.index.absolute_module(module, imp)
-                if base is None or self.index.is_module(base.split(".")[0]):
+                if base is None or self.index.in_project(base):
                     return None
                 if imp.name is None:
                     full = imp.module if imp.alias else head
@@ -376,6 +381,8 @@ class Resolver:
             return None
         for module, cls in classes:
             if self.classes.has_dynamic_members(module, cls, through_instance):
+                return None
+            if self.classes.written_outside(module, cls, attr):
                 return None
             found = self.classes.lookup(module, cls, attr)
             if found is None:

@@ -81,14 +81,16 @@ def record(index: Index, calls: Iterable[ResolvedCall], blobs: dict[str, str]) -
         key = (t.kind, t.module, t.qualname, t.implicit, id(t.function), id(t.cls))
         if key not in known_targets:
             owner = t.function if t.function is not None else t.cls
-            path = index.path_of(t.module) if owner is not None and t.module in index.modules else None
+            inside = owner is not None and t.module in index.modules
+            outside = owner is not None and not inside and index.is_outside(t.module)
+            path = index.path_of(t.module) if inside or outside else None
             known_targets[key] = KnownTarget(
                 Target(t.kind, t.module, t.qualname, t.signature, t.implicit),
                 path,
                 owner.line if path is not None else 0,
-                ref_of(t.module, owner) if path is not None else None,
-                blobs.get(path) if path is not None else None,
-            )
+                ref_of(t.module, owner) if inside else None,  # an outside line never moves: a changed
+                index.outside[t.module].blob if outside else blobs.get(path) if path is not None else None,
+            )  # outside module redoes the whole run (`store.outside`)
         return known_targets[key]
 
     out: dict[str, FileTable] = {}

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..analysis.checks import defined_in, file_findings, resolved_call_findings
@@ -31,6 +31,7 @@ from ..resolve.calls import ResolvedCall, resolve_calls
 from ..resolve.resolver import Resolution
 from . import calltable
 from .identity import CacheKey
+from .outside import Lookup
 from .runs import FileRecord, State, counts_of, decode_state, encode_state, interface_digest, run_identity, still_valid
 
 if TYPE_CHECKING:
@@ -59,7 +60,10 @@ class Run:
         files: Sequence[tuple[str, str, bool]],
         blobs: Sequence[str],
         edits_follow: bool = True,
+        outside: tuple[Callable[[tuple[Lookup, ...]], bool], Callable[[], Iterable[Lookup]]] | None = None,
     ) -> None:
+        """`outside`: (whether the previous run's outside lookups still hold, this run's lookups so
+        far), when the analysis reads outside modules; the environment's identity is in `settings`."""
         self.cache = cache  # a FactsCache: get_run(s), put_run(s), get_many
         self.edits_follow = edits_follow  # False (a commit): record the exact state only, no call tables
         self.files = list(files)  # (path, module, is_package)
@@ -75,6 +79,9 @@ class Run:
             len(self.blobs) != len(self.files) or self.previous.files.keys() != self.blobs.keys()
         ):
             self.previous = None  # another set of files (or two files shown under one path)
+        self._lookups = outside[1] if outside is not None else (lambda: ())
+        if self.previous is not None and self.previous.outside and (outside is None or not outside[0](self.previous.outside)):
+            self.previous = None  # an outside module read last time changed, appeared or went away
         records = self.previous.files if self.previous is not None else {}
         self.changed = [
             i for i, (p, _, _) in enumerate(self.files) if p not in records or records[p].blob != self.blobs[p]
@@ -242,7 +249,7 @@ class Run:
                 )
             else:
                 files[p] = dataclasses.replace(previous[p], blob=self.blobs[p])
-        self._record(State(token, files))
+        self._record(State(token, files, self._outside(all_fresh)))
         if self.edits_follow:
             self.cache.put_runs((f"{self.identity}:calls:{p}", calltable.encode(token, t)) for p, t in tables.items())
         return Outcome(findings, None if all_fresh else counts_of(files.values()), [], len(kept), files)
@@ -254,8 +261,16 @@ class Run:
         findings = sorted((f for r in records for f in r.findings), key=lambda x: x.sort_key)
         notes = [ReadError(p, r.note) for (p, _, _), r in zip(self.files, records) if r.note is not None]
         files = {p: dataclasses.replace(r, blob=self.blobs[p]) for (p, _, _), r in zip(self.files, records)}
-        self._record(State(self.previous.token, files))  # the same facts: the call table still holds
+        self._record(State(self.previous.token, files, self._outside()))  # the same facts: the call table still holds
         return Outcome(findings, counts_of(records), notes, len(records), files)
+
+    def _outside(self, all_fresh: bool = False) -> tuple[Lookup, ...]:
+        """The outside lookups this run's findings rest on: the previous run's (kept findings read
+        them; not when every finding is fresh) and this run's own, by name."""
+        earlier = self.previous.outside if self.previous is not None and not all_fresh else ()
+        merged = {o.name: o for o in earlier}
+        merged.update((o.name, o) for o in self._lookups())
+        return tuple(merged[n] for n in sorted(merged))
 
     def _record(self, state: State) -> None:
         """Store this run's state under both keys, where it is not there already (a warm run of

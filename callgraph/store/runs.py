@@ -17,8 +17,9 @@ from typing import Any
 from ..facts.findings import Code, Finding, Location
 from ..facts.model import ModuleFacts
 from ..facts.serialize import pack_json, unpack_json
+from .outside import Lookup
 
-STATE_VERSION = 4
+STATE_VERSION = 5
 
 
 _BODY_FIELDS = frozenset({"calls", "uses", "suppressions"})  # of ModuleFacts: read by the file's own checks only
@@ -105,6 +106,7 @@ class State:
 
     token: str
     files: dict[str, FileRecord]
+    outside: tuple[Lookup, ...] = ()  # the outside modules the run's resolutions read (`store.outside`)
 
 
 def counts_of(records: Iterable[FileRecord]) -> dict[str, int]:
@@ -124,6 +126,7 @@ def encode_state(state: State) -> bytes:
             [p, r.blob, r.functions, r.calls, r.resolved, r.note, [_encode_finding(f) for f in r.findings]]
             for p, r in state.files.items()
         ],
+        [[o.name, o.path, o.blob] for o in state.outside],
     ]
     return pack_json(doc)
 
@@ -138,7 +141,7 @@ def decode_state(data: bytes | None) -> State | None:
     if data is None:
         return None
     try:
-        version, token, rows = unpack_json(data)
+        version, token, rows, outside = unpack_json(data)
         if version != STATE_VERSION or type(token) is not str or type(rows) is not list:
             return None
         out: dict[str, FileRecord] = {}
@@ -148,7 +151,12 @@ def decode_state(data: bytes | None) -> State | None:
             if not (note is None or type(note) is str):
                 return None
             out[path] = FileRecord(blob, functions, calls, resolved, note, tuple(_decode_finding(f) for f in findings))
-        return State(token, out)
+        lookups = []
+        for name, path, blob in outside:
+            if not all(type(v) is str for v in (name, path, blob)):
+                return None
+            lookups.append(Lookup(name, path, blob))
+        return State(token, out, tuple(lookups))
     except Exception:  # CacheDecodeError, zlib.error, ValueError, TypeError (wrong shapes), RecursionError, ...
         return None
 

@@ -1,0 +1,132 @@
+"""Outside modules served from an environment: read, hashed and turned into facts on first use.
+
+`EnvironmentModules` is the `resolve.outside.OutsideModules` provider the pipeline gives the
+index. For a name the project does not define it asks the environment where `import name` would
+land (`Environment.find_module`); only a `.py` module or a regular package's `__init__.py` gives
+facts (read bounded, hashed to its git blob id, looked up in the facts cache under
+`CacheKey(blob, module, is_package)`, else collected and stored, as any project file). Every
+other kind (extension, builtin, frozen, namespace, stub, bytecode, not found, unreadable) is
+unknown, and unknown is silent. The analysed code is read, never imported or executed.
+
+Each lookup is recorded (`lookups`): the run state keeps them, and the next run redoes everything
+when one would now be answered differently (`unchanged`): another file, other bytes, a module that
+appeared or went away."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..facts.model import ModuleFacts
+from ..facts.source import blob_id
+from ..resolve.outside import OutsideModule
+from .identity import CacheKey
+
+if TYPE_CHECKING:
+    from ..environment.model import Environment, ModuleLocation
+
+MAX_OUTSIDE_FILE = 2 * 1024 * 1024  # bytes: a larger outside module is unknown (never read)
+_MEMO_SIZE = 1024  # outside facts kept in memory across analyses in one process (they are immutable)
+_MEMO: dict[CacheKey, ModuleFacts] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """One outside name the resolver asked about: the file read and its blob ("" when none was)."""
+
+    name: str
+    path: str
+    blob: str
+
+
+def environment_identity(env: Environment) -> str:
+    """What an environment's answers depend on besides the files: interpreter, version, import path."""
+    h = hashlib.sha1(env.executable.encode("utf-8", "surrogatepass"))
+    h.update(repr((env.version, env.implementation, env.platform)).encode())
+    for entry in env.import_path:
+        h.update(b"\0" + entry.path.encode("utf-8", "surrogatepass"))
+    h.update(b"\1%d" % len(env.startup_code))
+    return h.hexdigest()[:20]
+
+
+def _source(location: ModuleLocation) -> tuple[str, bool] | None:
+    """(path, is_package) when the module is a .py file on disk we may read; None otherwise."""
+    from ..environment.model import ModuleKind
+
+    if location.kind not in (ModuleKind.SOURCE, ModuleKind.PACKAGE) or location.archive is not None:
+        return None
+    if location.path is None or not location.path.endswith(".py"):
+        return None  # a package whose __init__ is compiled or bytecode
+    return location.path, location.kind is ModuleKind.PACKAGE
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        if os.stat(path).st_size > MAX_OUTSIDE_FILE:
+            return None
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_OUTSIDE_FILE + 1)
+    except OSError:
+        return None
+    return data if len(data) <= MAX_OUTSIDE_FILE else None
+
+
+class EnvironmentModules:
+    """The outside modules of one environment, read lazily (see the module docstring)."""
+
+    def __init__(self, env: Environment, cache: Any = None) -> None:
+        self.env = env
+        self.cache = cache  # a FactsCache, MemoryCache, NullCache or None
+        self.lookups: dict[str, Lookup] = {}
+
+    def module(self, name: str) -> OutsideModule | None:
+        try:
+            location = self.env.find_module(name)
+        except ValueError:
+            return None
+        found = _source(location)
+        if found is None:
+            self.lookups[name] = Lookup(name, "", "")
+            return None
+        path, is_package = found
+        data = _read(path)
+        if data is None:
+            self.lookups[name] = Lookup(name, path, "")
+            return None
+        blob = blob_id(data)
+        self.lookups[name] = Lookup(name, path, blob)
+        key = CacheKey(blob, name, is_package)
+        facts = _MEMO.get(key)
+        if facts is None and self.cache is not None:
+            facts = self.cache.get_many([key]).get(key)
+        if facts is None:
+            from ..facts.collector import collect
+
+            facts = collect(name, data, is_package=is_package)
+            if self.cache is not None:
+                self.cache.put_many([(key, facts)])
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[key] = facts
+        return OutsideModule(name, path, blob, facts)
+
+
+def unchanged(env: Environment, lookups: tuple[Lookup, ...]) -> bool:
+    """Every recorded lookup would be answered the same way now: same file, same bytes."""
+    for lookup in lookups:
+        try:
+            found = _source(env.find_module(lookup.name))
+        except ValueError:
+            return False
+        if found is None:
+            if lookup.path:
+                return False
+            continue
+        if found[0] != lookup.path:
+            return False
+        data = _read(found[0])
+        if (blob_id(data) if data is not None else "") != lookup.blob:
+            return False
+    return True
