@@ -30,8 +30,10 @@ from pathlib import Path
 
 from .facts.findings import Code
 from .errors import InputError
+from .reading import NotRead, read_regular
 
 CODES = tuple(c.value for c in Code)
+MAX_CONFIG_FILE = 1024 * 1024  # bytes: a pyproject.toml is read whole; a larger one is an error, not a hang
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -273,12 +275,15 @@ class Config:
 def _table(path: Path) -> dict | None:
     """The [tool.callgraph] table of a pyproject.toml, or None when it has none."""
     try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
+        data = read_regular(path, MAX_CONFIG_FILE, limit_name="limit for a configuration file")
+    except NotRead as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     tool = doc.get("tool")
     if not isinstance(tool, dict) or "callgraph" not in tool:
         return None

@@ -66,7 +66,7 @@ def analyze(
     started = time.perf_counter()
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    sources, errors = read_sources(discover(paths, roots), max_file_size)
+    sources, errors = read_sources(discover(paths, roots), max_file_size, within=paths)
     project = analyze_sources(
         sources, preserving=preserving, cache=cache, mutators=mutators, jobs=jobs,
         environment=environment, use_environment=use_environment,
@@ -251,7 +251,7 @@ def analyze_tree(
     started = time.perf_counter()
     _check_roots(cfg)
     found = [(p, m, pkg) for p, m, pkg in discover(paths, cfg.roots) if cfg.selects_file(p)]
-    sources, errors = read_sources(found, max_file_size)
+    sources, errors = read_sources(found, max_file_size, within=paths)
     project = analyze_sources(
         sources, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, progress=progress, jobs=jobs,
         **environment_options(cfg),

@@ -89,13 +89,41 @@ class Budget(object):
             raise Refused("more than %d bytes of Python files in all" % self.max_total_bytes)
 
 
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+
+
+def _read_bounded(full, limit):
+    """(st, bytes) of a regular file, at most `limit` + 1 bytes; None when it is not a regular file.
+
+    The probe's copy of `callgraph.reading.read_regular` (this script is stdlib only): opened
+    non-blocking, so a FIFO cannot block the open and a /proc file cannot block the read, its type
+    checked on the descriptor, the read bounded whatever size the file claims."""
+    fd = os.open(full, _OPEN_FLAGS)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        return st, b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def _read_file(full, rel, budget, read):
     st = os.stat(full)
     if not stat.S_ISREG(st.st_mode):
         return None
     budget.take(rel, st.st_size)
-    with open(full, "rb") as fh:
-        data = fh.read(budget.max_file_bytes + 1)
+    got = _read_bounded(full, budget.max_file_bytes)
+    if got is None:
+        return None  # replaced by a FIFO or a device since the stat
+    data = got[1]
     if len(data) > budget.max_file_bytes:
         raise Refused("%s grew past the %d-byte file size limit while read" % (rel, budget.max_file_bytes))
     out = {"path": rel, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
@@ -296,10 +324,12 @@ def read_pth(site_dir):
         full = os.path.join(site_dir, name)
         entries, imports = [], 0
         try:
-            with open(full, "rb") as fh:
-                raw = fh.read(1024 * 1024)
+            got = _read_bounded(full, 1024 * 1024 - 1)
         except (IOError, OSError):
             continue
+        if got is None:
+            continue  # a FIFO or a device named *.pth
+        raw = got[1]
         for line in raw.decode("utf-8", "replace").splitlines():
             if not line.strip() or line.startswith("#"):
                 continue
@@ -445,8 +475,11 @@ def _attach(res, root, budget, read, skip, notes, trees, listed):
     inside = _inside(origin, root)
     res["inside_root"] = inside
     try:
-        with open(origin, "rb") as fh:
-            data = fh.read(budget.max_file_bytes + 1)
+        got = _read_bounded(origin, budget.max_file_bytes)
+        if got is None:
+            notes.append("%s: not a regular file; not read" % origin)
+            return
+        data = got[1]
         res["size"] = len(data)
         res["sha256"] = hashlib.sha256(data).hexdigest()
     except (IOError, OSError) as exc:

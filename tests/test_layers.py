@@ -31,7 +31,7 @@ MAX_LINES = 800
 
 # -- the table: node -> the nodes it may import (besides itself) ------------------------------------
 
-LEAVES = frozenset({"errors", "version", "gc_pause", "subprocesses"})
+LEAVES = frozenset({"errors", "version", "gc_pause", "subprocesses", "reading"})
 CORE = LEAVES | {"facts", "resolve", "analysis", "store"}
 
 LAYERS: dict[str, frozenset[str]] = {
@@ -40,16 +40,17 @@ LAYERS: dict[str, frozenset[str]] = {
     "version": frozenset(),
     "gc_pause": frozenset(),
     "subprocesses": frozenset(),  # the one bounded runner of other programs
+    "reading": frozenset(),  # the one reader of files: regular only, bounded, inside the analysed roots
     # the stages, bottom up
     "facts": LEAVES,
     "resolve": LEAVES | {"facts"},
     "analysis": LEAVES | {"facts", "resolve"},
     "store": LEAVES | {"facts", "resolve", "analysis", "environment"},  # outside modules' facts, cached
     # the wings: versions of the code to analyse. snapshots <-> probes only as NARROW says.
-    "snapshots": frozenset({"errors", "subprocesses", "facts", "probes"}),
+    "snapshots": frozenset({"errors", "subprocesses", "reading", "facts", "probes"}),
     "probes": frozenset({"errors", "subprocesses", "facts", "snapshots"}),
-    "environment": frozenset({"errors", "subprocesses", "facts"}),  # the interpreter the code runs under
-    "config": frozenset({"errors", "facts"}),
+    "environment": frozenset({"errors", "subprocesses", "reading", "facts"}),  # the interpreter the code runs under
+    "config": frozenset({"errors", "reading", "facts"}),
     # the orchestrator, then what reads its result
     "pipeline": CORE | {"snapshots", "environment", "config"},
     "reports": CORE | {"snapshots", "environment", "probes", "config", "pipeline"},

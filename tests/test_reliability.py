@@ -372,14 +372,18 @@ def test_memory_stays_within_the_documented_bound(tmp_path: Path) -> None:
 
 def test_an_unreadable_file_is_a_note(tmp_path: Path) -> None:
     """Tests run as root, where chmod 000 does not stop a read: a `.py` entry that really fails to
-    read stands in (a link to /proc/self/mem: a regular file whose first read is EIO)."""
+    read stands in (a link to /proc/self/mem: a regular file whose first read is EIO). Named on the
+    command line, it is read; found by walking the tree, it is a link out of it, never opened."""
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "ok.py").write_text("def f(a):\n    return a\n\nf()\n")
     (tree / "bad.py").symlink_to("/proc/self/mem")
-    proc = run(tmp_path, "check", "tree", "--no-cache")
+    proc = run(tmp_path, "check", "tree", "tree/bad.py", "--no-cache")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "tree/bad.py: note: cannot read: Input/output error" in proc.stderr and "CG102" in proc.stdout
+    proc = run(tmp_path, "check", "tree", "--no-cache")
+    assert proc.returncode == 1 and "CG102" in proc.stdout
+    assert "tree/bad.py: note: symbolic link to a file outside the analysed tree; skipped" in proc.stderr
 
 
 def test_a_file_deleted_during_the_run_is_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

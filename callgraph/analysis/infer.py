@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from .graph import _target_node, caller_node
+from ..reading import NotRead, read_regular
 from ..facts.model import BindingKind, ClassFact, FunctionFact, ScopeKind
 from ..resolve.resolver import Resolver, Target, TargetKind
 
@@ -136,8 +137,9 @@ def _sources(project: Project, texts: dict[str, str] | None) -> dict[str, tuple[
             text = texts.get(f.module)
         else:
             try:
-                text = decode(Path(f.path).read_bytes())
-            except OSError:
+                # Already read once under --max-file-size: the same bound holds; a regular file only.
+                text = decode(read_regular(f.path, None))
+            except NotRead:
                 text = None
         if text is not None:
             out.setdefault(f.module, (text, f.path))

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..facts.findings import Finding, Location
 from ..facts.source import ReadError, blob_id
+from ..reading import DEFAULT_LIMIT, NotRead, read_regular, real_roots
 from .base import SKIP_DIRS, FileEntry, Snapshot, is_python
 
 _REAL_DIRS: dict[str, str] = {}  # realpath of directories, for one discovery (cleared by `discover`)
@@ -77,8 +78,10 @@ def _walk(top: Path) -> Iterable[Path]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
         for name in sorted(filenames):
             path = os.path.join(dirpath, name)
-            # os.path.isfile follows links and is False for broken links and loops.
-            if name.endswith(".py") and os.path.isfile(path):
+            # os.path.exists follows links and is False for broken links and loops (skipped
+            # silently); FIFOs, devices and links out of the tree are yielded, for `read_sources`
+            # to refuse with a note.
+            if name.endswith(".py") and os.path.exists(path):
                 yield Path(path)
 
 
@@ -127,34 +130,35 @@ def discover(paths: Sequence[str | Path], roots: Sequence[str | Path] = ()) -> l
 
 
 def read_sources(
-    found: Iterable[tuple[Path, str, bool]], max_file_size: int | None = None
+    found: Iterable[tuple[Path, str, bool]], max_file_size: int | None = None,
+    within: Sequence[str | Path] | None = None,
 ) -> tuple[list[tuple[str, str, bool, bytes]], list[ReadError]]:
     """Read each discovered file: (sources for `analyze_sources`, read errors and skip notes).
 
-    A file over `max_file_size` bytes (when set and > 0) is skipped without being read; a file
-    that cannot be read (deleted since discovery, a directory, permissions, I/O error) becomes a
-    note. Neither stops the run."""
+    Every read goes through `reading.read_regular`: a regular file only (a FIFO or a device is a
+    note, never opened for a blocking read), at most `max_file_size` bytes (when set and > 0; a
+    larger file is skipped without being read), and, given `within` (the paths the user named),
+    never a file whose links resolve outside them. A file that cannot be read (deleted since
+    discovery, permissions, I/O error) becomes a note. None of these stops the run."""
+    roots = real_roots(within) if within is not None else None
     sources: list[tuple[str, str, bool, bytes]] = []
     errors: list[ReadError] = []
     for path, module, is_package in found:
         try:
-            if max_file_size:
-                size = os.stat(path).st_size
-                if size > max_file_size:
-                    errors.append(
-                        ReadError(
-                            display_path(path),
-                            f"skipped: {size} bytes, over the {max_file_size}-byte file size limit (--max-file-size)",
-                        )
-                    )
-                    continue
-            sources.append((display_path(path), module, is_package, path.read_bytes()))
-        except OSError as exc:
-            errors.append(ReadError(display_path(path), f"cannot read: {exc.strerror or exc}"))
+            data = read_regular(path, max_file_size, within=roots, limit_name="file size limit (--max-file-size)")
+        except NotRead as exc:
+            errors.append(ReadError(display_path(path), str(exc)))
+            continue
+        sources.append((display_path(path), module, is_package, data))
     return sources, errors
 
 
+_SNAPSHOT_LIMIT = "file size limit of a directory snapshot (2 MiB, fixed)"
+
+
 class DirSnapshot(Snapshot):
+    """A directory as a snapshot: its .py files read through `read_regular`, links kept inside it."""
+
     def __init__(self, root: str | Path, label: str | None = None) -> None:
         self.root = Path(root)
         if not self.root.is_dir():
@@ -184,11 +188,12 @@ class DirSnapshot(Snapshot):
     def entries(self) -> dict[str, FileEntry]:
         if self._entries is None:
             self._entries = {}
+            roots = real_roots([self.root])
             for path in self._files():
                 try:
-                    data = (self.root / path).read_bytes()
-                except OSError as exc:
-                    self.notes.append(f"{path}: cannot read: {exc.strerror or exc}")
+                    data = read_regular(self.root / path, DEFAULT_LIMIT, within=roots, limit_name=_SNAPSHOT_LIMIT)
+                except NotRead as exc:
+                    self.notes.append(f"{path}: {exc}")
                     continue
                 self._data[path] = data
                 self._entries[path] = FileEntry(path, blob_id(data), len(data))

@@ -15,12 +15,12 @@ appeared or went away."""
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..facts.model import ModuleFacts
 from ..facts.source import blob_id
+from ..reading import NotRead, read_regular
 from ..resolve.outside import OutsideModule
 from .identity import CacheKey
 
@@ -63,14 +63,12 @@ def _source(location: ModuleLocation) -> tuple[str, bool] | None:
 
 
 def _read(path: str) -> bytes | None:
+    """The module's bytes through the shared reader (a regular file, at most MAX_OUTSIDE_FILE
+    bytes); None otherwise. No root rule here: site-packages legitimately holds links."""
     try:
-        if os.stat(path).st_size > MAX_OUTSIDE_FILE:
-            return None
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_OUTSIDE_FILE + 1)
-    except OSError:
+        return read_regular(path, MAX_OUTSIDE_FILE)
+    except NotRead:
         return None
-    return data if len(data) <= MAX_OUTSIDE_FILE else None
 
 
 class EnvironmentModules:
