@@ -30,7 +30,7 @@ from .config import Config
 from .errors import InputError
 from .facts.source import ReadError, SourceFile
 from .resolve.resolver import DEFAULT_PRESERVING
-from .snapshots.base import FileEntry, Snapshot, name_modules
+from .snapshots.base import Selected, Snapshot, name_modules
 from .snapshots.git import git_toplevel
 from .snapshots.spec import open_snapshot
 from .snapshots.tree import discover, read_sources
@@ -259,31 +259,6 @@ def analyze_tree(
     project.errors[:0] = errors
     project.seconds = time.perf_counter() - started
     return project
-
-
-class Selected(Snapshot):
-    """Another snapshot less the files `keep` rejects (include/exclude); it reads through it, and
-    leaves closing it to its owner."""
-
-    def __init__(self, snap: Snapshot, keep: Callable[[str], bool]) -> None:
-        self.snap = snap
-        self.keep = keep
-        self.label = snap.label
-        self.notes = snap.notes
-        self.immutable = snap.immutable
-
-    def entries(self) -> dict[str, FileEntry]:
-        return {p: e for p, e in self.snap.entries().items() if self.keep(p)}
-
-    def read(self, path: str) -> bytes:
-        return self.snap.read(path)
-
-    def read_many(self, paths: list[str]) -> dict[str, bytes]:
-        return self.snap.read_many(paths)
-
-    @property
-    def package_name(self) -> str | None:
-        return self.snap.package_name
 
 
 def analyze_staged(

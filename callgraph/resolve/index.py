@@ -112,14 +112,16 @@ class Index:
         return module in self.modules or self.outside_module(module) is not None
 
     # -- facts by index ---------------------------------------------------
-    def facts(self, module: str) -> ModuleFacts:
-        src = self.modules.get(module)
-        if src is not None:
-            return src.facts
-        found = self.outside.get(module)
+    def _known(self, module: str) -> SourceFile | OutsideModule:
+        """The project's file for `module`, else the outside module already read; KeyError otherwise."""
+        found = self.modules.get(module) or self.outside.get(module)
         if found is None:
             raise KeyError(module)
-        return found.facts
+        return found
+
+    def facts(self, module: str) -> ModuleFacts:
+        src = self.modules.get(module)  # the hot path: a project module
+        return src.facts if src is not None else self._known(module).facts
 
     def function(self, module: str, b: Binding) -> FunctionFact:
         return self.facts(module).functions[b.index]
@@ -143,13 +145,7 @@ class Index:
         return sorted(own + stars, key=lambda b: self._order[id(b)])
 
     def path_of(self, module: str) -> str:
-        src = self.modules.get(module)
-        if src is not None:
-            return src.path
-        found = self.outside.get(module)
-        if found is None:
-            raise KeyError(module)
-        return found.path
+        return self._known(module).path
 
     # -- modules -------------------------------------------------------------
     def absolute_module(self, module: str, imp: ImportFact) -> str | None:

@@ -7,6 +7,7 @@ where `spec.open_snapshot` hands a remote spec over."""
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
 
 SKIP_DIRS = frozenset(
@@ -90,3 +91,28 @@ def name_modules(paths: list[str], roots: list[str] = (), package_name: str | No
             parts = [package_name, *parts]
         out[path] = (".".join(parts) or "__init__", is_package)
     return out
+
+
+class Selected(Snapshot):
+    """Another snapshot less the files `keep` rejects (include/exclude); it reads through it, and
+    leaves closing it to its owner."""
+
+    def __init__(self, snap: Snapshot, keep: Callable[[str], bool]) -> None:
+        self.snap = snap
+        self.keep = keep
+        self.label = snap.label
+        self.notes = snap.notes
+        self.immutable = snap.immutable
+
+    def entries(self) -> dict[str, FileEntry]:
+        return {p: e for p, e in self.snap.entries().items() if self.keep(p)}
+
+    def read(self, path: str) -> bytes:
+        return self.snap.read(path)
+
+    def read_many(self, paths: list[str]) -> dict[str, bytes]:
+        return self.snap.read_many(paths)
+
+    @property
+    def package_name(self) -> str | None:
+        return self.snap.package_name
