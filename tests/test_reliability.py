@@ -124,7 +124,9 @@ def test_analysed_code_is_never_executed(tmp_path: Path) -> None:
         ["parity", str(copy), "."],
         ["parity", ".", remote, "--module", "pkg.mod"],
         ["demo"],
+        ["explain-error", str(tmp_path / "error.log"), "--remote", remote, "--no-cache"],
     ]
+    (tmp_path / "error.log").write_text("ERROR job: f() missing 1 required positional argument: 'b'\n")
     for args in commands:
         proc = run(app, *args, env=env)
         assert proc.returncode in (0, 1), (args, proc.stderr)
