@@ -11,6 +11,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -153,3 +154,50 @@ def test_bad_input_exits_2_with_one_line(story: dict, args: tuple[str, ...], std
     assert says in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "Traceback" not in proc.stderr
 
+
+
+# -- without the demo: one local snapshot, the matching rules -----------------------------------------
+
+REDEFINED = (
+    "class Writer:\n"
+    "    def attempt(self, conn, sql):\n        return 1\n\n"
+    "    def attempt(self):\n        return 0\n\n"
+    "    def create(self):\n"
+    "        return self.attempt(\n            1,\n            2,\n        )\n"
+)
+
+
+def _local(tmp_path: Path):
+    from callgraph.pipeline import analyze_snapshot
+    from callgraph.reports.explain_error import Side
+    from callgraph.snapshots.spec import open_snapshot
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "w.py").write_text(REDEFINED)
+    snap = open_snapshot(str(tmp_path))
+    return Side("local", str(tmp_path), snap, analyze_snapshot(snap))
+
+
+def test_a_python_39_message_is_matched_by_name_with_a_note(tmp_path: Path) -> None:
+    """Before 3.10 CPython named a method without its class: still found, and the difference said."""
+    from callgraph.reports.explain_error import explain, render
+
+    side = _local(tmp_path)
+    ex = explain(parse_log("ERROR attempt() takes 1 positional argument but 3 were given"), [side])
+    assert ex.explained and ex.via == "the qualified name"
+    out = render(ex, [side])
+    assert "predicted: Writer.attempt() takes 1 positional argument but 3 were given" in out
+    assert "an interpreter before 3.10 names a method without its class" in out
+
+
+def test_a_frame_on_a_later_line_of_a_multiline_call(tmp_path: Path) -> None:
+    """Some interpreters report the line of the last argument: the call starting above is taken."""
+    from callgraph.reports.explain_error import explain
+
+    side = _local(tmp_path)
+    text = (f'  File "/deploy/site-packages/pkg/w.py", line 11, in create\n'
+            "TypeError: Writer.attempt() takes 1 positional argument but 3 were given\n")
+    ex = explain(parse_log(text), [side])
+    assert ex.explained and [(f.path, f.line) for f in ex.calls] == [("pkg/w.py", 9)]
+    assert ex.via == "the traceback's frame pkg/w.py:11"

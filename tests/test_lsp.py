@@ -129,6 +129,9 @@ def test_editing_a_def_updates_its_callers_in_another_file(project: Path) -> Non
             # Undo: the diagnostic goes.
             s.replace("a.py", 3, A)
             await s.until(lambda: codes(s.of("b.py")) == ["CG103"], "b.py's CG102 cleared after the revert")
+            # The revert is a warm run: the facts cache and the run record still hold for every file.
+            held = [line for line in s.logs if "previous findings held for" in line]
+            assert int(held[-1].rsplit(" ", 1)[1]) > 0, held
 
             # Hover on the call draw(...) in b.py: the bound definition and its signature.
             hover = await s.client.text_document_hover_async(lsp.HoverParams(
