@@ -201,3 +201,14 @@ def test_a_frame_on_a_later_line_of_a_multiline_call(tmp_path: Path) -> None:
     ex = explain(parse_log(text), [side])
     assert ex.explained and [(f.path, f.line) for f in ex.calls] == [("pkg/w.py", 9)]
     assert ex.via == "the traceback's frame pkg/w.py:11"
+
+
+def test_a_frame_without_a_failing_call_falls_back_to_the_message_and_says_so(tmp_path: Path) -> None:
+    from callgraph.reports.explain_error import explain, render
+
+    side = _local(tmp_path)
+    text = ('  File "/srv/pkg/w.py", line 2, in attempt\n'
+            "TypeError: Writer.attempt() takes 1 positional argument but 3 were given\n")
+    ex = explain(parse_log(text), [side])
+    assert ex.explained and ex.via == "the message"
+    assert "note: the traceback's last frame in a snapshot, local pkg/w.py:2, holds no call" in render(ex, [side])

@@ -139,6 +139,7 @@ def explain(logged: LoggedError, sides: Sequence[Side]) -> Explanation:
     other = lambda s: next((o for o in ordered if o is not s), None)  # noqa: E731
     # 1. The traceback: its last frame inside a snapshot is the call site (a binding TypeError is
     #    raised before the callee's frame exists).
+    missed = ""
     for frame in reversed(logged.frames):
         for side in ordered:
             path = side.file_for(frame.path)
@@ -151,21 +152,23 @@ def explain(logged: LoggedError, sides: Sequence[Side]) -> Explanation:
                 at = [max(near, key=lambda f: f.line)] if near else []
             if at:
                 return Explanation(logged, side, at, f"the traceback's frame {path}:{frame.line}", other(side))
-            return Explanation(logged, None, [], f"the traceback's frame {path}:{frame.line}", other(side),
-                               note=f"{side.role} {path}:{frame.line}: no call there that our analysis finds failing")
+            missed = missed or f"the traceback's last frame in a snapshot, {side.role} {path}:{frame.line}, " \
+                               "holds no call our analysis finds failing"
+        if missed:
+            break
     # 2. No usable frame: the message, then the qualified name.
     for side in ordered:
         exact = [f for f in side.findings if f.message == logged.message]
         if exact:
-            return Explanation(logged, side, exact, "the message", other(side))
+            return Explanation(logged, side, exact, "the message", other(side), note=missed)
     kind = logged.message[len(logged.callee) + 3:].split(" ")[0]
     for side in ordered:
         named = [f for f in side.findings if f.target and f.code.value.startswith("CG1")
                  and (f.target == logged.callee or f.target.endswith("." + logged.callee))
                  and f.message[f.message.find("() ") + 3:].startswith(kind)]
         if named:
-            return Explanation(logged, side, named, "the qualified name", other(side))
-    return Explanation(logged, None, [], "", None, note="no finding in the snapshots matches the logged call")
+            return Explanation(logged, side, named, "the qualified name", other(side), note=missed)
+    return Explanation(logged, None, [], "", None, note=missed or "no finding in the snapshots matches the logged call")
 
 
 def render(ex: Explanation, sides: Sequence[Side] = ()) -> str:
@@ -178,6 +181,8 @@ def render(ex: Explanation, sides: Sequence[Side] = ()) -> str:
         return "\n".join(lines)
     side, first = ex.side, ex.calls[0]
     lines.append(f"found in {side.role}, by {ex.via}")
+    if ex.note:
+        lines.append(f"  note: {ex.note}")
     lines.append(f"call{'s' if len(ex.calls) > 1 else ''}: {_sites(ex.calls)}")
     bound, others = side.definition(first.target, first.definition.line if first.definition else None)
     def_path = first.definition.path if first.definition else "?"
