@@ -85,6 +85,13 @@ class Session:
             text_document=lsp.VersionedTextDocumentIdentifier(uri=self.uri(name), version=version),
             content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)]))
 
+    def edit(self, name: str, version: int, span: tuple[int, int, int, int], text: str) -> None:
+        """An incremental change: (start line, start character, end line, end character) becomes `text`."""
+        start, end = lsp.Position(line=span[0], character=span[1]), lsp.Position(line=span[2], character=span[3])
+        self.client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=self.uri(name), version=version),
+            content_changes=[lsp.TextDocumentContentChangePartial(range=lsp.Range(start=start, end=end), text=text)]))
+
     async def stop(self) -> int | None:
         await self.client.shutdown_async(None)
         self.client.exit(None)
@@ -117,8 +124,8 @@ def test_editing_a_def_updates_its_callers_in_another_file(project: Path) -> Non
             assert not s.of("a.py")
             s.open("a.py", A)
             s.open("b.py", B)
-            # An unsaved edit to a.py's def: b.py's call f(1) now misses 'y'.
-            s.replace("a.py", 2, A.replace("def f(x):", "def f(x, y):"))
+            # An unsaved edit to a.py's def, sent as editors do (a range): b.py's f(1) now misses 'y'.
+            s.edit("a.py", 2, (0, 7, 0, 7), ", y")
             await s.until(lambda: codes(s.of("b.py")) == ["CG102", "CG103"], "b.py's CG102 after the edit")
             d = next(d for d in s.of("b.py") if d.code == "CG102")
             assert d.message == "f() missing 1 required positional argument: 'y'"
@@ -127,7 +134,7 @@ def test_editing_a_def_updates_its_callers_in_another_file(project: Path) -> Non
             assert d.related_information[0].location.range.start.line == 0
             assert not (project / "a.py").read_text().startswith("def f(x, y)")  # never written to disk
             # Undo: the diagnostic goes.
-            s.replace("a.py", 3, A)
+            s.edit("a.py", 3, (0, 7, 0, 10), "")
             await s.until(lambda: codes(s.of("b.py")) == ["CG103"], "b.py's CG102 cleared after the revert")
             # The revert is a warm run: the facts cache and the run record still hold for every file.
             held = [line for line in s.logs if "previous findings held for" in line]
