@@ -56,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
         server = build_server(args)
     except ImportError as exc:
         raise InputError(f"the language server needs pygls: pip install 'callgraph[lsp]' ({exc})") from None
-    server.start_io()
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not corrupt the protocol stream
+    server.start_io(stdin, stdout)
     return 0
 
 
