@@ -223,3 +223,20 @@ def test_keyword_position_skips_other_names() -> None:
     text = "draw(\n    x_widht=1,\n    widht=2,\n)\n"
     assert keyword_position(text, 1, 1, "widht") == (3, 5)
     assert keyword_position(text, 1, 1, "nope") is None
+
+
+def test_saving_pyproject_applies_its_configuration(project: Path) -> None:
+    """[tool.callgraph] is read at start and again when pyproject.toml is saved."""
+    async def scenario() -> None:
+        s = Session(project)
+        await s.start()
+        try:
+            await s.until(lambda: codes(s.of("b.py")) == ["CG103"], "the first analysis")
+            (project / "pyproject.toml").write_text('[tool.callgraph]\nignore = ["CG103"]\n')
+            s.client.text_document_did_save(lsp.DidSaveTextDocumentParams(
+                text_document=lsp.TextDocumentIdentifier(uri=s.uri("pyproject.toml"))))
+            await s.until(lambda: not s.of("b.py"), "b.py cleared by the new ignore")
+        finally:
+            assert await s.stop() == 0
+
+    asyncio.run(scenario())
