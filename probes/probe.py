@@ -596,14 +596,16 @@ class Probe:
     def fetch_sources(self, names: list[str], budget: _Budget | None = None) -> dict[str, SourceAnswer]:
         """A second round trip: the .py source of each outside module (dotted names) as the remote
         interpreter would import it, validated (`check_sources`) and counted against `budget`
-        (the probe's limits; pass the same one across rounds to bound them all together)."""
+        (the probe's limits; by default one budget for every round of this probe)."""
         names = [n for n in dict.fromkeys(names) if isinstance(n, str) and _DOTTED.match(n) and len(n) <= 512][:500]
         if not names:
             return {}
         request = self.request([], files=False, read=False, auto_modules=False, trees=False, environment=False,
                                sources=names)
         doc = self.document(request)
-        return check_sources(doc.get("sources") or {}, names, budget or _Budget(self.limits, self.label), self.label)
+        if budget is None:  # every round of one probe counts against the same limits
+            budget = self.__dict__.setdefault("_sources_budget", _Budget(self.limits, self.label))
+        return check_sources(doc.get("sources") or {}, names, budget, self.label)
 
     def hash_command(self, path: str) -> str:
         """A shell command a person can run to hash one remote file (for the report)."""
