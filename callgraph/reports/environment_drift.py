@@ -162,14 +162,15 @@ def analyze_remote(snap: RemoteSnapshot, roots: list[str] = (), max_rounds: int 
 # -- the comparison ----------------------------------------------------------------------------------
 
 
-def _outside_signature(provider: Any, target: str, fetched: bool) -> tuple[bool, str | None]:
+def _outside_signature(provider: Any, target: str) -> tuple[bool, str | None]:
     """(known, signature) of the function `target` names in the provider's modules: known is False
     when no module prefix of it could be read (unknown, so nothing can be said)."""
     parts = target.split(".")
     for i in range(len(parts) - 1, 0, -1):
         mod = ".".join(parts[:i])
-        if fetched and mod not in provider.sources:
-            continue
+        fetched = getattr(provider, "sources", None)
+        if fetched is not None and mod not in fetched:
+            continue  # never fetched: asking would only add it to the provider's wanted list
         m = provider.module(mod)
         if m is None:
             continue
@@ -215,8 +216,8 @@ def environment_drift(local: EnvironmentSide, remote: EnvironmentSide, local_pro
         for f in found:
             if not f.target or not f.code.value.startswith("CG1") or _inside(f.target, own):
                 continue
-            lk, lsig = _outside_signature(local_provider, f.target, False) if local_provider else (False, None)
-            rk, rsig = _outside_signature(remote_provider, f.target, True) if remote_provider else (False, None)
+            lk, lsig = _outside_signature(local_provider, f.target) if local_provider else (False, None)
+            rk, rsig = _outside_signature(remote_provider, f.target) if remote_provider else (False, None)
             if not (lk and rk) or lsig == rsig:
                 continue  # the same signature (or unknown on one side): not the environment's doing
             lo, ro = local.owner(f.target), remote.owner(f.target)
