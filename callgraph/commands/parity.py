@@ -10,7 +10,7 @@ import argparse
 
 from ..reports.parity import render
 from ..reports.parity_evidence import investigate
-from .common import add_root_option
+from .common import add_cache_options, add_root_option, open_cache
 
 ORDER = 60
 
@@ -78,18 +78,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="analyse the uploaded tree under the remote root even when the remote interpreter imports a "
                         "top-level package from elsewhere (default: analyse what it imports)")
     add_root_option(p)
+    add_cache_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from probes import Limits
 
+    from ..store.memory import MemoryCache
+
     limits = Limits.from_env(max_files=args.max_files, max_file_bytes=args.max_file_size, timeout=args.timeout)
-    report = investigate(
-        args.local, args.remote, modules=args.module, symbols=args.symbol, limits=limits,
-        local_python=args.local_python, effective=not args.uploaded_only, roots=args.root,
-        environment=args.environment, remote_path=args.remote_path,
-    )
+    with MemoryCache(open_cache(args)) as cache:  # outside modules' facts, by blob id
+        report = investigate(
+            args.local, args.remote, modules=args.module, symbols=args.symbol, limits=limits,
+            local_python=args.local_python, effective=not args.uploaded_only, roots=args.root,
+            environment=args.environment, remote_path=args.remote_path, cache=cache,
+        )
     print(render(report, args.format), end="" if args.format == "markdown" else "\n")
     return report.exit_code
 

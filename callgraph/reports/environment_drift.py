@@ -128,7 +128,7 @@ def _version_text(v: tuple) -> str:
     return f"{v[0]}.{v[1]}.{v[2]}" + ("" if v[3] == "final" else f"{str(v[3])[:1]}{v[4]}")
 
 
-def analyze_remote(snap: RemoteSnapshot, roots: list[str] = (), max_rounds: int = MAX_ROUNDS,
+def analyze_remote(snap: RemoteSnapshot, roots: list[str] = (), max_rounds: int = MAX_ROUNDS, cache: Any = None,
                    **options: Any) -> tuple[Project, FetchedModules, list[str]]:
     """The remote snapshot analysed against the remote interpreter's outside modules: each round
     fetches the sources the resolver asked for and did not have (one probe round trip), then
@@ -138,8 +138,8 @@ def analyze_remote(snap: RemoteSnapshot, roots: list[str] = (), max_rounds: int 
     sources: dict[str, FetchedSource | None] = {}
     notes: list[str] = []
     for round_ in range(max_rounds + 1):
-        provider = FetchedModules(sources, options.get("cache"))
-        project = analyze_snapshot(snap, roots=roots, outside=provider, **options)
+        provider = FetchedModules(sources, cache)
+        project = analyze_snapshot(snap, roots=roots, outside=provider, cache=cache, **options)
         project.findings()  # every call resolved: the provider now knows what was asked
         wanted = [n for n in provider.wanted if n not in sources]
         if not wanted:
@@ -226,6 +226,9 @@ def environment_drift(local: EnvironmentSide, remote: EnvironmentSide, local_pro
                 f"{lo.name} {lo.version}" if lo else None, f"{ro.name} {ro.version}" if ro else None,
             ))
     calls.sort(key=lambda c: (c.path, c.line, c.column))
+    # The distributions a call names first, then those at another version, then those on one side only.
+    named = {d.split(" ", 1)[0] for c in calls for d in (c.local_distribution, c.remote_distribution) if d}
+    rows.sort(key=lambda r: (r.name not in named, r.local is None or r.remote is None, r.name.lower()))
     return EnvironmentDrift(local, remote, rows, calls)
 
 

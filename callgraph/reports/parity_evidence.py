@@ -25,6 +25,8 @@ from ..snapshots.base import Snapshot, name_modules
 from ..snapshots.git import GitSnapshot, run_git
 from ..snapshots.spec import open_snapshot
 from ..snapshots.tree import DirSnapshot
+from ..store.memory import MemoryCache
+from ..store.outside import EnvironmentModules
 from .environment_drift import analyze_remote, environment_drift, local_side, remote_side
 from .parity import FileFacts, ModuleRow, ParityReport, Place, SymbolReport, SymbolSide, build_report
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from probes import Limits, RemoteSnapshot
 
     from ..environment.model import Environment
+    from ..store.cache import FactsCache, NullCache
     from probes.probe import ProbeResult, Resolution
 
 
@@ -69,6 +72,7 @@ def investigate(
     environment: bool = True,
     local_path: list[str] = (),
     remote_path: list[str] = (),
+    cache: FactsCache | NullCache | MemoryCache | None = None,
 ) -> ParityReport:
     """Open both sides, analyse them, gather every section's evidence, and build the report
     (its `exit_code` says whether the remote runs the code you have here).
@@ -76,7 +80,9 @@ def investigate(
     `environment`: check each side against its own environment: the local side against
     `local_python`'s (with `local_path` first on its import path, as PYTHONPATH would put it), a
     remote side against the remote interpreter's modules, fetched as call sites reach them
-    (`reports.environment_drift`); `remote_path`: a directory REMOTE's import path after its root."""
+    (`reports.environment_drift`); `remote_path`: a directory REMOTE's import path after its root.
+    `cache`: where outside modules' facts are looked up and kept, by blob id (default: in memory,
+    shared by both sides, so a module with the same bytes on both is parsed once)."""
     from probes import Limits, RemoteSnapshot
 
     limits = limits or Limits.from_env()
@@ -92,17 +98,20 @@ def investigate(
                                                       remote_path))
         env_notes: list[str] = []
         env = _local_environment(local_python, local_path, env_notes) if environment else None
-        local_project = analyze_snapshot(local, roots=roots, **({"environment": env} if env else {}))
+        cache = cache if cache is not None else MemoryCache()
+        local_project = analyze_snapshot(local, roots=roots, cache=cache,
+                                         **({"outside": EnvironmentModules(env, cache)} if env else {}))
         drift = None
         if environment and isinstance(remote, RemoteSnapshot):
-            remote_project, fetched, more = analyze_remote(remote, roots)
+            remote_project, fetched, more = analyze_remote(remote, roots, cache=cache)
             env_notes += more
             if env is not None:
                 drift = environment_drift(local_side(env), remote_side(remote.result.environment, remote.result.python),
                                           local_project, remote_project, local_project.outside, fetched)
                 drift.notes += env_notes
         else:
-            remote_project = analyze_snapshot(remote, roots=roots, **({"environment": env} if env else {}))
+            remote_project = analyze_snapshot(remote, roots=roots, cache=cache,
+                                              **({"outside": EnvironmentModules(env, cache)} if env else {}))
         local_files = _facts(local)
         remote_files = _facts(remote)
         rsnap = remote if isinstance(remote, RemoteSnapshot) else None
