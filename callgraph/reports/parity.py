@@ -233,6 +233,8 @@ def summarise(r: ParityReport, local: Project, remote: Project, shadowing: list[
         if row and row.provenance:
             lines.append(f"That remote copy of `{path}` is {row.provenance}.")
     by_environment = parity_environment.explained(r.environment)
+    environment = parity_environment.summary_lines(r.environment)
+    lines += environment  # the dependency drift is a cause too, named beside any stale copy
     unexplained = [f for f in r.remote_only if f.code.value.startswith("CG1") and
                    not (changed.get(f.target or "") or removed.get(f.target or "")) and
                    (f.path, f.line, f.column) not in by_environment]
@@ -254,16 +256,13 @@ def summarise(r: ParityReport, local: Project, remote: Project, shadowing: list[
     lines.append(
         f"Findings: {len(r.remote_only)} only remotely, {len(r.local_only)} only locally, {len(r.both)} on both sides."
     )
-    if not r.remote_only and not r.drifted:
+    if not r.remote_only and not r.drifted and not environment:
         lines.insert(0, "No drift: the remote runs the same code as the local copy and no call fails only there; "
                         "look outside the code (data, environment, services).")
-    elif not explained and not unexplained and r.drifted:
+    elif not explained and not unexplained and r.drifted and not environment:
         lines.insert(0, "The remote copy drifted from the local one, but no call breaks because of it.")
     if r.local_python or r.remote_python:
         lines.append(f"Interpreters: local {r.local_python or 'unknown'}, remote {r.remote_python or 'unknown'}.")
-    environment = parity_environment.summary_lines(r.environment)
-    if environment:  # the dependency drift is a cause too: named first, beside any stale copy
-        lines = environment + [line for line in lines if not line.startswith(("No drift", "The remote copy drifted"))]
     return lines[:SUMMARY_LINES]
 
 
