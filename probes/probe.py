@@ -36,6 +36,8 @@ from callgraph.snapshots.base import SKIP_DIRS
 from callgraph.facts.source import blob_id
 from callgraph.snapshots.base import FileEntry, Snapshot, name_modules
 
+from .remote_environment import DOTTED_NAME, RemoteEnvironment, SourceAnswer
+
 SCRIPT_PATH = Path(__file__).with_name("remote_probe.py")
 BEGIN = "-----BEGIN CALLGRAPH PROBE-----"
 END = "-----END CALLGRAPH PROBE-----"
@@ -171,52 +173,6 @@ class Resolution:
     inside_root: bool | None = None
     tree: str | None = None  # the top-level package directory outside root that was read
     from_root: dict | None = None  # the answer when started from the root instead (python -m in ROOT)
-
-
-@dataclass(frozen=True)
-class RemoteDistribution:
-    """A distribution installed on the remote, from its metadata files (never imported there)."""
-
-    name: str
-    version: str
-    path: str  # its *.dist-info / *.egg-info, on the remote
-    top_level: tuple[str, ...] = ()  # the importable names it installs (top_level.txt, else RECORD)
-    files: int = 0  # lines of its RECORD
-
-
-@dataclass(frozen=True)
-class RemoteEnvironment:
-    """The remote interpreter's version, platform and stdlib paths, and what is installed there."""
-
-    version: tuple[int, int, int, str, int]
-    platform: str
-    implementation: str
-    paths: dict[str, str]  # sysconfig's stdlib, platstdlib, purelib, platlib
-    distributions: tuple[RemoteDistribution, ...] = ()
-
-    @property
-    def version_text(self) -> str:
-        v = self.version
-        return f"{v[0]}.{v[1]}.{v[2]}" + ("" if v[3] == "final" else f"{v[3][:1]}{v[4]}")
-
-
-@dataclass(frozen=True)
-class SourceAnswer:
-    """One outside module's source as the remote interpreter would import it (`status` "found"),
-    or why there is none: "not found", "not source" (an extension, builtin, namespace, bytecode),
-    "unreadable". Content checked against its size and sha256 before it gets here."""
-
-    name: str
-    status: str
-    path: str | None = None
-    is_package: bool = False
-    sha256: str | None = None
-    data: bytes | None = None
-
-
-SOURCE_STATUSES = frozenset({"found", "not found", "not source", "unreadable"})
-_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
-_VERSION_LEVELS = frozenset({"alpha", "beta", "candidate", "final"})
 
 
 @dataclass
@@ -430,6 +386,8 @@ def build_result(doc: dict, backend: str, label: str, limits: Limits, *, files_e
             raise ProbeError(f"{label}: malformed module resolution")
         result.modules[name] = _resolution(name, raw)
     if doc.get("environment") is not None:
+        from .remote_checks import check_environment
+
         result.environment = check_environment(doc["environment"], label)
     return result
 
@@ -467,79 +425,6 @@ def _resolution(name: str, raw: dict) -> Resolution:
         tree=_str(raw.get("tree"), "package directory", optional=True),
         from_root=from_root,
     )
-
-
-def check_environment(raw: object, label: str) -> RemoteEnvironment:
-    """The probe's `environment` block, field by field: versions are small ints, names and paths
-    bounded strings without control characters, at most 2000 distributions."""
-    if not isinstance(raw, dict):
-        raise ProbeError(f"{label}: malformed environment")
-    info = raw.get("version_info")
-    if (not isinstance(info, list) or len(info) != 5 or info[3] not in _VERSION_LEVELS
-            or any(isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 1000 for v in info[:3] + info[4:])):
-        raise ProbeError(f"{label}: remote sent an invalid version_info: {clean(repr(info))}")
-    paths = raw.get("paths") or {}
-    if not isinstance(paths, dict):
-        raise ProbeError(f"{label}: malformed environment paths")
-    dists = raw.get("distributions") or []
-    if not isinstance(dists, list) or len(dists) > 2000:
-        raise ProbeError(f"{label}: malformed distribution list")
-    out = []
-    for d in dists:
-        if not isinstance(d, dict):
-            raise ProbeError(f"{label}: malformed distribution")
-        top = d.get("top_level") or []
-        if not isinstance(top, list):
-            raise ProbeError(f"{label}: malformed top-level names")
-        out.append(RemoteDistribution(
-            name=_field(d.get("name"), "distribution name"),
-            version=_field(d.get("version"), "distribution version", allow_empty=True),
-            path=_abspath(d.get("path"), "distribution path"),
-            top_level=tuple(t for t in top[:100] if isinstance(t, str) and t.isidentifier() and len(t) <= 256),
-            files=_int(d.get("files", 0), "distribution file count", high=10_000_000),
-        ))
-    return RemoteEnvironment(
-        version=(info[0], info[1], info[2], info[3], info[4]),
-        platform=_field(raw.get("platform"), "platform"),
-        implementation=_field(raw.get("implementation"), "implementation"),
-        paths={k: _abspath(v, f"{k} path") for k, v in paths.items() if k in ("stdlib", "platstdlib", "purelib", "platlib")},
-        distributions=tuple(out),
-    )
-
-
-def _field(value: object, what: str, allow_empty: bool = False) -> str:
-    """A short remote name (a distribution, a version, a platform): printable, at most 256 characters."""
-    if not isinstance(value, str) or len(value) > 256 or (not value and not allow_empty) or _CONTROL.search(value):
-        raise ProbeError(f"remote sent an invalid {what}: {clean(repr(value))}")
-    return value
-
-
-def check_sources(raw: object, asked: list[str], budget: _Budget, label: str) -> dict[str, SourceAnswer]:
-    """The probe's `sources` answer: only names that were asked, each found one an absolute .py
-    path whose content matches its declared size and sha256, within the limits (`budget`)."""
-    if not isinstance(raw, dict) or len(raw) > len(asked):
-        raise ProbeError(f"{label}: malformed module sources")
-    wanted = set(asked)
-    out: dict[str, SourceAnswer] = {}
-    for name, row in raw.items():
-        if name not in wanted or not isinstance(row, dict):
-            raise ProbeError(f"{label}: remote sent a source it was not asked for: {clean(repr(name))}")
-        status = row.get("status")
-        if status not in SOURCE_STATUSES:
-            raise ProbeError(f"{label}: remote sent an invalid source status for {clean(name)}")
-        if status != "found":
-            out[name] = SourceAnswer(name, status)
-            continue
-        path = _abspath(row.get("path"), "module path")
-        if not path.endswith(".py"):
-            raise ProbeError(f"{label}: remote sent a module source that is not a .py file: {clean(path)}")
-        is_package = row.get("package")
-        if not isinstance(is_package, bool):
-            raise ProbeError(f"{label}: malformed source row for {clean(name)}")
-        f = check_file({"path": posixpath.basename(path), "size": row.get("size"), "sha256": row.get("sha256"),
-                        "data": row.get("data")}, posixpath.dirname(path), budget, True, f"the source of {name}")
-        out[name] = SourceAnswer(name, status, path, is_package, f.sha256, f.data)
-    return out
 
 
 # -- running a command prefix ---------------------------------------------------------------------
@@ -597,7 +482,9 @@ class Probe:
         """A second round trip: the .py source of each outside module (dotted names) as the remote
         interpreter would import it, validated (`check_sources`) and counted against `budget`
         (the probe's limits; by default one budget for every round of this probe)."""
-        names = [n for n in dict.fromkeys(names) if isinstance(n, str) and _DOTTED.match(n) and len(n) <= 512][:500]
+        from .remote_checks import check_sources
+
+        names = [n for n in dict.fromkeys(names) if isinstance(n, str) and DOTTED_NAME.match(n) and len(n) <= 512][:500]
         if not names:
             return {}
         request = self.request([], files=False, read=False, auto_modules=False, trees=False, environment=False,
@@ -834,11 +721,8 @@ __all__ = [
     "Probe",
     "ProbeError",
     "ProbeResult",
-    "RemoteDistribution",
-    "RemoteEnvironment",
     "RemoteFile",
     "RemoteSnapshot",
-    "SourceAnswer",
     "Resolution",
     "clean",
     "open_remote",

@@ -22,7 +22,8 @@ import pytest
 
 from callgraph.commands.cli import main
 from probes import DirProbe, Limits, RemoteSnapshot
-from probes.probe import ProbeError, _Budget, check_environment, check_sources
+from probes.probe import ProbeError, _Budget
+from probes.remote_checks import check_environment, check_sources
 
 PY = sys.executable
 PY312 = Path("/root/.pyenv/versions/3.12.1/bin/python")

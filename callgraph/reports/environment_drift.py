@@ -24,7 +24,7 @@ from .diff import compare_findings
 
 if TYPE_CHECKING:
     from probes import RemoteSnapshot
-    from probes.probe import RemoteEnvironment
+    from probes.remote_environment import RemoteEnvironment
 
     from ..environment.model import Environment
 
