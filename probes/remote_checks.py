@@ -13,6 +13,8 @@ import posixpath
 from .probe import _CONTROL, ProbeError, _abspath, _Budget, _int, check_file, clean
 from .remote_environment import (
     _VERSION_LEVELS,
+    DOTTED_NAME,
+    MAX_SOURCES,
     SOURCE_STATUSES,
     RemoteDistribution,
     RemoteEnvironment,
@@ -66,15 +68,21 @@ def _field(value: object, what: str, allow_empty: bool = False) -> str:
 
 
 def check_sources(raw: object, asked: list[str], budget: _Budget, label: str) -> dict[str, SourceAnswer]:
-    """The probe's `sources` answer: only names that were asked, each found one an absolute .py
+    """The probe's `sources` answer: only names that were asked (or submodules of their packages
+    that a sent module imports from, found ones only), each found one an absolute .py
     path whose content matches its declared size and sha256, within the limits (`budget`)."""
-    if not isinstance(raw, dict) or len(raw) > len(asked):
+    if not isinstance(raw, dict) or len(raw) > MAX_SOURCES:
         raise ProbeError(f"{label}: malformed module sources")
     wanted = set(asked)
+    packages = {n.split(".")[0] for n in asked}
     out: dict[str, SourceAnswer] = {}
     for name, row in raw.items():
-        if name not in wanted or not isinstance(row, dict):
+        # A name asked for, or a submodule of an asked one's package that a sent module imports from.
+        followed = isinstance(name, str) and DOTTED_NAME.match(name) and name.split(".")[0] in packages
+        if not (name in wanted or followed) or not isinstance(row, dict) or len(name) > 512:
             raise ProbeError(f"{label}: remote sent a source it was not asked for: {clean(repr(name))}")
+        if name not in wanted and row.get("status") != "found":
+            raise ProbeError(f"{label}: malformed source row for {clean(name)}")
         status = row.get("status")
         if status not in SOURCE_STATUSES:
             raise ProbeError(f"{label}: remote sent an invalid source status for {clean(name)}")

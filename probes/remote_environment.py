@@ -49,6 +49,7 @@ class SourceAnswer:
     data: bytes | None = None
 
 
+MAX_SOURCES = 1000  # module sources in one answer: the asked ones (at most 500) and what they import
 SOURCE_STATUSES = frozenset({"found", "not found", "not source", "unreadable"})
 DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _VERSION_LEVELS = frozenset({"alpha", "beta", "candidate", "final"})

@@ -508,32 +508,76 @@ def describe_environment(path):
     }
 
 
-def fetch_sources(names, path, budget, notes):
-    """The .py source of each module, when `import name` would load one: hashed and sent whole."""
+def _followed(name, is_package, data):
+    """The submodules of its own package a module imports from (`from .retry import Retry`,
+    `from pkg.sub import x`): read with `ast.parse`, never run. Their sources usually come next,
+    so sending them now saves a round trip."""
+    import ast
+
+    try:
+        tree = ast.parse(data)
+    except Exception:
+        return []
+    top = name.split(".")[0]
+    base = name if is_package else name.rpartition(".")[0]
+    out = []
+    for node in tree.body:
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            parts = base.split(".") if base else []
+            if node.level - 1 > len(parts) - 1:
+                continue
+            parts = parts[: len(parts) - (node.level - 1)]
+            target = ".".join(parts + ([node.module] if node.module else []))
+        else:
+            target = node.module or ""
+        if not target or target.split(".")[0] != top:
+            continue
+        out.append(target)
+        out += [target + "." + a.name for a in node.names if a.name != "*"]
+    return out
+
+
+def fetch_sources(names, path, budget, notes, follow=2):
+    """The .py source of each module, when `import name` would load one: hashed and sent whole.
+    Submodules of the same package that a sent module imports from are sent too (`follow` levels
+    deep), when they are source: the resolver would ask for them next."""
     out = {}
-    for name in list(names)[:MAX_SOURCES]:
-        if not isinstance(name, str) or not name or not all(p.isidentifier() for p in name.split(".")):
+    queue = [(n, 0) for n in list(names)[:MAX_SOURCES]]
+    asked = set(n for n, _ in queue)
+    while queue and len(out) < MAX_SOURCES:
+        name, depth = queue.pop(0)
+        if name in out or not isinstance(name, str) or not name or not all(p.isidentifier() for p in name.split(".")):
             continue
         res = resolve(name, path)
         origin = res.get("origin")
+        followed = name not in asked
         if res.get("status") != "found":
-            out[name] = {"status": "not found"}
+            if not followed:
+                out[name] = {"status": "not found"}
             continue
         if res.get("kind") not in ("module", "package") or res.get("loader") != "source" or not origin \
                 or not origin.endswith(".py"):
-            out[name] = {"status": "not source", "kind": res.get("kind")}
+            if not followed:
+                out[name] = {"status": "not source", "kind": res.get("kind")}
             continue
         try:
             entry = _read_file(origin, name, budget, True)
         except (IOError, OSError) as exc:
             notes.append("%s: cannot read: %s" % (origin, exc.strerror or exc))
-            out[name] = {"status": "unreadable"}
-            continue
+            entry = None
         if entry is None:
-            out[name] = {"status": "unreadable"}
+            if not followed:
+                out[name] = {"status": "unreadable"}
             continue
-        out[name] = {"status": "found", "path": origin, "package": res.get("kind") == "package",
+        is_package = res.get("kind") == "package"
+        out[name] = {"status": "found", "path": origin, "package": is_package,
                      "size": entry["size"], "sha256": entry["sha256"], "data": entry["data"]}
+        if depth < follow:
+            for sub in _followed(name, is_package, base64.b64decode(entry["data"])):
+                if sub not in out and sub not in asked:
+                    queue.append((sub, depth + 1))
     return out
 
 

@@ -155,6 +155,9 @@ def test_sources_are_fetched_on_demand_hashed_and_validated(envs: dict) -> None:
     assert got["retrylib"].is_package and not got["retrylib.retry"].is_package
     assert got["retrylib.retry"].data == (site / "retrylib" / "retry.py").read_bytes()
     assert got["retrylib.retry"].sha256 == hashlib.sha256(got["retrylib.retry"].data).hexdigest()
+    # What a sent module imports from its own package comes along: one round trip, not two.
+    got = probe.fetch_sources(["retrylib"])
+    assert sorted(got) == ["retrylib", "retrylib.retry"] and got["retrylib.retry"].status == "found"
 
 
 def _row(data: bytes = b"x = 1\n", **over) -> dict:
@@ -173,11 +176,19 @@ def _row(data: bytes = b"x = 1\n", **over) -> dict:
     ({"mod": _row(status="exploded")}, "invalid source status"),
     ({"mod": _row(package="yes")}, "malformed source row"),
     ({"mod": _row(path="/srv/\x1b[2Jmod.py")}, "invalid module path"),
+    ({"mod.sub": _row(status="not found")}, "malformed source row"),
 ])
 def test_hostile_source_answers_are_refused(answer: dict, words: str) -> None:
     limits = Limits(max_file_bytes=100)
     with pytest.raises(ProbeError, match=words):
         check_sources(answer, ["mod"], _Budget(limits, "remote"), "remote")
+
+
+def test_submodules_sent_along_are_accepted_and_counted() -> None:
+    got = check_sources({"mod": _row(), "mod.sub": _row()}, ["mod"], _Budget(Limits(), "remote"), "remote")
+    assert sorted(got) == ["mod", "mod.sub"]
+    with pytest.raises(ProbeError, match="count limit"):
+        check_sources({"mod": _row(), "mod.sub": _row()}, ["mod"], _Budget(Limits(max_files=1), "remote"), "remote")
 
 
 @pytest.mark.parametrize("env, words", [

@@ -152,10 +152,11 @@ def analyze_remote(snap: RemoteSnapshot, roots: list[str] = (), max_rounds: int 
         except ProbeError as exc:
             notes.append(f"the remote's outside modules are unknown: {exc}")
             break
-        for name in wanted:
+        for name in dict.fromkeys([*wanted, *answers]):  # the submodules the probe sent along too
             a = answers.get(name)
             ok = a is not None and a.status == "found" and a.data is not None and a.path is not None
-            sources[name] = FetchedSource(name, a.path, a.is_package, a.data) if ok else None
+            if ok or name not in sources:
+                sources[name] = FetchedSource(name, a.path, a.is_package, a.data) if ok else None
     return project, provider, notes
 
 
