@@ -102,13 +102,12 @@ def investigate(
         local_project = analyze_snapshot(local, roots=roots, cache=cache,
                                          **({"outside": EnvironmentModules(env, cache)} if env else {}))
         drift = None
-        if environment and isinstance(remote, RemoteSnapshot):
+        if env is not None and isinstance(remote, RemoteSnapshot):  # each side against its own environment
             remote_project, fetched, more = analyze_remote(remote, roots, cache=cache)
             env_notes += more
-            if env is not None:
-                drift = environment_drift(local_side(env), remote_side(remote.result.environment, remote.result.python),
-                                          local_project, remote_project, local_project.outside, fetched)
-                drift.notes += env_notes
+            drift = environment_drift(local_side(env), remote_side(remote.result.environment, remote.result.python),
+                                      local_project, remote_project, local_project.outside, fetched)
+            drift.notes += env_notes
         else:
             remote_project = analyze_snapshot(remote, roots=roots, cache=cache,
                                               **({"outside": EnvironmentModules(env, cache)} if env else {}))
@@ -139,7 +138,8 @@ def investigate(
             provenance=provenance,
             modules=rows,
             symbols=symbol_reports,
-            commands=_commands(local_spec, remote_spec, local, rsnap, modules, symbols, differing),
+            commands=_commands(local_spec, remote_spec, local, rsnap, modules, symbols, differing) + (
+                _environment_commands(local, drift) if drift else []),
             local_python=_python(local_result.python if local_result else None) or (
                 f"{drift.local.python} ({drift.local.executable})" if drift else ""),
             remote_python=_python(result.python if result else None),
@@ -151,6 +151,14 @@ def investigate(
             environment=drift,
         )
     return report
+
+
+def _environment_commands(local: Snapshot, drift) -> list[tuple[str, str]]:
+    """The local side's check against its environment, for each call the environment explains."""
+    if not isinstance(local, DirSnapshot) or not drift.calls:
+        return []
+    cmd = ["callgraph", "check", str(local.root.resolve()), "--python", drift.local.executable]
+    return [("environments, local", shlex.join(cmd))]
 
 
 def _local_environment(python: str, extra: list[str], notes: list[str]) -> Environment | None:
