@@ -42,6 +42,7 @@ from .store.reuse import Outcome, Run
 
 if TYPE_CHECKING:
     from .environment.model import Environment
+    from .resolve.outside import OutsideModules
 
 
 def analyze(
@@ -88,6 +89,7 @@ def analyze_sources(
     edits_follow: bool = True,
     environment: Environment | None = None,
     use_environment: bool = False,
+    outside: OutsideModules | None = None,
 ) -> Project:
     """Analyse in-memory files given as (display path, module name, is_package, source bytes).
 
@@ -106,6 +108,9 @@ def analyze_sources(
     for now (the call graph and its benchmarks still assume the tree alone); `callgraph check`
     turns it on unless `--no-environment`.
 
+    `outside`: a provider of outside modules to use instead of an environment's (a remote
+    interpreter's fetched sources, `store.fetched.FetchedModules`); no run is reused or recorded then.
+
     `mutators`: decorators treated as unknown even when otherwise trusted; `progress(done, total)`
     is called after each file's facts are ready.
 
@@ -119,11 +124,13 @@ def analyze_sources(
     # 2. Load facts: from the cache or extracted (in workers), each only when asked for.
     loader = FactsLoader(sources, cache, jobs, progress, blobs)
     # The world outside the tree: its modules read only when the resolver names one.
-    env = _environment(environment, use_environment)
-    outside = EnvironmentModules(env, cache) if env is not None else None
+    given = outside
+    env = _environment(environment, use_environment) if given is None else None
+    if given is None:
+        outside = EnvironmentModules(env, cache) if env is not None else None
     # 3. What the previous run of these files left, when the cache keeps runs.
     run = None
-    if cache is not None and getattr(cache, "keeps_runs", False):
+    if cache is not None and getattr(cache, "keeps_runs", False) and given is None:
         settings = [f"preserve:{d}" for d in preserving] + [f"mutator:{d}" for d in mutators]
         settings.append(f"environment:{environment_identity(env)}" if env is not None else "environment:off")
         checks = (functools.partial(unchanged, env), lambda: outside.lookups.values()) if env is not None else None

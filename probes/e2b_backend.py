@@ -112,7 +112,7 @@ class E2BProbe(Probe):
         names = list(modules) + [n for n in _top_level(files) if n not in modules]
         facts = self._run_probe(sbx, names, t, result)
         if facts is not None:
-            for attr in ("python", "cwd", "sys_path", "pth", "meta_path", "modules"):
+            for attr in ("python", "cwd", "sys_path", "pth", "meta_path", "modules", "environment"):
                 setattr(result, attr, getattr(facts, attr))
             result.notes += facts.notes
             for where, manifest in facts.trees.items():
@@ -185,8 +185,24 @@ class E2BProbe(Probe):
             out[rel] = RemoteFile(rel, len(data), digest, data, f.origin)
         return out
 
+    def document(self, request: dict) -> dict:
+        """Run the probe in the sandbox with `request` (a sources round trip): its checked answer."""
+        out, err = self._run_script(self.connect(), request, self.limits.timeout)
+        return extract_document(out, err, self.limits, self.label)
+
     def _run_probe(self, sbx, names: list[str], timeout: float, result: ProbeResult):
         request = self.request(names, files=False, read=False)
+        try:
+            out, err = self._run_script(sbx, request, timeout)
+        except ProbeError as exc:
+            result.notes.append(f"the sandbox's interpreter could not be probed: {exc}")
+            return None
+        doc = extract_document(out, err, self.limits, self.label)
+        return build_result(doc, self.backend, self.label, self.limits, files_expected=False)
+
+    def _run_script(self, sbx, request: dict, timeout: float) -> tuple[bytes, bytes]:
+        """(stdout, stderr) of the probe run in the sandbox; ProbeError when it sent too much, or
+        failed before answering."""
         payload = base64.b64encode(probe_source(request)).decode("ascii")
         code = f'import base64;exec(compile(base64.b64decode("{payload}"),"remote_probe.py","exec"))'
         cmd = shlex.join([self.python, "-B", "-c", code])
@@ -212,13 +228,10 @@ class E2BProbe(Probe):
             except Exception:
                 pass
             raise ProbeError(f"{self.label}: the probe sent more than {cap} bytes, over the output limit") from None
-        except ProbeError as exc:
-            text = "".join(out)
-            if BEGIN not in text:
-                result.notes.append(f"the sandbox's interpreter could not be probed: {exc}")
-                return None
-        doc = extract_document("".join(out).encode(), "".join(err).encode(), self.limits, self.label)
-        return build_result(doc, self.backend, self.label, self.limits, files_expected=False)
+        except ProbeError:
+            if BEGIN not in "".join(out):
+                raise
+        return "".join(out).encode(), "".join(err).encode()
 
     def hash_command(self, path: str) -> str:
         code = (f"from e2b import Sandbox; import hashlib; "

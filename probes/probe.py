@@ -36,6 +36,8 @@ from callgraph.snapshots.base import SKIP_DIRS
 from callgraph.facts.source import blob_id
 from callgraph.snapshots.base import FileEntry, Snapshot, name_modules
 
+from .remote_environment import DOTTED_NAME, RemoteEnvironment, SourceAnswer
+
 SCRIPT_PATH = Path(__file__).with_name("remote_probe.py")
 BEGIN = "-----BEGIN CALLGRAPH PROBE-----"
 END = "-----END CALLGRAPH PROBE-----"
@@ -187,6 +189,7 @@ class ProbeResult:
     modules: dict[str, Resolution] = field(default_factory=dict)
     trees: dict[str, dict[str, RemoteFile]] = field(default_factory=dict)  # outside-root packages read
     notes: list[str] = field(default_factory=list)
+    environment: RemoteEnvironment | None = None  # with the request's `environment`
 
 
 def _int(value: object, what: str, low: int = 0, high: int | None = None) -> int:
@@ -382,6 +385,10 @@ def build_result(doc: dict, backend: str, label: str, limits: Limits, *, files_e
         if not isinstance(raw, dict) or not isinstance(name, str):
             raise ProbeError(f"{label}: malformed module resolution")
         result.modules[name] = _resolution(name, raw)
+    if doc.get("environment") is not None:
+        from .remote_checks import check_environment
+
+        result.environment = check_environment(doc["environment"], label)
     return result
 
 
@@ -464,8 +471,28 @@ class Probe:
         raise NotImplementedError
 
     def request(self, modules: list[str], **extra) -> dict:
-        return {"root": self.root, "modules": list(modules), "skip_dirs": sorted(SKIP_DIRS), **self.limits.request(),
-                **extra}
+        return {"root": self.root, "modules": list(modules), "skip_dirs": sorted(SKIP_DIRS), "environment": True,
+                **self.limits.request(), **extra}
+
+    def document(self, request: dict) -> dict:  # pragma: no cover - abstract
+        """Run the probe with `request` and return its answer, checked for markers, protocol and ok."""
+        raise NotImplementedError
+
+    def fetch_sources(self, names: list[str], budget: _Budget | None = None) -> dict[str, SourceAnswer]:
+        """A second round trip: the .py source of each outside module (dotted names) as the remote
+        interpreter would import it, validated (`check_sources`) and counted against `budget`
+        (the probe's limits; by default one budget for every round of this probe)."""
+        from .remote_checks import check_sources
+
+        names = [n for n in dict.fromkeys(names) if isinstance(n, str) and DOTTED_NAME.match(n) and len(n) <= 512][:500]
+        if not names:
+            return {}
+        request = self.request([], files=False, read=False, auto_modules=False, trees=False, environment=False,
+                               sources=names)
+        doc = self.document(request)
+        if budget is None:  # every round of one probe counts against the same limits
+            budget = self.__dict__.setdefault("_sources_budget", _Budget(self.limits, self.label))
+        return check_sources(doc.get("sources") or {}, names, budget, self.label)
 
     def hash_command(self, path: str) -> str:
         """A shell command a person can run to hash one remote file (for the report)."""
@@ -490,17 +517,20 @@ class DirProbe(Probe):
         self.site_dirs = list(site_dirs)
 
     def fetch(self, modules: list[str] = ()) -> ProbeResult:
+        return build_result(self.document(self.request(modules)), self.backend, self.label, self.limits)
+
+    def document(self, request: dict) -> dict:
         from . import remote_probe
 
         if not os.path.isdir(self.root):
             raise ProbeError(f"{self.root}: not a directory")
-        doc = remote_probe.probe(self.request(modules, sys_path=self.search_path, site_dirs=self.site_dirs))
+        doc = remote_probe.probe({**request, "sys_path": self.search_path, "site_dirs": self.site_dirs})
         doc = json.loads(json.dumps(doc))  # exactly what would cross the wire
         if doc.get("refused"):
             raise ProbeError(f"{self.label}: refused by the probe: {clean(doc['refused'])}")
         if doc.get("ok") is not True:
             raise ProbeError(f"{self.label}: {clean(doc.get('error', 'the probe failed'))}")
-        return build_result(doc, self.backend, self.label, self.limits)
+        return doc
 
 
 class CommandProbe(Probe):
@@ -521,13 +551,17 @@ class CommandProbe(Probe):
         return [*self.prefix, self.python, "-B", "-"]
 
     def fetch(self, modules: list[str] = ()) -> ProbeResult:
-        source = probe_source(self.request(modules))
-        out, err, code = run_bounded(self.argv, source, self.limits.timeout, self.limits.max_output, self.label)
-        doc = extract_document(out, err, self.limits, self.label)
+        self._code = 0
+        doc = self.document(self.request(modules))
         result = build_result(doc, self.backend, self.label, self.limits)
-        if code != 0:
-            result.notes.append(f"the remote command exited with status {code} after answering")
+        if self._code != 0:
+            result.notes.append(f"the remote command exited with status {self._code} after answering")
         return result
+
+    def document(self, request: dict) -> dict:
+        out, err, self._code = run_bounded(self.argv, probe_source(request), self.limits.timeout,
+                                           self.limits.max_output, self.label)
+        return extract_document(out, err, self.limits, self.label)
 
     def hash_command(self, path: str) -> str:
         return shlex.join([*self.prefix, "sha256sum", path])

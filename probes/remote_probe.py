@@ -18,6 +18,12 @@ The request (a JSON object; the sender prepends `REQUEST = '...'` to this source
     site_dirs        with sys_path: site directories whose .pth files extend it, as site.py would
     skip_dirs        directory names never entered
     max_files, max_file_bytes, max_total_bytes   limits: over them, the probe refuses
+    environment      also describe the interpreter: version_info, platform, sysconfig's stdlib
+                     paths, and the distributions on the search path (their METADATA, top_level.txt
+                     and RECORD files are read, never imported)
+    sources          dotted module names whose .py source to send (read, hashed, within the limits):
+                     the outside modules a call site of the project reaches, asked for in a second
+                     round trip with `files` false
 """
 
 import sys
@@ -400,6 +406,181 @@ def _top_level_names(files):
     return names
 
 
+# -- the environment: distributions and outside sources, read from metadata files only -----------
+
+MAX_DISTRIBUTIONS = 2000
+MAX_METADATA = 64 * 1024
+MAX_RECORD = 4 * 1024 * 1024
+MAX_SOURCES = 500
+
+
+def _read_text(path, limit):
+    try:
+        got = _read_bounded(path, limit)
+    except (IOError, OSError):
+        return None
+    if got is None:
+        return None
+    return got[1][:limit].decode("utf-8", "replace")
+
+
+def _headers(text):
+    out = {}
+    for line in (text or "").splitlines():
+        if not line.strip():
+            break
+        if line[:1] in " \t" or ":" not in line:
+            continue
+        key, _, value = line.partition(":")
+        key = key.strip().lower()
+        if key in ("name", "version") and key not in out:
+            out[key] = value.strip()
+    return out
+
+
+def _distribution(directory, name):
+    """One *.dist-info or *.egg-info: Name and Version headers, top-level names, RECORD's file count."""
+    full = os.path.join(directory, name)
+    is_dir = os.path.isdir(full)
+    if name.endswith(".dist-info"):
+        stem, meta = name[: -len(".dist-info")], os.path.join(full, "METADATA")
+    else:
+        stem = name[: -len(".egg-info")]
+        meta = os.path.join(full, "PKG-INFO") if is_dir else full
+    headers = _headers(_read_text(meta, MAX_METADATA))
+    base, _, version = stem.partition("-")
+    top, files = [], 0
+    if is_dir:
+        text = _read_text(os.path.join(full, "top_level.txt"), MAX_METADATA)
+        if text:
+            top = [t.strip() for t in text.splitlines() if t.strip()]
+        record = _read_text(os.path.join(full, "RECORD" if name.endswith(".dist-info") else "installed-files.txt"),
+                            MAX_RECORD)
+        derived = []
+        for line in (record or "").splitlines():
+            path = line.split(",", 1)[0].strip()
+            if not path:
+                continue
+            files += 1
+            first, sep, _ = path.partition("/")
+            if sep and not first.endswith((".dist-info", ".egg-info", ".data")):
+                mod = first
+            elif not sep and first.endswith(".py"):
+                mod = first[:-3]
+            else:
+                continue
+            if mod.isidentifier() and mod not in derived:
+                derived.append(mod)
+        top = top or derived
+    return {"name": headers.get("name") or base, "version": headers.get("version") or version.partition("-")[0],
+            "path": full, "top_level": top[:100], "files": files}
+
+
+def distributions(path):
+    out = []
+    for entry in path:
+        names = _listdir(entry or os.getcwd())
+        if not names:
+            continue
+        for name in sorted(names):
+            if name.endswith((".dist-info", ".egg-info")):
+                out.append(_distribution(entry or os.getcwd(), name))
+                if len(out) >= MAX_DISTRIBUTIONS:
+                    return out
+    return out
+
+
+def describe_environment(path):
+    import sysconfig
+
+    paths = {}
+    try:
+        got = sysconfig.get_paths()
+        paths = {k: got.get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib") if got.get(k)}
+    except Exception:
+        pass
+    return {
+        "version_info": list(sys.version_info[:3]) + [sys.version_info[3], sys.version_info[4]],
+        "platform": sys.platform,
+        "implementation": sys.implementation.name,
+        "paths": paths,
+        "distributions": distributions(path),
+    }
+
+
+def _followed(name, is_package, data):
+    """The submodules of its own package a module imports from (`from .retry import Retry`,
+    `from pkg.sub import x`): read with `ast.parse`, never run. Their sources usually come next,
+    so sending them now saves a round trip."""
+    import ast
+
+    try:
+        tree = ast.parse(data)
+    except Exception:
+        return []
+    top = name.split(".")[0]
+    base = name if is_package else name.rpartition(".")[0]
+    out = []
+    for node in tree.body:
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            parts = base.split(".") if base else []
+            if node.level - 1 > len(parts) - 1:
+                continue
+            parts = parts[: len(parts) - (node.level - 1)]
+            target = ".".join(parts + ([node.module] if node.module else []))
+        else:
+            target = node.module or ""
+        if not target or target.split(".")[0] != top:
+            continue
+        out.append(target)
+        out += [target + "." + a.name for a in node.names if a.name != "*"]
+    return out
+
+
+def fetch_sources(names, path, budget, notes, follow=2):
+    """The .py source of each module, when `import name` would load one: hashed and sent whole.
+    Submodules of the same package that a sent module imports from are sent too (`follow` levels
+    deep), when they are source: the resolver would ask for them next."""
+    out = {}
+    queue = [(n, 0) for n in list(names)[:MAX_SOURCES]]
+    asked = set(n for n, _ in queue)
+    while queue and len(out) < MAX_SOURCES:
+        name, depth = queue.pop(0)
+        if name in out or not isinstance(name, str) or not name or not all(p.isidentifier() for p in name.split(".")):
+            continue
+        res = resolve(name, path)
+        origin = res.get("origin")
+        followed = name not in asked
+        if res.get("status") != "found":
+            if not followed:
+                out[name] = {"status": "not found"}
+            continue
+        if res.get("kind") not in ("module", "package") or res.get("loader") != "source" or not origin \
+                or not origin.endswith(".py"):
+            if not followed:
+                out[name] = {"status": "not source", "kind": res.get("kind")}
+            continue
+        try:
+            entry = _read_file(origin, name, budget, True)
+        except (IOError, OSError) as exc:
+            notes.append("%s: cannot read: %s" % (origin, exc.strerror or exc))
+            entry = None
+        if entry is None:
+            if not followed:
+                out[name] = {"status": "unreadable"}
+            continue
+        is_package = res.get("kind") == "package"
+        out[name] = {"status": "found", "path": origin, "package": is_package,
+                     "size": entry["size"], "sha256": entry["sha256"], "data": entry["data"]}
+        if depth < follow:
+            for sub in _followed(name, is_package, base64.b64decode(entry["data"])):
+                if sub not in out and sub not in asked:
+                    queue.append((sub, depth + 1))
+    return out
+
+
 def probe(request):
     root = os.path.expanduser(request.get("root") or ".")
     read = bool(request.get("read", True))
@@ -445,6 +626,10 @@ def probe(request):
             path0 = True
         doc["sys_path"] = describe_path(path, pth, site_dirs, path0)
         doc["pth"] = pth
+        if request.get("environment"):
+            doc["environment"] = describe_environment(path)
+        if request.get("sources"):
+            doc["sources"] = fetch_sources(request["sources"], path, budget, notes)
         doc["meta_path"] = [type(f).__name__ if not isinstance(f, type) else f.__name__ for f in sys.meta_path]
         names = list(request.get("modules") or [])
         if request.get("auto_modules", True):

@@ -318,3 +318,17 @@ def test_missing_key_and_missing_sdk_are_clear(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setitem(sys.modules, "e2b", None)
     with pytest.raises(ProbeError, match=r"pip install 'callgraph\[e2b\]'"):
         open_snapshot("e2b:sbx-test1").entries()
+
+
+def test_the_sandbox_environment_and_a_sources_round_trip(sandbox: Path, key: str) -> None:
+    """The probe describes the sandbox's interpreter, and fetches an outside module's source on demand."""
+    import json as json_module
+
+    with EnvdStandIn(str(sandbox.parents[2])) as server:
+        p = probe(server, sandbox)
+        env = RemoteSnapshot(p).result.environment
+        assert env is not None and env.version[:3] == tuple(sys.version_info[:3]) and env.platform == sys.platform
+        got = p.fetch_sources(["json", "no_such_module_here"])
+        assert got["no_such_module_here"].status == "not found"
+        assert got["json"].status == "found" and got["json"].is_package
+        assert got["json"].data == Path(json_module.__file__).read_bytes()

@@ -65,7 +65,8 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 @pytest.fixture(scope="module")
 def report(story: dict):
-    return investigate(".", story["spec"], modules=[MODULE], symbols=[SYMBOL], cwd=story["repo"])
+    return investigate(".", story["spec"], modules=[MODULE], symbols=[SYMBOL], cwd=story["repo"],
+                       local_path=[str(story["local_site"])])
 
 
 def test_summary_names_the_stale_file_the_signatures_and_cpythons_message(report, story: dict) -> None:
@@ -79,19 +80,27 @@ def test_summary_names_the_stale_file_the_signatures_and_cpythons_message(report
     assert f"imports `{PACKAGE}` from `{story['site'] / PACKAGE}`" in summary
     assert "osiris_app.pth" in summary and "started from the root (`python -m`) it would import the upload" in summary
     assert report.exit_code == 1
+    # The second cause: the sandbox's dependency drift (retrylib 2 there, 1 here).
+    assert (f"Root cause (environment): `{PACKAGE}/fetch.py:8` `Retry(..., method_whitelist=...)` binds with retrylib "
+            "1.0.4 here and fails with retrylib 2.0.1 there: `Retry.__init__() got an unexpected keyword argument "
+            "'method_whitelist'`.") in report.summary
+    assert not any("without a signature change" in line for line in report.summary)
 
 
 def test_integrity_drift_findings_modules_and_symbols(report, story: dict) -> None:
     driver = f"{PACKAGE}/drivers/{DRIVER}.py"
     rows = {r.path: r for r in report.files}
-    assert len(rows) == 9 and {r.status for p, r in rows.items() if p != driver} == {"same"}
+    assert len(rows) == 10 and {r.status for p, r in rows.items() if p != driver} == {"same"}
     row = rows[driver]
     assert row.status == "differs" and row.local.size != row.remote.size and len(row.remote.sha256) == 64
     assert row.remote.origin == str(story["site"] / driver)
     assert "the upload matches local" in row.note
     (drift,) = report.drift
     assert drift.new == "(self)" and drift.details == ("parameters removed: 'conn', 'sql', 'table', 'mode', 'channel'",)
-    assert [f.code.value for f in report.remote_only] == ["CG101", "CG101", "CG101", "CG201"]
+    assert [f.code.value for f in report.remote_only] == ["CG101", "CG101", "CG101", "CG201", "CG103"]
+    (call,) = report.environment.calls
+    assert (call.fails, call.local_distribution, call.remote_distribution) == ("remote", "retrylib 1.0.4", "retrylib 2.0.1")
+    assert report.environment.distributions[0].name == "retrylib"
     assert report.local_only == [] and [f.code.value for f in report.both] == ["CG103", "CG103"]
     (m,) = report.modules
     assert m.local.file == str(story["repo"] / driver) and m.remote.file == str(story["site"] / driver)
@@ -114,7 +123,7 @@ def test_markdown_and_json_renderings(report) -> None:
     doc = json.loads(render(report, "json"))
     assert doc == report_dict(report) | {} and doc["exit_code"] == 1
     assert {f["status"] for f in doc["files"]} == {"same", "differs"}
-    assert len(doc["findings"]["only_remote"]) == 4 and doc["modules"][0]["remote"]["sys_path_index"] == 4
+    assert len(doc["findings"]["only_remote"]) == 5 and doc["modules"][0]["remote"]["sys_path_index"] == 4
 
 
 def test_callgraph_demo_runs_in_seconds(tmp_path: Path) -> None:
@@ -126,6 +135,7 @@ def test_callgraph_demo_runs_in_seconds(tmp_path: Path) -> None:
     assert "`(self)`, while the local file's is `(self, conn, sql, table, mode, channel)`" in proc.stdout
     assert "takes 1 positional argument but 6 were given" in proc.stdout
     assert "# callgraph diff: main" in proc.stdout and "Calls broken by the change (3)" in proc.stdout
+    assert "binds with retrylib 1.0.4 here and fails with retrylib 2.0.1 there" in proc.stdout
     assert list(tmp_path.iterdir()) == [] and elapsed < 60
 
 

@@ -3,7 +3,8 @@
 It builds a git repository (`osiris-etl`, branches `main` and `debug/codex-test`), a "sandbox"
 with its own home directory and its own interpreter (a virtual environment) whose site-packages
 holds a stale install of the package from the debugging branch, ahead of the fresh upload that a
-.pth file adds, and then runs `callgraph parity` on the repository against the sandbox (reached
+.pth file adds, and a newer version of a dependency (`retrylib` 2, where the local environment has
+1, the version the code was written for), and then runs `callgraph parity` on the repository against the sandbox (reached
 through the `cmd` backend: a real python3 subprocess fed the probe over stdin) and
 `callgraph diff main debug/codex-test`, and prints both reports.
 """
@@ -28,13 +29,14 @@ from ..reports.parity_evidence import investigate
 from ..errors import InputError
 from ..pipeline import analyze_snapshot
 from ..snapshots.spec import open_snapshot
-from .common import EXIT_CLEAN
+from .common import EXIT_CLEAN, add_cache_options, open_cache
 
 ORDER = 70
 PACKAGE = "osiris"
 DRIVER = "supabase_writer_driver"
 MODULE = f"{PACKAGE}.drivers.{DRIVER}"
 SYMBOL = "SupabaseWriterDriver._ddl_attempt"
+LOCAL_RETRYLIB, REMOTE_RETRYLIB = "1.0.4", "2.0.1"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -58,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--keep", metavar="DIR", help="build in DIR (created, must be empty) and keep it")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="parity report format")
+    add_cache_options(p)  # the standard library modules both environments read are parsed once, then cached
     p.set_defaults(run=run)
 
 
@@ -73,8 +76,11 @@ def run(args: argparse.Namespace) -> int:
         cleanup = tempfile.TemporaryDirectory(prefix="callgraph-demo-")
         base = Path(cleanup.name).resolve()
     try:
+        from ..store.memory import MemoryCache
+
         story = build(base)
-        report = story_report(story, args.format)
+        with MemoryCache(open_cache(args)) as cache:
+            report = story_report(story, args.format, cache)
         elapsed = time.perf_counter() - started
         print(report)
         print(f"(demo built and investigated in {elapsed:.1f}s"
@@ -90,7 +96,7 @@ def build(base: Path) -> dict:
     if shutil.which("git") is None:
         raise InputError("the demo needs git on PATH")
     try:
-        repo = demo_story.ddl_story(base / "osiris-etl", package=PACKAGE, driver=DRIVER)
+        repo = demo_story.ddl_story(base / "osiris-etl", package=PACKAGE, driver=DRIVER, dependency=True)
     except subprocess.CalledProcessError as exc:
         raise InputError(f"the demo could not build its git repository: {exc.stderr or exc}") from None
     sandbox = base / "sandbox"
@@ -112,12 +118,16 @@ def build(base: Path) -> dict:
     (site / "_install" / PACKAGE).rename(site / PACKAGE)
     shutil.rmtree(site / "_install")
     (site / "osiris_app.pth").write_text(f"{app}\n")
+    # The dependency drift: the sandbox installed retrylib 2, the developer's environment has 1.
+    demo_story.install_retrylib(site, REMOTE_RETRYLIB)
+    local_site = demo_story.install_retrylib(base / "local-site", LOCAL_RETRYLIB)
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
     prefix = ["env", "-i", f"PATH={bin_dir}:/usr/bin:/bin", f"HOME={home}"]
     if _env_chdir():
         prefix[1:1] = ["-C", str(home)]
     spec = "cmd:" + shlex.join(prefix) + f"::{app}"
-    return {"base": base, "repo": repo, "sandbox": sandbox, "app": app, "site": site, "spec": spec}
+    return {"base": base, "repo": repo, "sandbox": sandbox, "app": app, "site": site, "spec": spec,
+            "local_site": local_site}
 
 
 def _env_chdir() -> bool:
@@ -128,9 +138,10 @@ def _env_chdir() -> bool:
         return False
 
 
-def story_report(story: dict, fmt: str = "markdown") -> str:
+def story_report(story: dict, fmt: str = "markdown", cache=None) -> str:
     repo, spec = story["repo"], story["spec"]
-    parity = investigate(".", spec, modules=[MODULE], symbols=[SYMBOL], cwd=repo)
+    parity = investigate(".", spec, modules=[MODULE], symbols=[SYMBOL], cwd=repo,
+                         local_path=[str(story["local_site"])] if story.get("local_site") else [], cache=cache)
     with open_snapshot("main", repo) as old, open_snapshot("debug/codex-test", repo) as new:
         diff = diff_projects(analyze_snapshot(old), analyze_snapshot(new), old.label, new.label)
     intro = [
@@ -140,6 +151,9 @@ def story_report(story: dict, fmt: str = "markdown") -> str:
         f"- remote: a sandbox with its own home `{story['app'].parent}` and interpreter, whose site-packages "
         f"`{story['site']}` holds an install from debug/codex-test, and a .pth file that adds the upload "
         f"`{story['app']}` (a copy of main) behind it",
+        f"- and the sandbox installed retrylib {REMOTE_RETRYLIB}, while the local environment has retrylib "
+        f"{LOCAL_RETRYLIB} (`{story.get('local_site')}`, first on its import path): "
+        f"`{PACKAGE}/fetch.py` was written against 1.x",
         f"- reached with the cmd backend: `{spec}`",
         "",
         f"$ cd {shlex.quote(str(repo))}",

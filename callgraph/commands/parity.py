@@ -10,7 +10,7 @@ import argparse
 
 from ..reports.parity import render
 from ..reports.parity_evidence import investigate
-from .common import add_root_option
+from .common import add_cache_options, add_root_option, open_cache
 
 ORDER = 60
 
@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "(sha256 and size on both sides), signature drift in the files that differ, findings only remotely / "
             "only locally / on both sides, the file each interpreter would import for each --module (site-packages "
             "shadowing, stale copies, .pth entries), definitions and call sites of each --symbol on both sides, "
+            "both interpreters, the distributions that differ, the calls that bind against the packages installed "
+            "here and fail against the ones installed there (each side checked against its own environment; the "
+            "remote's modules fetched only when a call site reaches them), "
             "and the commands that reproduce each section. The remote is read, hashed and parsed; nothing of it is "
             "imported or executed, and its answer is validated (paths, sizes, counts, timeouts)."
         ),
@@ -63,22 +66,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-file-size", type=int, metavar="BYTES", help="refuse a remote file larger than this")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up on a remote call after this long")
     p.add_argument("--local-python", default="python3", metavar="PYTHON",
-                   help="the local interpreter asked where --module would be imported from (default: python3)")
+                   help="the local environment: its interpreter says where --module would be imported from, and its "
+                        "installed packages and standard library are what local calls are checked against, e.g. "
+                        ".venv/bin/python (default: python3 on PATH)")
+    p.add_argument("--remote-path", action="append", default=[], metavar="DIR",
+                   help="for a directory REMOTE (a mounted filesystem): an import path entry after its root, e.g. the "
+                        "mounted site-packages; its .pth files are read (repeatable)")
+    p.add_argument("--no-environment", dest="environment", action="store_false",
+                   help="compare the code only: no interpreters, distributions, or calls into installed packages")
     p.add_argument("--uploaded-only", action="store_true",
                    help="analyse the uploaded tree under the remote root even when the remote interpreter imports a "
                         "top-level package from elsewhere (default: analyse what it imports)")
     add_root_option(p)
+    add_cache_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from probes import Limits
 
+    from ..store.memory import MemoryCache
+
     limits = Limits.from_env(max_files=args.max_files, max_file_bytes=args.max_file_size, timeout=args.timeout)
-    report = investigate(
-        args.local, args.remote, modules=args.module, symbols=args.symbol, limits=limits,
-        local_python=args.local_python, effective=not args.uploaded_only, roots=args.root,
-    )
+    with MemoryCache(open_cache(args)) as cache:  # outside modules' facts, by blob id
+        report = investigate(
+            args.local, args.remote, modules=args.module, symbols=args.symbol, limits=limits,
+            local_python=args.local_python, effective=not args.uploaded_only, roots=args.root,
+            environment=args.environment, remote_path=args.remote_path, cache=cache,
+        )
     print(render(report, args.format), end="" if args.format == "markdown" else "\n")
     return report.exit_code
 

@@ -5,15 +5,12 @@ What flows in:
   itself once, through `interpreter.query` (the one gateway: `python -I -S -B -c`, isolated,
   timed out, bounded, its answer validated), and its import path is then computed the way `site`
   would (`sitepath`), reading pyvenv.cfg and `.pth` files and executing none of them;
-- later, what a remote probe reports (probes/remote_probe.py: its `python` block gives version,
-  implementation, platform, prefix and base_prefix; `sys_path` gives the entries with an origin
-  string: "standard library" -> STDLIB, "site-packages" -> SITE_PACKAGES, ".pth: FILE" -> PTH with
-  via=FILE, "program directory"/"PYTHONPATH"/"other" -> OTHER; `pth[].import_lines` counts the start-up
-  code). No `Environment.from_report` exists yet, on purpose: the probe does not report builtin
-  module names, frozen names or extension suffixes, and its paths exist on the remote machine only,
-  so `find_module` must not search them here. A remote environment needs those fields added to the
-  probe and lookups answered by the probe's own `resolve` (its `modules` request), or a filesystem
-  abstraction under `finder.Finder`; until then the probe's `modules` answers stand on their own.
+- what a remote probe reports stays in `probes` (`probes.remote_environment.RemoteEnvironment`:
+  version, platform, sysconfig paths, distributions with their top-level names): its paths exist on
+  the remote machine only, so `find_module` never searches them here. The remote's outside modules
+  are resolved by the probe itself (its `sources` request) and served by `store.fetched`;
+  `reports.environment_drift` compares the two sides. `distributions.top_level_names` derives the
+  local side's top-level names the way the probe does.
 
 What flows out (read-only facts, frozen dataclasses and enums, `model`):
 - `Environment`: version, implementation, platform, `import_path` (`ImportPathEntry`, with a

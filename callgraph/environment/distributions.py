@@ -71,3 +71,40 @@ def read_headers(path: str, wanted: tuple[str, ...]) -> dict[str, str]:
         if key in wanted and key not in out:
             out[key] = value.strip()
     return out
+
+
+MAX_RECORD_BYTES = 4 * 1024 * 1024  # a RECORD larger than this is read up to here
+
+
+def top_level_names(dist: Distribution) -> tuple[str, ...]:
+    """The importable top-level names a distribution installs: its `top_level.txt`, else the first
+    component of each RECORD (or egg-info `installed-files.txt`) path; () when neither can be read.
+    The probe (probes/remote_probe.py `_distribution`) derives the remote side's the same way."""
+    if not os.path.isdir(dist.path):
+        return ()
+    top = _lines(os.path.join(dist.path, "top_level.txt"), MAX_METADATA_BYTES)
+    if top:
+        return tuple(t for t in top if t.isidentifier())[:100]
+    record = "RECORD" if dist.path.endswith(".dist-info") else "installed-files.txt"
+    derived: list[str] = []
+    for line in _lines(os.path.join(dist.path, record), MAX_RECORD_BYTES):
+        path = line.split(",", 1)[0].strip()
+        first, sep, _ = path.partition("/")
+        if sep and not first.endswith((".dist-info", ".egg-info", ".data")):
+            mod = first
+        elif not sep and first.endswith(".py"):
+            mod = first[:-3]
+        else:
+            continue
+        if mod.isidentifier() and mod not in derived:
+            derived.append(mod)
+    return tuple(derived[:100])
+
+
+def _lines(path: str, limit: int) -> list[str]:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(limit)
+    except OSError:
+        return []
+    return [line.strip() for line in raw.decode("utf-8", "replace").splitlines() if line.strip()]

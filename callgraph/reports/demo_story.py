@@ -76,10 +76,14 @@ def story_sources(source: Path | None = None, *, package: str = "etl", driver: s
     return out
 
 
-def ddl_story(path: Path, source: Path | None = None, *, package: str = "etl", driver: str = "supabase") -> Path:
-    """The ETL package on `main` (one _ddl_attempt) and `debug/codex-test` (redefined later)."""
+def ddl_story(path: Path, source: Path | None = None, *, package: str = "etl", driver: str = "supabase",
+              dependency: bool = False) -> Path:
+    """The ETL package on `main` (one _ddl_attempt) and `debug/codex-test` (redefined later).
+    `dependency`: also `package/fetch.py`, which calls the made-up `retrylib` 1.x (see `install_retrylib`)."""
     repo = new_repo(Path(path))
     files = story_sources(source, package=package, driver=driver)
+    if dependency:
+        files[f"{package}/fetch.py"] = FETCH
     for rel, text in files.items():
         target = repo / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -96,6 +100,48 @@ def ddl_story(path: Path, source: Path | None = None, *, package: str = "etl", d
     commit_all(repo, "count DDL attempts")
     git(repo, "checkout", "-q", "main")
     return repo
+
+
+# The dependency-drift half of the story: `retrylib`, a made-up pure-Python package whose 2.0
+# renamed Retry's `method_whitelist` to `allowed_methods` (as urllib3 2.0 did), and a module of the
+# ETL package written against 1.x.
+FETCH = '''"""Fetch source files over HTTP, retrying idempotent requests (written against retrylib 1.x)."""
+
+from retrylib import Retry
+
+
+def retry_policy(total: int = 3) -> Retry:
+    """Retry GETs only: a POST may have reached the server."""
+    return Retry(total=total, method_whitelist=["GET"])
+'''
+RETRYLIB = {"1.0.4": "method_whitelist", "2.0.1": "allowed_methods"}
+
+
+def install_retrylib(site: Path, version: str) -> Path:
+    """Install `retrylib` `version` into the directory `site` the way pip lays out a wheel: the
+    package, and a `.dist-info` with METADATA, top_level.txt and RECORD."""
+    keyword = RETRYLIB[version]
+    files = {
+        "retrylib/__init__.py": f'"""retrylib {version}: retry policies."""\n\nfrom .retry import Retry\n\n__version__ = "{version}"\n',
+        "retrylib/retry.py": (
+            '"""The Retry policy."""\n\n\nclass Retry:\n'
+            f"    def __init__(self, total=10, {keyword}=None, backoff_factor=0.0, raise_on_status=True):\n"
+            "        self.total = total\n"
+            f"        self.{keyword} = {keyword}\n"
+            "        self.backoff_factor = backoff_factor\n"
+            "        self.raise_on_status = raise_on_status\n"
+        ),
+        f"retrylib-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: retrylib\nVersion: {version}\n",
+        f"retrylib-{version}.dist-info/top_level.txt": "retrylib\n",
+        f"retrylib-{version}.dist-info/INSTALLER": "pip\n",
+    }
+    record = [f"{rel},," for rel in files] + [f"retrylib-{version}.dist-info/RECORD,,"]
+    files[f"retrylib-{version}.dist-info/RECORD"] = "\n".join(record) + "\n"
+    for rel, text in files.items():
+        target = Path(site) / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    return Path(site)
 
 
 def export(repo: Path, ref: str, dest: Path) -> Path:

@@ -8,7 +8,9 @@ import, git provenance of the remote copies. `build_report` assembles a `ParityR
 Sections: 1 executive summary (at most 10 lines, the root cause when the evidence shows one),
 2 file integrity, 3 signature drift in the files that differ, 4 findings only remotely / only
 locally / on both sides, 5 per module the file each interpreter would import, 6 per symbol the
-definitions and call sites on both sides, 7 the commands that reproduce each section.
+definitions and call sites on both sides, then the environments (`reports.parity_environment`:
+interpreters, distributions that differ, calls that bind here and fail there), 7 the commands
+that reproduce each section.
 """
 
 from __future__ import annotations
@@ -18,13 +20,19 @@ import shlex
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
+from typing import TYPE_CHECKING
+
 from tabulate import tabulate
 
+from . import parity_environment
 from ..version import __version__
 from .diff import SignatureChange, SymbolStatus, bound_definitions, compare_findings, signature_changes
 from ..facts.findings import Finding
 from ..analysis.project import Project
 from .render import finding_dict
+
+if TYPE_CHECKING:
+    from .environment_drift import EnvironmentDrift
 
 SAME, DIFFERS, MISSING, EXTRA = "same", "differs", "missing remotely", "extra remotely"
 SUMMARY_LINES = 10
@@ -107,6 +115,7 @@ class ParityReport:
     remote_sys_path: list[dict] = field(default_factory=list)
     remote_cwd: str | None = None
     notes: list[str] = field(default_factory=list)
+    environment: EnvironmentDrift | None = None  # interpreters, distributions, calls (reports.environment_drift)
 
     @property
     def drifted(self) -> bool:
@@ -169,6 +178,7 @@ def build_report(
     remote_cwd: str | None = None,
     shadowing: list[str] = (),
     notes: list[str] = (),
+    environment: EnvironmentDrift | None = None,
 ) -> ParityReport:
     files = file_rows(local_files, remote_files, file_notes or {}, provenance or {})
     differing = {r.path for r in files if r.status != SAME}
@@ -179,7 +189,7 @@ def build_report(
     both = [f for f in remote_findings if id(f) not in only]
     report = ParityReport(
         local_label, remote_label, local_python, remote_python, [], files, drift, remote_only, local_only, both,
-        list(modules), list(symbols), list(commands), list(remote_sys_path), remote_cwd, list(notes),
+        list(modules), list(symbols), list(commands), list(remote_sys_path), remote_cwd, list(notes), environment,
     )
     report.summary = summarise(report, local_project, remote_project, list(shadowing))
     return report
@@ -222,8 +232,12 @@ def summarise(r: ParityReport, local: Project, remote: Project, shadowing: list[
         explained += n
         if row and row.provenance:
             lines.append(f"That remote copy of `{path}` is {row.provenance}.")
+    by_environment = parity_environment.explained(r.environment)
+    environment = parity_environment.summary_lines(r.environment)
+    lines += environment  # the dependency drift is a cause too, named beside any stale copy
     unexplained = [f for f in r.remote_only if f.code.value.startswith("CG1") and
-                   not (changed.get(f.target or "") or removed.get(f.target or ""))]
+                   not (changed.get(f.target or "") or removed.get(f.target or "")) and
+                   (f.path, f.line, f.column) not in by_environment]
     if unexplained:
         f = unexplained[0]
         lines.append(
@@ -242,10 +256,10 @@ def summarise(r: ParityReport, local: Project, remote: Project, shadowing: list[
     lines.append(
         f"Findings: {len(r.remote_only)} only remotely, {len(r.local_only)} only locally, {len(r.both)} on both sides."
     )
-    if not r.remote_only and not r.drifted:
+    if not r.remote_only and not r.drifted and not environment:
         lines.insert(0, "No drift: the remote runs the same code as the local copy and no call fails only there; "
                         "look outside the code (data, environment, services).")
-    elif not explained and not unexplained and r.drifted:
+    elif not explained and not unexplained and r.drifted and not environment:
         lines.insert(0, "The remote copy drifted from the local one, but no call breaks because of it.")
     if r.local_python or r.remote_python:
         lines.append(f"Interpreters: local {r.local_python or 'unknown'}, remote {r.remote_python or 'unknown'}.")
@@ -369,6 +383,7 @@ def render_markdown(r: ParityReport) -> str:
                 out.append("(no call site resolves to it)")
             out.append("")
 
+    out += parity_environment.render_markdown(r.environment)
     out += ["## 7. Reproduce", ""]
     out.append(t([[section, _code(cmd)] for section, cmd in r.commands], ["section", "command"]))
     if r.notes:
@@ -428,6 +443,7 @@ def report_dict(r: ParityReport) -> dict:
         "symbols": [{"symbol": s.symbol, "local": side(s.local), "remote": side(s.remote)} for s in r.symbols],
         "commands": [{"section": s, "command": c} for s, c in r.commands],
         "notes": r.notes,
+        "environments": parity_environment.report_dict(r.environment),
     }
 
 

@@ -13,6 +13,7 @@ import os
 import posixpath
 import shlex
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,18 +25,26 @@ from ..snapshots.base import Snapshot, name_modules
 from ..snapshots.git import GitSnapshot, run_git
 from ..snapshots.spec import open_snapshot
 from ..snapshots.tree import DirSnapshot
+from ..store.memory import MemoryCache
+from ..store.outside import EnvironmentModules
+from .environment_drift import analyze_remote, environment_drift, local_side, remote_side
 from .parity import FileFacts, ModuleRow, ParityReport, Place, SymbolReport, SymbolSide, build_report
 
 if TYPE_CHECKING:
     from probes import Limits, RemoteSnapshot
+
+    from ..environment.model import Environment
+    from ..store.cache import FactsCache, NullCache
     from probes.probe import ProbeResult, Resolution
 
 
 # -- the investigation ----------------------------------------------------------------------------
 
 
-def open_remote_side(spec: str, modules: list[str], limits: Limits, effective: bool, cwd: str | Path = ".") -> Snapshot:
-    """A remote spec through its probe; a directory validated as a remote one (a mounted copy);
+def open_remote_side(spec: str, modules: list[str], limits: Limits, effective: bool, cwd: str | Path = ".",
+                     remote_path: list[str] = ()) -> Snapshot:
+    """A remote spec through its probe; a directory validated as a remote one (a mounted copy,
+    whose import path is its root then `remote_path`, their .pth files read);
     anything else (a git ref, index:) as a plain snapshot."""
     from probes import REMOTE_PREFIXES, DirProbe, RemoteSnapshot, open_remote
 
@@ -43,7 +52,9 @@ def open_remote_side(spec: str, modules: list[str], limits: Limits, effective: b
         return open_remote(spec, modules, limits, effective)
     snap = open_snapshot(spec, cwd)
     if isinstance(snap, DirSnapshot):  # a mounted filesystem: the same validation, modules resolved in it
-        return RemoteSnapshot(DirProbe(snap.root, limits=limits, label=spec), modules, effective=effective, label=spec)
+        extra = [os.path.abspath(p) for p in remote_path]
+        probe = DirProbe(snap.root, search_path=[str(snap.root), *extra], site_dirs=extra, limits=limits, label=spec)
+        return RemoteSnapshot(probe, modules, effective=effective, label=spec)
     return snap
 
 
@@ -58,9 +69,20 @@ def investigate(
     effective: bool = True,
     roots: list[str] = (),
     cwd: str | Path = ".",
+    environment: bool = True,
+    local_path: list[str] = (),
+    remote_path: list[str] = (),
+    cache: FactsCache | NullCache | MemoryCache | None = None,
 ) -> ParityReport:
     """Open both sides, analyse them, gather every section's evidence, and build the report
-    (its `exit_code` says whether the remote runs the code you have here)."""
+    (its `exit_code` says whether the remote runs the code you have here).
+
+    `environment`: check each side against its own environment: the local side against
+    `local_python`'s (with `local_path` first on its import path, as PYTHONPATH would put it), a
+    remote side against the remote interpreter's modules, fetched as call sites reach them
+    (`reports.environment_drift`); `remote_path`: a directory REMOTE's import path after its root.
+    `cache`: where outside modules' facts are looked up and kept, by blob id (default: in memory,
+    shared by both sides, so a module with the same bytes on both is parsed once)."""
     from probes import Limits, RemoteSnapshot
 
     limits = limits or Limits.from_env()
@@ -72,9 +94,23 @@ def investigate(
             local = stack.enter_context(open_remote_side(local_spec, list(modules), limits, effective, cwd))
         else:
             local = stack.enter_context(open_snapshot(local_spec, cwd))
-        remote = stack.enter_context(open_remote_side(remote_spec, list(modules), limits, effective, cwd))
-        local_project = analyze_snapshot(local, roots=roots)
-        remote_project = analyze_snapshot(remote, roots=roots)
+        remote = stack.enter_context(open_remote_side(remote_spec, list(modules), limits, effective, cwd,
+                                                      remote_path))
+        env_notes: list[str] = []
+        env = _local_environment(local_python, local_path, env_notes) if environment else None
+        cache = cache if cache is not None else MemoryCache()
+        local_project = analyze_snapshot(local, roots=roots, cache=cache,
+                                         **({"outside": EnvironmentModules(env, cache)} if env else {}))
+        drift = None
+        if env is not None and isinstance(remote, RemoteSnapshot):  # each side against its own environment
+            remote_project, fetched, more = analyze_remote(remote, roots, cache=cache)
+            env_notes += more
+            drift = environment_drift(local_side(env), remote_side(remote.result.environment, remote.result.python),
+                                      local_project, remote_project, local_project.outside, fetched)
+            drift.notes += env_notes
+        else:
+            remote_project = analyze_snapshot(remote, roots=roots, cache=cache,
+                                              **({"outside": EnvironmentModules(env, cache)} if env else {}))
         local_files = _facts(local)
         remote_files = _facts(remote)
         rsnap = remote if isinstance(remote, RemoteSnapshot) else None
@@ -102,15 +138,42 @@ def investigate(
             provenance=provenance,
             modules=rows,
             symbols=symbol_reports,
-            commands=_commands(local_spec, remote_spec, local, rsnap, modules, symbols, differing),
-            local_python=_python(local_result.python if local_result else None),
+            commands=_commands(local_spec, remote_spec, local, rsnap, modules, symbols, differing) + (
+                _environment_commands(local, drift) if drift else []),
+            local_python=_python(local_result.python if local_result else None) or (
+                f"{drift.local.python} ({drift.local.executable})" if drift else ""),
             remote_python=_python(result.python if result else None),
             remote_sys_path=result.sys_path if result else [],
             remote_cwd=result.cwd if result else None,
             shadowing=_shadowing(rsnap) if rsnap else [],
-            notes=[f"local: {n}" for n in local.notes] + [f"remote: {n}" for n in remote.notes],
+            notes=[f"local: {n}" for n in local.notes] + [f"remote: {n}" for n in remote.notes] + (
+                [] if drift else [f"environment: {n}" for n in env_notes]),
+            environment=drift,
         )
     return report
+
+
+def _environment_commands(local: Snapshot, drift) -> list[tuple[str, str]]:
+    """The local side's check against its environment, for each call the environment explains."""
+    if not isinstance(local, DirSnapshot) or not drift.calls:
+        return []
+    cmd = ["callgraph", "check", str(local.root.resolve()), "--python", drift.local.executable]
+    return [("environments, local", shlex.join(cmd))]
+
+
+def _local_environment(python: str, extra: list[str], notes: list[str]) -> Environment | None:
+    """The local environment parity checks against: `python`'s, `extra` first on its import path."""
+    from ..environment.model import Environment, ImportPathEntry, PathOrigin
+
+    try:
+        env = Environment.local(python)
+    except (InputError, OSError) as exc:
+        notes.append(f"the local environment is unknown, outside calls are not checked locally: {exc}")
+        return None
+    if extra:
+        entries = tuple(ImportPathEntry(os.path.abspath(p), PathOrigin.OTHER) for p in extra)
+        env = replace(env, import_path=entries + env.import_path)
+    return env
 
 
 def _facts(snap: Snapshot) -> dict[str, FileFacts]:
