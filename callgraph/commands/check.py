@@ -32,7 +32,8 @@ from ..reports import render
 from ..reports.baseline import new_since_baseline
 from ..snapshots.git import git_toplevel
 from ..snapshots.tree import display_finding, display_path, repo_relative
-from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, open_cache
+from ..reports.escape import printable
+from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, emit, open_cache
 
 if TYPE_CHECKING:
     from ..store.cache import FactsCache, NullCache
@@ -367,17 +368,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"callgraph: cache: {project.cache_hits} hits, {project.cache_misses} misses", file=sys.stderr)
 
     report = _render(args, analysis, reported, findings, hidden, notes)
-    if args.output:
-        try:
-            Path(args.output).write_text(report + ("\n" if report else ""), encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
-    elif report:
-        print(report, flush=True)
+    if args.output or report:
+        emit(report, args.output, fmt=args.format, end="\n" if report else "")
 
     if args.format in ("text", "markdown") and not args.quiet:
         for path, message in notes:
-            print(f"{path}: note: {message}", file=sys.stderr)
+            print(f"{printable(path)}: note: {printable(message)}", file=sys.stderr)
     if not args.quiet and args.format not in ("json", "sarif"):
         print(render.summary(project, findings, suppressed=len(hidden)), file=sys.stderr)
     if findings and not args.exit_zero:

@@ -6,7 +6,9 @@ Subcommands live in `callgraph.commands`, one module each, found at start-up.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -23,8 +25,10 @@ _COMMANDS_DIR = str(Path(__file__).parent)
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # usage mistakes exit 2 without a traceback
+        from ..reports.escape import printable
+
         self.print_usage(sys.stderr)
-        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {printable(message)}\n")
 
 
 def _command_modules(argv: Sequence[str] | None) -> list[str]:
@@ -52,6 +56,30 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _error(message: object) -> int:
+    """One line on stderr, whatever the message holds (a file name with a newline, bytes that
+    are not UTF-8): the caller's exit code is 2."""
+    from ..reports.escape import printable
+
+    try:
+        sys.stderr.write(f"callgraph: error: {printable(message)}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    return EXIT_ERROR
+
+
+def _drop_stdout() -> None:
+    """After standard output failed (a closed pipe, a full disk), point it at /dev/null, so the
+    interpreter's own flush at exit has nothing to fail on and prints nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
@@ -60,15 +88,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_ERROR
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # here, not at exit: a full disk is an error we can still report
+        return code
     except InputError as exc:
-        print(f"callgraph: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return _error(exc)
     except KeyboardInterrupt:
         print("callgraph: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # `callgraph ... | head -1`: the reader left; quiet, as every filter is
+        _drop_stdout()
         return EXIT_ERROR
+    except OSError as exc:
+        # Last resort, after the root causes are handled where they arise: a write to a full disk
+        # (stdout or a report file), a name longer than the file system takes, ...
+        if exc.errno in (errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT):
+            _drop_stdout()
+            return _error(f"cannot write the output: {exc.strerror}")
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        return _error(f"{where}{exc.strerror or exc}")
+    except (UnicodeError, RecursionError, ValueError) as exc:  # last resort: one line, not a traceback
+        return _error(f"{type(exc).__name__}: {exc}")
 
 
 if __name__ == "__main__":  # pragma: no cover

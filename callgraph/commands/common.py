@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -67,3 +68,43 @@ def open_cache(args: argparse.Namespace) -> FactsCache | NullCache:
     if getattr(args, "no_cache", False):
         return NullCache()
     return FactsCache.open(getattr(args, "cache_dir", None), warn=stderr_warning)
+
+
+# -- output ------------------------------------------------------------------------------------------
+
+
+def emit(report: str | bytes, output: str | None = None, *, fmt: str = "text", end: str = "\n") -> None:
+    """Print a report, or write it to `output`: the one way a command's result leaves.
+
+    Text formats pass `safe_output` (no raw control character, no line that starts a GitHub
+    workflow command but the `github` format's own); JSON and SARIF are written as built, their
+    strings escaped by JSON. Text is encoded for the stream with `backslashreplace`, so a name that
+    is not UTF-8, or a terminal that is ASCII only, can never stop the write."""
+    from ..errors import InputError
+    from ..reports.escape import safe_output
+
+    if isinstance(report, str):
+        if fmt not in ("json", "sarif", "graphml", "pycg"):
+            report = safe_output(report, commands=fmt == "github")
+        report += end
+    if output is None:
+        stream = sys.stdout
+        data = report if isinstance(report, bytes) else report.encode(stream.encoding or "utf-8", "backslashreplace")
+        stream.flush()
+        stream.buffer.write(data)
+        stream.buffer.flush()
+        return
+    data = report if isinstance(report, bytes) else report.encode("utf-8", "backslashreplace")
+    try:
+        with open(output, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        raise InputError(f"{printable_path(output)}: cannot write: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a NUL in the name
+        raise InputError(f"{printable_path(output)}: cannot write: {exc}") from None
+
+
+def printable_path(path: object) -> str:
+    from ..reports.escape import printable
+
+    return printable(path)
