@@ -9,7 +9,8 @@ from ..analysis.graph import add_possible_edges
 from ..analysis.project import Project
 from ..pipeline import analyze
 from ..reports.query import Hop, resolve_symbol, tree, walk
-from .common import EXIT_CLEAN, add_cache_options, add_root_option, open_cache
+from ..reports.escape import printable
+from .common import EXIT_CLEAN, add_cache_options, add_root_option, emit, open_cache
 
 ORDER = 20
 
@@ -87,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"symbol": start, "direction": "callers" if args.reverse else "callees",
                           "edges": [hop_dict(h) for h in hops]}, indent=2))
     else:
-        print(render_tree(start, hops, reverse=args.reverse))
+        emit(render_tree(start, hops, reverse=args.reverse))
     return EXIT_CLEAN
 
 
@@ -101,11 +102,11 @@ def sites_text(hop: Hop) -> str:
 
 def render_tree(start: str, hops: list[Hop], *, reverse: bool) -> str:
     arrow = "<-" if reverse else "->"
-    lines = [start]
+    lines = [printable(start)]
     for indent, hop, again in tree(hops, start, reverse=reverse):
         other = hop.caller if reverse else hop.callee
         mark = "?" if hop.possible else ""
-        lines.append(f"{'  ' * (indent + 1)}{arrow}{mark} {other}  [{sites_text(hop)}]{'  (see above)' if again else ''}")
+        lines.append(f"{'  ' * (indent + 1)}{arrow}{mark} {printable(other)}  [{printable(sites_text(hop))}]{'  (see above)' if again else ''}")
     if not hops:
         lines.append(f"  (no {'callers' if reverse else 'callees'} found)")
     return "\n".join(lines)

@@ -369,7 +369,8 @@ def run(args: argparse.Namespace) -> int:
 
     report = _render(args, analysis, reported, findings, hidden, notes)
     if args.output or report:
-        emit(report, args.output, fmt=args.format, end="\n" if report else "")
+        colored = args.format == "text" and (use_color(args.color, sys.stdout) if not args.output else args.color == "always")
+        emit(report, args.output, fmt=args.format, end="\n" if report else "", colored=colored)
 
     if args.format in ("text", "markdown") and not args.quiet:
         for path, message in notes:

@@ -56,13 +56,15 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _error(message: object) -> int:
+def _error(message: object, lines: bool = False) -> int:
     """One line on stderr, whatever the message holds (a file name with a newline, bytes that
-    are not UTF-8): the caller's exit code is 2."""
-    from ..reports.escape import printable
+    are not UTF-8), but for the lines a message means to have (the candidates of an ambiguous
+    symbol, each escaped where it was named): the caller's exit code is 2."""
+    from ..reports.escape import printable, safe_output
 
+    text = f"callgraph: error: {message}"
     try:
-        sys.stderr.write(f"callgraph: error: {printable(message)}\n")
+        sys.stderr.write((safe_output(text) if lines else printable(text)) + "\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
@@ -92,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # here, not at exit: a full disk is an error we can still report
         return code
     except InputError as exc:
-        return _error(exc)
+        return _error(exc, lines=bool(getattr(exc, "candidates", ())))
     except KeyboardInterrupt:
         print("callgraph: interrupted", file=sys.stderr)
         return 130

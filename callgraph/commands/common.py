@@ -73,7 +73,9 @@ def open_cache(args: argparse.Namespace) -> FactsCache | NullCache:
 # -- output ------------------------------------------------------------------------------------------
 
 
-def emit(report: str | bytes, output: str | None = None, *, fmt: str = "text", end: str = "\n") -> None:
+def emit(
+    report: str | bytes, output: str | None = None, *, fmt: str = "text", end: str = "\n", colored: bool = False
+) -> None:
     """Print a report, or write it to `output`: the one way a command's result leaves.
 
     Text formats pass `safe_output` (no raw control character, no line that starts a GitHub
@@ -85,7 +87,7 @@ def emit(report: str | bytes, output: str | None = None, *, fmt: str = "text", e
 
     if isinstance(report, str):
         if fmt not in ("json", "sarif", "graphml", "pycg"):
-            report = safe_output(report, commands=fmt == "github")
+            report = safe_output(report, commands=fmt == "github", colored=colored)
         report += end
     if output is None:
         stream = sys.stdout

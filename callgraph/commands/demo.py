@@ -28,7 +28,7 @@ from ..reports.parity_evidence import investigate
 from ..errors import InputError
 from ..pipeline import analyze_snapshot
 from ..snapshots.spec import open_snapshot
-from .common import EXIT_CLEAN
+from .common import EXIT_CLEAN, emit
 
 ORDER = 70
 PACKAGE = "osiris"
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         story = build(base)
         report = story_report(story, args.format)
         elapsed = time.perf_counter() - started
-        print(report)
+        emit(report, fmt=args.format)
         print(f"(demo built and investigated in {elapsed:.1f}s"
               + (f"; kept in {base})" if cleanup is None else "; temporary directory removed)"))
     finally:

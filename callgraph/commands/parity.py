@@ -10,7 +10,7 @@ import argparse
 
 from ..reports.parity import render
 from ..reports.parity_evidence import investigate
-from .common import add_root_option
+from .common import add_root_option, emit
 
 ORDER = 60
 
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         args.local, args.remote, modules=args.module, symbols=args.symbol, limits=limits,
         local_python=args.local_python, effective=not args.uploaded_only, roots=args.root,
     )
-    print(render(report, args.format), end="" if args.format == "markdown" else "\n")
+    emit(render(report, args.format), fmt=args.format, end="" if args.format == "markdown" else "\n")
     return report.exit_code
 
 

@@ -20,6 +20,7 @@ import re
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#~!&])")
+_MD_CELL = re.compile(r"([\\`|<>&])")  # what can end a cell, open code or start HTML
 # GitHub's runner runs a line as a command when, after leading white space, it starts with "::"
 # (workflow commands), and whenever it holds "##[" (the older syntax, anywhere in a line).
 _COMMAND_START = re.compile(r"^(\s*):(?=:)", re.MULTILINE)
@@ -46,11 +47,12 @@ def printable(text: object) -> str:
     return s.replace("##[", "#\\x23[") if "##[" in s else s
 
 
-def safe_output(report: str, *, commands: bool = False) -> str:
+def safe_output(report: str, *, commands: bool = False, colored: bool = False) -> str:
     """A whole report, as a last guard where it is written: the line breaks are kept, every other
-    non-printable character escaped, and no line starts a workflow command unless `commands` (the
-    `github` format, whose lines are commands built from escaped fields)."""
-    out = "\n".join(printable(line) for line in report.split("\n"))
+    non-printable character escaped (but for `colored` text, whose fields were escaped one by one
+    and whose ESC sequences are our own colours), and no line starts a workflow command unless
+    `commands` (the `github` format, whose lines are commands built from escaped fields)."""
+    out = report if colored else "\n".join(printable(line) for line in report.split("\n"))
     return out if commands else _COMMAND_START.sub(r"\1\\x3a", out)
 
 
@@ -76,6 +78,12 @@ def md_text(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", printable(text))
 
 
+def md_cell(text: object) -> str:
+    """A Markdown table cell, escaped lightly: only what can end the cell (`|`), open a code span
+    or start HTML or an entity; emphasis characters are left, since they cannot break out."""
+    return _MD_CELL.sub(r"\\\1", printable(text))
+
+
 def md_code(text: object) -> str:
     """A code span that holds any text: fenced by one more backtick than the longest run inside
     (padded when it starts or ends with one), and `|` escaped, which GitHub requires in tables
@@ -87,3 +95,15 @@ def md_code(text: object) -> str:
     fence = "`" * (longest + 1)
     pad = " " if s.startswith("`") or s.endswith("`") or (s.startswith(" ") and s.endswith(" ") and s.strip()) else ""
     return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def cell(value: object, markdown: bool = False) -> object:
+    """A table cell (tabulate): text escaped for the table's format; numbers and None as they are."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return md_cell(value) if markdown else printable(value)
+
+
+def rows_of(rows: list[list[object]], markdown: bool = False) -> list[list[object]]:
+    """Every cell of a table through `cell`."""
+    return [[cell(v, markdown) for v in row] for row in rows]
