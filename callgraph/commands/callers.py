@@ -10,7 +10,7 @@ from ..analysis.project import Project
 from ..pipeline import analyze
 from ..reports.query import Hop, resolve_symbol, tree, walk
 from ..reports.escape import printable
-from .common import EXIT_CLEAN, add_cache_options, add_root_option, emit, open_cache
+from .common import EXIT_CLEAN, add_cache_options, add_root_option, emit, open_cache, path_name
 
 ORDER = 20
 
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.add_argument("symbol", metavar="SYMBOL", help="function, method or module: a qualified name or a dotted suffix")
-        p.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or directories (default: .)")
+        p.add_argument("paths", nargs="*", metavar="PATH", default=["."], type=path_name, help="files or directories (default: .)")
         p.add_argument("--depth", type=_depth, default=3, metavar="N", help="hops to follow (default 3; 'all' for no limit)")
         p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
         add_common_options(p)

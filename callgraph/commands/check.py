@@ -33,7 +33,7 @@ from ..reports.baseline import new_since_baseline
 from ..snapshots.git import git_toplevel
 from ..snapshots.tree import display_finding, display_path, repo_relative
 from ..reports.escape import printable
-from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, emit, open_cache
+from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, emit, open_cache, path_name
 
 if TYPE_CHECKING:
     from ..store.cache import FactsCache, NullCache
@@ -45,7 +45,7 @@ def add_config_options(p: argparse.ArgumentParser) -> None:
     """Options that override [tool.callgraph]; shared with `callgraph config`."""
     add_root_option(p)
     g = p.add_argument_group("configuration (each replaces the [tool.callgraph] value)")
-    g.add_argument("--config", metavar="FILE", help="read [tool.callgraph] from FILE instead of the nearest pyproject.toml")
+    g.add_argument("--config", metavar="FILE", type=path_name, help="read [tool.callgraph] from FILE instead of the nearest pyproject.toml")
     g.add_argument("--isolated", action="store_true", help="ignore every configuration file")
     g.add_argument("--include", action="append", metavar="PATTERN", help="analyse only files matching (gitignore-style; repeatable)")
     g.add_argument("--exclude", action="append", metavar="PATTERN", help="never analyse files matching (gitignore-style; repeatable)")
@@ -143,9 +143,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    p.add_argument("paths", nargs="*", metavar="PATH", type=path_name, help="files or directories (default: .)")
     p.add_argument("--format", choices=render.FORMATS, default="text", help="output format (default: text)")
-    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
+    p.add_argument("--output", "-o", metavar="FILE", type=path_name, help="write the report to FILE instead of standard output")
     p.add_argument(
         "--staged",
         action=argparse.BooleanOptionalAction,

@@ -25,10 +25,10 @@ _COMMANDS_DIR = str(Path(__file__).parent)
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # usage mistakes exit 2 without a traceback
+        """One line on stderr (the usage is one `--help` away), whatever the arguments held."""
         from ..reports.escape import printable
 
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_ERROR, f"{self.prog}: error: {printable(message)}\n")
+        self.exit(EXIT_ERROR, _shorten(f"{self.prog}: error: {printable(message)} (see '{self.prog} --help')") + "\n")
 
 
 def _command_modules(argv: Sequence[str] | None) -> list[str]:
@@ -56,6 +56,15 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _shorten(line: str, limit: int = 600) -> str:
+    """A line of at most `limit` characters: a 5,000-character path named in an error is elided
+    in its middle (the line stays one line a person can read)."""
+    if len(line) <= limit:
+        return line
+    half = (limit - 5) // 2
+    return f"{line[:half]} ... {line[-half:]}"
+
+
 def _error(message: object, lines: bool = False) -> int:
     """One line on stderr, whatever the message holds (a file name with a newline, bytes that
     are not UTF-8), but for the lines a message means to have (the candidates of an ambiguous
@@ -64,7 +73,8 @@ def _error(message: object, lines: bool = False) -> int:
 
     text = f"callgraph: error: {message}"
     try:
-        sys.stderr.write((safe_output(text) if lines else printable(text)) + "\n")
+        text = safe_output(text) if lines else printable(text)
+        sys.stderr.write("\n".join(_shorten(line) for line in text.split("\n")) + "\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -50,10 +51,34 @@ def _jobs(text: str) -> int:
     return n
 
 
+def _limit(name: str, default: int) -> int:
+    try:
+        return int(os.pathconf("/", name))
+    except (OSError, ValueError, AttributeError):
+        return default
+
+
+def path_name(text: str) -> str:
+    """A path argument the file system can take at all, checked when the options are parsed: a
+    name longer than NAME_MAX or a path longer than PATH_MAX (ENAMETOOLONG) is a usage error, not
+    an OSError from wherever the path is first used."""
+    raw = os.fsencode(text)
+    if b"\0" in raw:
+        raise argparse.ArgumentTypeError("a path cannot hold a NUL byte")
+    name_max, path_max = _limit("PC_NAME_MAX", 255), _limit("PC_PATH_MAX", 4096)
+    longest = max((len(part) for part in raw.split(b"/")), default=0)
+    if longest > name_max:
+        raise argparse.ArgumentTypeError(f"a name in the path is {longest} bytes long; the file system takes {name_max}")
+    if len(raw) >= path_max:
+        raise argparse.ArgumentTypeError(f"the path is {len(raw)} bytes long; the file system takes {path_max - 1}")
+    return text
+
+
 def add_cache_dir_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--cache-dir",
         metavar="DIR",
+        type=path_name,
         default=None,
         help="where the cache of per-file facts lives (default: $CALLGRAPH_CACHE_DIR, "
         "else $XDG_CACHE_HOME/callgraph, else ~/.cache/callgraph)",

@@ -7,7 +7,7 @@ import json
 
 from ..config import KEYS
 from .check import add_config_options, config_from_args
-from .common import EXIT_CLEAN, emit
+from .common import EXIT_CLEAN, emit, path_name
 
 ORDER = 80
 
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("path", nargs="?", default=".", metavar="PATH", help="where to start looking (default: .)")
+    p.add_argument("path", nargs="?", default=".", metavar="PATH", type=path_name, help="where to start looking (default: .)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     add_config_options(p)
     p.set_defaults(run=run)

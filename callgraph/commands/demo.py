@@ -28,7 +28,7 @@ from ..reports.parity_evidence import investigate
 from ..errors import InputError
 from ..pipeline import analyze_snapshot
 from ..snapshots.spec import open_snapshot
-from .common import EXIT_CLEAN, emit
+from .common import EXIT_CLEAN, emit, path_name
 
 ORDER = 70
 PACKAGE = "osiris"
@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--keep", metavar="DIR", help="build in DIR (created, must be empty) and keep it")
+    p.add_argument("--keep", metavar="DIR", type=path_name, help="build in DIR (created, must be empty) and keep it")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="parity report format")
     p.set_defaults(run=run)
 

@@ -10,7 +10,7 @@ from ..errors import InputError
 from ..reports.query import resolve_symbol
 from .callers import _depth, add_common_options, load
 from ..reports.escape import printable
-from .common import EXIT_CLEAN, EXIT_ERROR, emit
+from .common import EXIT_CLEAN, EXIT_ERROR, emit, path_name
 
 ORDER = 40
 FORMATS = ("dot", "graphml", "json", "pycg", "svg", "png")
@@ -37,11 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or directories (default: .)")
+    p.add_argument("paths", nargs="*", metavar="PATH", default=["."], type=path_name, help="files or directories (default: .)")
     p.add_argument("--focus", metavar="SYMBOL", help="only SYMBOL's neighbourhood (a qualified name or dotted suffix)")
     p.add_argument("--depth", type=_depth, default=2, metavar="N", help="with --focus: calls to follow each way (default 2; 'all')")
     p.add_argument("--format", choices=FORMATS, default="dot", help="output format (default: dot)")
-    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--output", "-o", metavar="FILE", type=path_name, help="write to FILE instead of standard output")
     add_common_options(p)
     p.set_defaults(run=run)
 

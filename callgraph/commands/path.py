@@ -8,7 +8,7 @@ import json
 from ..reports.query import resolve_symbol, shortest_paths
 from .callers import add_common_options, hop_dict, load, sites_text
 from ..reports.escape import printable
-from .common import EXIT_CLEAN, EXIT_FINDINGS, emit
+from .common import EXIT_CLEAN, EXIT_FINDINGS, emit, path_name
 
 ORDER = 30
 
@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("source", metavar="FROM", help="entry point: function, method or module")
     p.add_argument("target", metavar="TO", help="function or method to reach")
-    p.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or directories (default: .)")
+    p.add_argument("paths", nargs="*", metavar="PATH", default=["."], type=path_name, help="files or directories (default: .)")
     p.add_argument("--limit", type=int, default=10, metavar="N", help="at most N chains (default 10)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     add_common_options(p)

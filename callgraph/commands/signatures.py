@@ -10,7 +10,7 @@ from tabulate import tabulate as _tabulate
 from ..reports.query import CallRow, Definition, call_sites, definitions, symbol_family
 from .callers import add_common_options, load
 from ..reports.escape import printable, rows_of
-from .common import EXIT_CLEAN, EXIT_FINDINGS, emit
+from .common import EXIT_CLEAN, EXIT_FINDINGS, emit, path_name
 
 
 def tabulate(rows, headers, tablefmt):  # every cell escaped: names, defaults and paths come from the tree
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("symbol", metavar="SYMBOL", help="function or method: a qualified name or a dotted suffix")
-    p.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or directories (default: .)")
+    p.add_argument("paths", nargs="*", metavar="PATH", default=["."], type=path_name, help="files or directories (default: .)")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format")
     p.add_argument(
         "--at",
