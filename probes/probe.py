@@ -22,6 +22,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import os
 import posixpath
 import re
@@ -79,12 +80,15 @@ class Limits:
                 try:
                     values[name] = float(raw) if name == "timeout" else int(raw)
                 except ValueError:
-                    raise ProbeError(f"{var}={raw!r}: not a number") from None
+                    raise ProbeError(f"{var}={raw[:40]!r}: not a number") from None
+                if not math.isfinite(values[name]) or values[name] <= 0:
+                    raise ProbeError(f"{var}={raw[:40]!r}: must be a finite number above 0")
         values.update({k: v for k, v in overrides.items() if v is not None})
         limits = cls(**values)
         for name in ("max_files", "max_file_bytes", "max_total_bytes", "timeout"):
-            if getattr(limits, name) <= 0:
-                raise ProbeError(f"{name.replace('_', ' ')} must be positive")
+            value = getattr(limits, name)
+            if not math.isfinite(value) or value <= 0:  # nan passes `<= 0`; inf never times out
+                raise ProbeError(f"{name.replace('_', ' ')} must be a finite positive number, got {value!r}")
         return limits
 
     @property

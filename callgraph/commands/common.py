@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -72,6 +73,25 @@ def path_name(text: str) -> str:
     if len(raw) >= path_max:
         raise argparse.ArgumentTypeError(f"the path is {len(raw)} bytes long; the file system takes {path_max - 1}")
     return text
+
+
+def positive_float(text: str) -> float:
+    """A finite number above 0 (a timeout): `nan`, `inf` and negatives are usage errors."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number above 0 (a count, a size): at most 18 digits, so `int()` never refuses it."""
+    text = text.strip()
+    if not text.isdigit() or len(text) > 18 or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 10**18, got {text[:40]!r}")
+    return int(text)
 
 
 def add_cache_dir_option(p: argparse.ArgumentParser) -> None:

@@ -10,7 +10,7 @@ import argparse
 
 from ..reports.parity import render
 from ..reports.parity_evidence import investigate
-from .common import add_root_option, emit
+from .common import add_root_option, emit, positive_float, positive_int
 
 ORDER = 60
 
@@ -59,9 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a function or method (a dotted suffix is enough): definitions and call sites on both sides "
                         "(repeatable)")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="output format (default: markdown)")
-    p.add_argument("--max-files", type=int, metavar="N", help="refuse a remote listing more Python files than this")
-    p.add_argument("--max-file-size", type=int, metavar="BYTES", help="refuse a remote file larger than this")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up on a remote call after this long")
+    p.add_argument("--max-files", type=positive_int, metavar="N", help="refuse a remote listing more Python files than this")
+    p.add_argument("--max-file-size", type=positive_int, metavar="BYTES", help="refuse a remote file larger than this")
+    p.add_argument("--timeout", type=positive_float, metavar="SECONDS", help="give up on a remote call after this long")
     p.add_argument("--local-python", default="python3", metavar="PYTHON",
                    help="the local interpreter asked where --module would be imported from (default: python3)")
     p.add_argument("--uploaded-only", action="store_true",
