@@ -156,6 +156,8 @@ def _table(path: Path) -> dict | None:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # arrays or tables nested thousands deep: tomllib recurses
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     tool = doc.get("tool")
     if not isinstance(tool, dict) or "callgraph" not in tool:
         return None

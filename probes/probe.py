@@ -295,7 +295,7 @@ def extract_document(out: bytes, err: bytes, limits: Limits, label: str) -> dict
         raise ProbeError(f"{label}: the probe output is truncated (no end marker after {len(out)} bytes)")
     try:
         doc = json.loads(text[body_start:end])
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, and an integer of over 4,300 digits
         raise ProbeError(f"{label}: the probe output is malformed JSON: {clean(exc)}") from None
     if not isinstance(doc, dict):
         raise ProbeError(f"{label}: the probe output is not a JSON object")

@@ -61,19 +61,40 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+_SPECIAL = (Path("/proc"), Path("/sys"), Path("/dev"))  # kernel file systems: never a place to build in
+
+
+def _keep_dir(keep: str) -> Path:
+    """`--keep DIR`: an empty directory (created) on an ordinary file system, or an InputError."""
+    base = Path(keep).resolve()
+    if any(base == s or s in base.parents for s in _SPECIAL):
+        raise InputError(f"{keep}: on a kernel file system ({base}); give an ordinary directory")
+    try:
+        if base.exists() or base.is_symlink():
+            if not base.is_dir():
+                raise InputError(f"{keep}: not a directory")
+            if any(base.iterdir()):
+                raise InputError(f"{keep}: not empty")
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{keep}: cannot create the directory: {exc.strerror or exc}") from None
+    return base
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.keep:
-        base = Path(args.keep).resolve()
-        if base.exists() and any(base.iterdir()):
-            raise InputError(f"{args.keep}: not empty")
-        base.mkdir(parents=True, exist_ok=True)
+        base = _keep_dir(args.keep)
         cleanup = None
     else:
         cleanup = tempfile.TemporaryDirectory(prefix="callgraph-demo-")
         base = Path(cleanup.name).resolve()
     try:
-        story = build(base)
+        try:
+            story = build(base)
+        except OSError as exc:  # a full disk, a read-only or special file system under --keep
+            where = f" {exc.filename}" if exc.filename else ""
+            raise InputError(f"cannot build the demo in {base}:{where}: {exc.strerror or exc}") from None
         report = story_report(story, args.format)
         elapsed = time.perf_counter() - started
         emit(report, fmt=args.format)
