@@ -136,6 +136,8 @@ def emit(
         report += end
     if output is None:
         stream = sys.stdout
+        if stream is None:  # started with standard output closed (`>&-`)
+            raise InputError("standard output is closed; write the report with -o FILE")
         data = report if isinstance(report, bytes) else report.encode(stream.encoding or "utf-8", "backslashreplace")
         stream.flush()
         stream.buffer.write(data)
