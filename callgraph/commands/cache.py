@@ -57,7 +57,7 @@ def run_info(args: argparse.Namespace) -> int:
     with open_cache(args) as cache:
         info = cache.info()
     if args.format == "json":
-        print(json.dumps(info, indent=2))
+        emit(json.dumps(info, indent=2))
         return EXIT_CLEAN
     out = [f"path:      {info['path']}"]
     if not info["enabled"]:

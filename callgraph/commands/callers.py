@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     start = resolve_symbol(project, args.symbol)
     hops = walk(project, start, args.depth, reverse=args.reverse)
     if args.format == "json":
-        print(json.dumps({"symbol": start, "direction": "callers" if args.reverse else "callees",
+        emit(json.dumps({"symbol": start, "direction": "callers" if args.reverse else "callees",
                           "edges": [hop_dict(h) for h in hops]}, indent=2))
     else:
         emit(render_tree(start, hops, reverse=args.reverse))

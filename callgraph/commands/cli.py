@@ -101,7 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         code = args.run(args)
-        sys.stdout.flush()  # here, not at exit: a full disk is an error we can still report
+        if sys.stdout is not None:
+            sys.stdout.flush()  # here, not at exit: a full disk is an error we can still report
         return code
     except InputError as exc:
         return _error(exc, lines=bool(getattr(exc, "candidates", ())))

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             "values": values,
             "origins": {k: cfg.origins[k] for k in KEYS},
         }
-        print(json.dumps(doc, indent=2))
+        emit(json.dumps(doc, indent=2))
         return EXIT_CLEAN
     out = [
         f"# configuration file: {cfg.file or 'none found (defaults)'}",

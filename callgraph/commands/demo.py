@@ -98,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
         report = story_report(story, args.format)
         elapsed = time.perf_counter() - started
         emit(report, fmt=args.format)
-        print(f"(demo built and investigated in {elapsed:.1f}s"
-              + (f"; kept in {base})" if cleanup is None else "; temporary directory removed)"))
+        emit(f"(demo built and investigated in {elapsed:.1f}s"
+             + (f"; kept in {base})" if cleanup is None else "; temporary directory removed)"))
     finally:
         if cleanup is not None:
             cleanup.cleanup()
