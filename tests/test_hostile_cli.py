@@ -41,6 +41,10 @@ HOSTILE_NAMES: dict[str, bytes] = {
     "not-utf8": b"bad\xff\xfe",
 }
 
+# `parity` refuses a snapshot path with a C0 or C1 control character (the remote's rule, kept for
+# local directories); the names it accepts must still print escaped.
+PARITY_NAMES = {k: v for k, v in HOSTILE_NAMES.items() if not re.search(rb"[\x00-\x1f\x7f]|\xc2[\x80-\x9f]", v)}
+
 SOURCE = b"def f(a):\n    return a\n\nf(1, 2)\n"
 
 
@@ -55,13 +59,14 @@ def hostile_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One package per hostile name (a directory and a module named after it), each with a
     function `f` and a call that cannot bind, so the names reach paths, targets and messages."""
     root = tmp_path_factory.mktemp("hostile")
-    tree = root / "tree"
-    tree.mkdir()
-    for i, name in enumerate(HOSTILE_NAMES.values()):
-        d = os.path.join(os.fsencode(tree), b"p%d_" % i + name.replace(b"/", b"_"))
-        os.mkdir(d)
-        with open(os.path.join(d, name.replace(b"/", b"_") + b".py"), "wb") as f:
-            f.write(SOURCE)
+    for tree_name, names in (("tree", HOSTILE_NAMES), ("ptree", PARITY_NAMES)):
+        tree = root / tree_name
+        tree.mkdir()
+        for i, name in enumerate(names.values()):
+            d = os.path.join(os.fsencode(tree), b"p%d_" % i + name.replace(b"/", b"_"))
+            os.mkdir(d)
+            with open(os.path.join(d, name.replace(b"/", b"_") + b".py"), "wb") as f:
+                f.write(SOURCE)
     (root / "empty").mkdir()
     (root / "cache").mkdir()
     return root
@@ -91,7 +96,7 @@ COMMANDS = [
     ("check", ["check", "tree", "--no-cache"], ("text", "github", "markdown", "json", "sarif")),
     ("check -o", ["check", "tree", "--no-cache", "-o", "report.out"], ("text", "github", "markdown", "sarif")),
     ("diff", ["diff", "empty", "tree", "--no-cache"], ("text", "markdown", "json")),
-    ("parity", ["parity", "empty", "tree"], ("markdown", "json")),
+    ("parity", ["parity", "empty", "ptree"], ("markdown", "json")),
     ("signatures", ["signatures", "f", "tree", "--no-cache"], ("text", "markdown", "json")),
     ("callers", ["callers", "f", "tree", "--no-cache"], ("text",)),
     ("graph", ["graph", "tree", "--no-cache"], ("dot", "json")),
@@ -124,6 +129,13 @@ def test_every_report_is_safe_to_paste(hostile_tree: Path, command: str, fmt: st
     assert_safe(r.stderr, fmt="text")  # notes and the summary too
     if fmt in ("text", "github", "markdown") and command == "check":
         assert out.count(b"CG101") == len(HOSTILE_NAMES)  # one finding a name: none split or lost
+
+
+def test_parity_refuses_control_characters_in_one_line(hostile_tree: Path) -> None:
+    r = run("parity", "empty", "tree", cwd=hostile_tree)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert b"control characters" in r.stderr
+    assert_safe(r.stderr, fmt="text")
 
 
 def test_path_walks_and_signatures_show_hostile_names_escaped(hostile_tree: Path) -> None:

@@ -7,7 +7,7 @@ import json
 import sys
 
 from ..reports.escape import printable
-from .common import EXIT_CLEAN, EXIT_ERROR, add_cache_dir_option, emit, open_cache
+from .common import EXIT_CLEAN, EXIT_ERROR, add_cache_dir_option, emit, emit_json, open_cache
 
 ORDER = 90  # position in --help: after the analysis commands
 
@@ -57,7 +57,7 @@ def run_info(args: argparse.Namespace) -> int:
     with open_cache(args) as cache:
         info = cache.info()
     if args.format == "json":
-        emit(json.dumps(info, indent=2))
+        emit_json(json.dumps(info, indent=2))
         return EXIT_CLEAN
     out = [f"path:      {info['path']}"]
     if not info["enabled"]:

@@ -10,7 +10,7 @@ from ..analysis.project import Project
 from ..pipeline import analyze
 from ..reports.query import Hop, resolve_symbol, tree, walk
 from ..reports.escape import printable
-from .common import EXIT_CLEAN, add_cache_options, add_root_option, emit, open_cache, path_name
+from .common import EXIT_CLEAN, add_cache_options, add_root_option, emit, emit_json, open_cache, path_name
 
 ORDER = 20
 
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     start = resolve_symbol(project, args.symbol)
     hops = walk(project, start, args.depth, reverse=args.reverse)
     if args.format == "json":
-        emit(json.dumps({"symbol": start, "direction": "callers" if args.reverse else "callees",
+        emit_json(json.dumps({"symbol": start, "direction": "callers" if args.reverse else "callees",
                           "edges": [hop_dict(h) for h in hops]}, indent=2))
     else:
         emit(render_tree(start, hops, reverse=args.reverse))

@@ -131,7 +131,11 @@ def emit(
     from ..reports.escape import safe_output
 
     if isinstance(report, str):
-        if fmt not in ("json", "sarif", "graphml", "pycg"):
+        if fmt in ("json", "sarif", "pycg"):
+            # GitHub's runner takes "##[" anywhere in a line for a command, inside a JSON string
+            # too: "#\u0023[" is the same string to every JSON reader.
+            report = report.replace("##[", "#\\u0023[")
+        elif fmt != "graphml":
             report = safe_output(report, commands=fmt == "github", colored=colored)
         report += end
     if output is None:
@@ -151,6 +155,11 @@ def emit(
         raise InputError(f"{printable_path(output)}: cannot write: {exc.strerror or exc}") from None
     except ValueError as exc:  # a NUL in the name
         raise InputError(f"{printable_path(output)}: cannot write: {exc}") from None
+
+
+def emit_json(text: str, output: str | None = None) -> None:
+    """`emit` for a JSON document."""
+    emit(text, output, fmt="json")
 
 
 def printable_path(path: object) -> str:

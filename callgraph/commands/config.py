@@ -7,7 +7,7 @@ import json
 
 from ..config import KEYS
 from .check import add_config_options, config_from_args
-from .common import EXIT_CLEAN, emit, path_name
+from .common import EXIT_CLEAN, emit, emit_json, path_name
 
 ORDER = 80
 
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             "values": values,
             "origins": {k: cfg.origins[k] for k in KEYS},
         }
-        emit(json.dumps(doc, indent=2))
+        emit_json(json.dumps(doc, indent=2))
         return EXIT_CLEAN
     out = [
         f"# configuration file: {cfg.file or 'none found (defaults)'}",

@@ -83,6 +83,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _write(data: str | bytes, output: str | None, fmt: str) -> None:
     raw = data if isinstance(data, bytes) else data.encode("utf-8", "backslashreplace")
-    emit(raw if fmt in ("graphml", "json", "pycg") or isinstance(data, bytes) else data, output, fmt=fmt, end="")
+    emit(data if isinstance(data, str) else raw, output, fmt=fmt, end="")
     if output:
         print(f"wrote {printable(output)} ({len(raw)} bytes)", file=sys.stderr)

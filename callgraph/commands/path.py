@@ -8,7 +8,7 @@ import json
 from ..reports.query import resolve_symbol, shortest_paths
 from .callers import add_common_options, hop_dict, load, sites_text
 from ..reports.escape import printable
-from .common import EXIT_CLEAN, EXIT_FINDINGS, emit, path_name
+from .common import EXIT_CLEAN, EXIT_FINDINGS, emit, emit_json, path_name
 
 ORDER = 30
 
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     target = resolve_symbol(project, args.target)
     chains = shortest_paths(project, source, target, max(1, args.limit))
     if args.format == "json":
-        emit(json.dumps({"from": source, "to": target, "chains": [[hop_dict(h) for h in c] for c in chains]}, indent=2))
+        emit_json(json.dumps({"from": source, "to": target, "chains": [[hop_dict(h) for h in c] for c in chains]}, indent=2))
     elif not chains:
         emit(f"no call chain from {printable(source)} to {printable(target)}")
     else:

@@ -10,7 +10,7 @@ from tabulate import tabulate as _tabulate
 from ..reports.query import CallRow, Definition, call_sites, definitions, symbol_family
 from .callers import add_common_options, load
 from ..reports.escape import printable, rows_of
-from .common import EXIT_CLEAN, EXIT_FINDINGS, emit, path_name
+from .common import EXIT_CLEAN, EXIT_FINDINGS, emit, emit_json, path_name
 
 
 def tabulate(rows, headers, tablefmt):  # every cell escaped: names, defaults and paths come from the tree
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     defs = definitions(project, family)
     rows = call_sites(project, family)
     if args.format == "json":
-        emit(json.dumps({"symbol": family[0], "definitions": [_def_dict(d) for d in defs],
+        emit_json(json.dumps({"symbol": family[0], "definitions": [_def_dict(d) for d in defs],
                           "calls": [_row_dict(r) for r in rows]}, indent=2))
     else:
         emit(render(family[0], defs, rows, "github" if args.format == "markdown" else "simple"), fmt=args.format)
@@ -167,7 +167,7 @@ def run_at(args: argparse.Namespace) -> int:
         raise SymbolError(sides[0]["error"] + " at any of the snapshots given")
     broken = any(r.verdict == "error" and r.complete and not r.possible for s in sides for r in s.get("rows", ()))
     if args.format == "json":
-        emit(json.dumps({"symbol": args.symbol, "snapshots": [
+        emit_json(json.dumps({"symbol": args.symbol, "snapshots": [
             {"snapshot": s["snapshot"], "error": s["error"]} if "error" in s else
             {"snapshot": s["snapshot"], "symbol": s["symbol"], "definitions": [_def_dict(d) for d in s["defs"]],
              "calls": [_row_dict(r) for r in s["rows"]]}
