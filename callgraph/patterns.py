@@ -138,12 +138,45 @@ def prefixes_matched(segments: Sequence[_Segment], parts: Sequence[str]) -> list
     return out
 
 
+def _fixed_prefixes(fixed: Sequence[_Segment], inside: bool, parts: Sequence[str]) -> list[bool]:
+    """`prefixes_matched` for a pattern of fixed segments (`src/*/x.py`), or of fixed segments then
+    everything inside (`tests/**`, when `inside`): no automaton needed, the first miss ends it."""
+    m = len(fixed)
+    out = [False] * (len(parts) + 1)
+    if len(parts) < m or not all(seg is _ONE or seg.fullmatch(part) for seg, part in zip(fixed, parts)):  # type: ignore[union-attr]
+        return out
+    if inside:
+        out[m + 1 :] = [True] * (len(parts) - m)
+    else:
+        out[m] = True
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class _Rule:
     pattern: str
     segments: tuple[_Segment, ...]
     negated: bool
     dir_only: bool
+
+    def hits(self, parts: Sequence[str], is_dir: bool) -> bool:
+        """Whether the path or a directory above it matches (what `match` needs when no rule
+        is negated), stopping at the first hit."""
+        segs, n = self.segments, len(parts)
+        if len(segs) == 2 and segs[0] is _DSTAR and isinstance(segs[1], re.Pattern):  # "*_pb2.py", "build/"
+            last, upto = segs[1], n if (is_dir or not self.dir_only) else n - 1
+            return any(last.fullmatch(parts[k]) for k in range(upto))
+        matched = self.prefixes(parts)
+        return any(matched[1:n]) or (matched[n] and (is_dir or not self.dir_only))
+
+    def prefixes(self, parts: Sequence[str]) -> list[bool]:
+        """Which prefixes of `parts` match; the shapes most patterns have take a shortcut."""
+        segs = self.segments
+        if _DSTAR not in segs:
+            return _fixed_prefixes(segs, False, parts)
+        if segs[-2:] == (_ONE, _DSTAR) and _DSTAR not in segs[:-2]:
+            return _fixed_prefixes(segs[:-2], True, parts)
+        return prefixes_matched(segs, parts)
 
 
 class GitIgnoreSpec:
@@ -175,6 +208,8 @@ class GitIgnoreSpec:
                 raise ValueError(f"{raw!r} matches nothing")
             self.rules.append(_Rule(raw, compile_pattern(p), negated, dir_only))
 
+        self._negated = any(rule.negated for rule in self.rules)
+
     def __bool__(self) -> bool:
         return bool(self.rules)
 
@@ -184,8 +219,10 @@ class GitIgnoreSpec:
         if not rel or rel == ".":
             return False
         parts = rel.split("/")
-        table = [prefixes_matched(rule.segments, parts) for rule in self.rules]
         n = len(parts)
+        if not self._negated:  # no `!`: any rule matching the path or a directory above it decides
+            return any(rule.hits(parts, is_dir) for rule in self.rules)
+        table = [rule.prefixes(parts) for rule in self.rules]
         for k in range(1, n + 1):
             as_dir = k < n or is_dir
             hit = False
