@@ -359,7 +359,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.verbose:
         where = cfg.file or "none (defaults)"
-        print(f"callgraph: configuration: {where}", file=sys.stderr)
+        print(f"callgraph: configuration: {printable(where)}", file=sys.stderr)
         reused = f"; the previous run's findings still hold for {project.reused}" if project.reused else ""
         print(f"callgraph: mode: {analysis.mode}; analysed {len(project.files)} files{reused}", file=sys.stderr)
         if focus is not None:

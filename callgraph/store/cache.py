@@ -87,8 +87,10 @@ def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
 
 
 def stderr_warning(message: str) -> None:
-    """The CLI's warning: one line on stderr."""
-    print(f"callgraph: warning: {message}", file=sys.stderr, flush=True)
+    """The CLI's warning: one line on stderr, whatever the cache path holds (escaped as
+    `reports/escape.py` does; this layer cannot import it)."""
+    line = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in f"callgraph: warning: {message}")
+    print(line, file=sys.stderr, flush=True)
 
 
 def _healthy(conn: sqlite3.Connection) -> bool:
