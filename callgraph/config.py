@@ -24,12 +24,13 @@ import difflib
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .facts.findings import Code
 from .errors import InputError
+from .patterns import GitIgnoreSpec
 from .reading import NotRead, read_regular
 
 CODES = tuple(c.value for c in Code)
@@ -39,135 +40,6 @@ _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 class ConfigError(InputError):
     """A configuration mistake: reported with the file and key, exit 2."""
-
-
-# -- gitignore-style patterns ---------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    pattern: str
-    regex: re.Pattern[str]
-    negated: bool
-    dir_only: bool
-
-
-def _translate(body: str) -> str:
-    """A gitignore pattern body (no leading '!', no trailing '/') as a regex over posix paths."""
-    anchored = "/" in body
-    if body.startswith("/"):
-        body = body[1:]
-    out: list[str] = []
-    i, n = 0, len(body)
-    while i < n:
-        c = body[i]
-        if c == "*":
-            j = i
-            while j < n and body[j] == "*":
-                j += 1
-            stars = j - i
-            at_start = i == 0 or body[i - 1] == "/"
-            at_end = j == n or body[j] == "/"
-            if stars >= 2 and at_start and at_end:
-                if j == n:  # "x/**" or "**": everything inside
-                    out.append(".*")
-                    i = j
-                else:  # "**/": zero or more directories
-                    out.append("(?:.*/)?")
-                    i = j + 1
-                continue
-            out.append("[^/]*")  # other runs of stars are plain stars
-            i = j
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            j = i + 1
-            if j < n and body[j] in "!^":
-                j += 1
-            if j < n and body[j] == "]":
-                j += 1
-            while j < n and body[j] != "]":
-                j += 1
-            if j >= n:  # no closing bracket: a literal '['
-                out.append(re.escape(c))
-                i += 1
-                continue
-            inner = body[i + 1 : j]
-            negate = inner[:1] in ("!", "^")
-            if negate:
-                inner = inner[1:]
-            cls = "".join("\\" + ch if ch in "\\[]^&~|" else ch for ch in inner)
-            out.append(f"[^/{cls}]" if negate else f"[{cls}]")
-            i = j + 1
-        elif c == "\\" and i + 1 < n:
-            out.append(re.escape(body[i + 1]))
-            i += 2
-        else:
-            out.append(re.escape(c))
-            i += 1
-    regex = "".join(out)
-    return regex if anchored else "(?:.*/)?" + regex
-
-
-class GitIgnoreSpec:
-    """Patterns with gitignore's meaning, matched against posix paths relative to `base`.
-
-    `*` and `?` never cross '/', `**` spans directories, a pattern with a '/' other than a
-    trailing one is anchored to the base, a trailing '/' matches directories only, `!`
-    re-includes, and the last matching pattern wins. A file under a matched directory is
-    matched, and, as in git, cannot be re-included by a later `!` pattern.
-    """
-
-    def __init__(self, patterns: Iterable[str], base: str | Path = ".") -> None:
-        self.patterns = tuple(patterns)
-        self.base = Path(base)
-        self._abs_base = os.path.abspath(self.base)
-        self.rules: list[_Rule] = []
-        for raw in self.patterns:
-            p = raw.strip()
-            if not p or p.startswith("#"):
-                continue
-            negated = p.startswith("!")
-            if negated:
-                p = p[1:]
-            elif p.startswith("\\!") or p.startswith("\\#"):
-                p = p[1:]
-            dir_only = p.endswith("/")
-            p = p.rstrip("/")
-            if not p:
-                raise ValueError(f"{raw!r} matches nothing")
-            self.rules.append(_Rule(raw, re.compile(_translate(p) + r"\Z", re.DOTALL), negated, dir_only))
-
-    def __bool__(self) -> bool:
-        return bool(self.rules)
-
-    def _last(self, path: str, is_dir: bool) -> bool:
-        hit = False
-        for rule in self.rules:
-            if rule.dir_only and not is_dir:
-                continue
-            if rule.negated == hit and rule.regex.match(path):
-                hit = not rule.negated
-        return hit
-
-    def match(self, rel: str, is_dir: bool = False) -> bool:
-        """`rel`: a posix path relative to the base."""
-        rel = rel.strip("/")
-        if not rel or rel == ".":
-            return False
-        parts = rel.split("/")
-        for i in range(1, len(parts)):
-            if self._last("/".join(parts[:i]), True):
-                return True
-        return self._last(rel, is_dir)
-
-    def match_path(self, path: str | Path) -> bool:
-        """A filesystem path (absolute, or relative to the current directory); False outside the base."""
-        rel = os.path.relpath(os.path.abspath(path), self._abs_base)
-        if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
-            return False
-        return self.match(Path(rel).as_posix())
 
 
 # -- codes ------------------------------------------------------------------------------------
@@ -284,6 +156,8 @@ def _table(path: Path) -> dict | None:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # arrays or tables nested thousands deep: tomllib recurses
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     tool = doc.get("tool")
     if not isinstance(tool, dict) or "callgraph" not in tool:
         return None

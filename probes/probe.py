@@ -22,6 +22,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import os
 import posixpath
 import re
@@ -81,12 +82,15 @@ class Limits:
                 try:
                     values[name] = float(raw) if name == "timeout" else int(raw)
                 except ValueError:
-                    raise ProbeError(f"{var}={raw!r}: not a number") from None
+                    raise ProbeError(f"{var}={raw[:40]!r}: not a number") from None
+                if not math.isfinite(values[name]) or values[name] <= 0:
+                    raise ProbeError(f"{var}={raw[:40]!r}: must be a finite number above 0")
         values.update({k: v for k, v in overrides.items() if v is not None})
         limits = cls(**values)
         for name in ("max_files", "max_file_bytes", "max_total_bytes", "timeout"):
-            if getattr(limits, name) <= 0:
-                raise ProbeError(f"{name.replace('_', ' ')} must be positive")
+            value = getattr(limits, name)
+            if not math.isfinite(value) or value <= 0:  # nan passes `<= 0`; inf never times out
+                raise ProbeError(f"{name.replace('_', ' ')} must be a finite positive number, got {value!r}")
         return limits
 
     @property
@@ -294,7 +298,7 @@ def extract_document(out: bytes, err: bytes, limits: Limits, label: str) -> dict
         raise ProbeError(f"{label}: the probe output is truncated (no end marker after {len(out)} bytes)")
     try:
         doc = json.loads(text[body_start:end])
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, and an integer of over 4,300 digits
         raise ProbeError(f"{label}: the probe output is malformed JSON: {clean(exc)}") from None
     if not isinstance(doc, dict):
         raise ProbeError(f"{label}: the probe output is not a JSON object")

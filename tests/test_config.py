@@ -30,6 +30,7 @@ PATTERNS = [
     ["*.py"], ["src/"], ["/src"], ["src"], ["build/"], ["**/gen/"], ["*_pb2.py"], ["tests/**"], ["tests/*"],
     ["**/foo"], ["foo/**/baz.py"], ["src/**/baz.py"], ["a/**/d.py"], ["a?.py"], ["a[bc].py"], ["a[!b]c.py"],
     ["src/", "!src/pkg/"], ["*.py", "!tests/*.py"], ["migrations/"], ["/migrations/"], ["deep/**/b/"], ["*/a.py"],
+    ["*a*b*.py"], ["*a*a*"], ["a*/**/*y*"], ["**/*a*/**/b"], ["**/**/x.py"], ["deep/**/**/b/*"], ["s*c/*/*a*"],
     ["**"], ["src/**"], ["x\\[1\\].py"], ["tests/", "!tests/data/x.py"], ["*.py", "!src/"], ["**/pkg"], ["pkg/"],
     ["a/b"], ["b/c"], ["ab*"], ["***.py"], ["src/***"], ["# comment", "", "docs/"], ["\\#x.py", "!a.py", "*.py"],
 ]
@@ -57,6 +58,36 @@ def test_gitignore_spec_agrees_with_git(tmp_path: Path) -> None:
                 disagreements.append((patterns, p, "git" if p in out else "not git"))
             assert spec.match_path(tmp_path / p) == spec.match(p)
     assert not disagreements, disagreements
+
+
+@pytest.mark.parametrize(
+    "pattern, path",
+    [
+        ("*a" * 40 + "*b", "a" * 250),  # stars in one segment: minutes with a backtracking regex
+        ("*a" * 40 + "*b", "/".join(["a" * 200] * 20)),
+        ("/" + "**/a/" * 40 + "b", "/".join(["a"] * 2000)),  # ** across segments
+        ("/" + "*a*/**/" * 40 + "b", "/".join(["xax"] * 2000)),
+        ("[a-z]*" * 60 + "!", "q" * 4000),
+    ],
+)
+def test_patterns_match_in_linear_time(pattern: str, path: str) -> None:
+    """Time stays flat as the pattern grows: the matcher never backtracks into any star but the
+    last. Compared by ratio, not by a wall clock, so load cannot flake it: a pattern 8 times
+    longer costs at most ~8 times more (an exponential matcher: 2**8 times and up)."""
+    import time
+
+    def cost(p: str) -> float:
+        spec = GitIgnoreSpec([p])
+        start = time.perf_counter()
+        for _ in range(3):
+            spec.match(path)
+        return time.perf_counter() - start
+
+    small = pattern[: max(len(pattern) // 8, 4)]
+    cost(small)  # warm the regex cache
+    t_small, t_big = min(cost(small) for _ in range(3)), min(cost(pattern) for _ in range(3))
+    assert t_big < 2.0, t_big  # the old matcher took minutes on the first row
+    assert t_big <= 40 * t_small + 0.05, (t_small, t_big)
 
 
 def test_gitignore_spec_edges(tmp_path: Path) -> None:

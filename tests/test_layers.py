@@ -31,7 +31,7 @@ MAX_LINES = 800
 
 # -- the table: node -> the nodes it may import (besides itself) ------------------------------------
 
-LEAVES = frozenset({"errors", "version", "gc_pause", "subprocesses", "reading"})
+LEAVES = frozenset({"errors", "version", "gc_pause", "subprocesses", "reading", "patterns"})
 CORE = LEAVES | {"facts", "resolve", "analysis", "store"}
 
 LAYERS: dict[str, frozenset[str]] = {
@@ -41,6 +41,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "gc_pause": frozenset(),
     "subprocesses": frozenset(),  # the one bounded runner of other programs
     "reading": frozenset(),  # the one reader of files: regular only, bounded, inside the analysed roots
+    "patterns": frozenset(),  # gitignore-style patterns, matched in linear time
     # the stages, bottom up
     "facts": LEAVES,
     "resolve": LEAVES | {"facts"},
@@ -50,7 +51,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "snapshots": frozenset({"errors", "subprocesses", "reading", "facts", "probes"}),
     "probes": frozenset({"errors", "subprocesses", "facts", "snapshots"}),
     "environment": frozenset({"errors", "subprocesses", "reading", "facts"}),  # the interpreter the code runs under
-    "config": frozenset({"errors", "reading", "facts"}),
+    "config": frozenset({"errors", "reading", "patterns", "facts"}),
     # the orchestrator, then what reads its result
     "pipeline": CORE | {"snapshots", "environment", "config"},
     "reports": CORE | {"snapshots", "environment", "probes", "config", "pipeline"},

@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from .common import EXIT_CLEAN, EXIT_ERROR, add_cache_dir_option, open_cache
+from ..reports.escape import printable
+from .common import EXIT_CLEAN, EXIT_ERROR, add_cache_dir_option, emit, emit_json, open_cache
 
 ORDER = 90  # position in --help: after the analysis commands
 
@@ -56,26 +57,27 @@ def run_info(args: argparse.Namespace) -> int:
     with open_cache(args) as cache:
         info = cache.info()
     if args.format == "json":
-        print(json.dumps(info, indent=2))
+        emit_json(json.dumps(info, indent=2))
         return EXIT_CLEAN
-    print(f"path:      {info['path']}")
+    out = [f"path:      {info['path']}"]
     if not info["enabled"]:
-        print(f"status:    disabled ({info['reason']})")
-    print(f"entries:   {info['entries']} for this version, {info['stale_entries']} from other versions")
-    print(f"size:      {_size(info['bytes'])}")
-    print(f"analyzer:  {info['analyzer']} ({info['analyzer_description']})")
+        out.append(f"status:    disabled ({info['reason']})")
+    out.append(f"entries:   {info['entries']} for this version, {info['stale_entries']} from other versions")
+    out.append(f"size:      {_size(info['bytes'])}")
+    out.append(f"analyzer:  {info['analyzer']} ({info['analyzer_description']})")
+    emit("\n".join(out))
     return EXIT_CLEAN
 
 
 def run_clear(args: argparse.Namespace) -> int:
     with open_cache(args) as cache:
         if not cache.enabled:
-            print(f"callgraph: error: cannot clear the cache at {cache.path}: {cache.reason}", file=sys.stderr)
+            print(f"callgraph: error: cannot clear the cache at {printable(cache.path)}: {printable(cache.reason)}", file=sys.stderr)
             return EXIT_ERROR
         removed = cache.clear(stale_only=args.stale)
         if not cache.enabled:
-            print(f"callgraph: error: cannot clear the cache at {cache.path}: {cache.reason}", file=sys.stderr)
+            print(f"callgraph: error: cannot clear the cache at {printable(cache.path)}: {printable(cache.reason)}", file=sys.stderr)
             return EXIT_ERROR
         what = f"{'stale ' if args.stale else ''}entr{'y' if removed == 1 else 'ies'}"
-        print(f"removed {removed} {what} from {cache.path}")
+        emit(f"removed {removed} {what} from {cache.path}")
     return EXIT_CLEAN

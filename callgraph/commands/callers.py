@@ -9,7 +9,8 @@ from ..analysis.graph import add_possible_edges
 from ..analysis.project import Project
 from ..pipeline import analyze
 from ..reports.query import Hop, resolve_symbol, tree, walk
-from .common import EXIT_CLEAN, add_cache_options, add_root_option, open_cache
+from ..reports.escape import printable
+from .common import EXIT_CLEAN, add_cache_options, add_root_option, emit, emit_json, open_cache, path_name
 
 ORDER = 20
 
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.add_argument("symbol", metavar="SYMBOL", help="function, method or module: a qualified name or a dotted suffix")
-        p.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or directories (default: .)")
+        p.add_argument("paths", nargs="*", metavar="PATH", default=["."], type=path_name, help="files or directories (default: .)")
         p.add_argument("--depth", type=_depth, default=3, metavar="N", help="hops to follow (default 3; 'all' for no limit)")
         p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
         add_common_options(p)
@@ -84,10 +85,10 @@ def run(args: argparse.Namespace) -> int:
     start = resolve_symbol(project, args.symbol)
     hops = walk(project, start, args.depth, reverse=args.reverse)
     if args.format == "json":
-        print(json.dumps({"symbol": start, "direction": "callers" if args.reverse else "callees",
+        emit_json(json.dumps({"symbol": start, "direction": "callers" if args.reverse else "callees",
                           "edges": [hop_dict(h) for h in hops]}, indent=2))
     else:
-        print(render_tree(start, hops, reverse=args.reverse))
+        emit(render_tree(start, hops, reverse=args.reverse))
     return EXIT_CLEAN
 
 
@@ -101,11 +102,11 @@ def sites_text(hop: Hop) -> str:
 
 def render_tree(start: str, hops: list[Hop], *, reverse: bool) -> str:
     arrow = "<-" if reverse else "->"
-    lines = [start]
+    lines = [printable(start)]
     for indent, hop, again in tree(hops, start, reverse=reverse):
         other = hop.caller if reverse else hop.callee
         mark = "?" if hop.possible else ""
-        lines.append(f"{'  ' * (indent + 1)}{arrow}{mark} {other}  [{sites_text(hop)}]{'  (see above)' if again else ''}")
+        lines.append(f"{'  ' * (indent + 1)}{arrow}{mark} {printable(other)}  [{printable(sites_text(hop))}]{'  (see above)' if again else ''}")
     if not hops:
         lines.append(f"  (no {'callers' if reverse else 'callees'} found)")
     return "\n".join(lines)

@@ -32,7 +32,8 @@ from ..reports import render
 from ..reports.baseline import new_since_baseline
 from ..snapshots.git import git_toplevel
 from ..snapshots.tree import display_finding, display_path, repo_relative
-from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, open_cache
+from ..reports.escape import printable
+from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, emit, open_cache, path_name
 
 if TYPE_CHECKING:
     from ..store.cache import FactsCache, NullCache
@@ -44,7 +45,7 @@ def add_config_options(p: argparse.ArgumentParser) -> None:
     """Options that override [tool.callgraph]; shared with `callgraph config`."""
     add_root_option(p)
     g = p.add_argument_group("configuration (each replaces the [tool.callgraph] value)")
-    g.add_argument("--config", metavar="FILE", help="read [tool.callgraph] from FILE instead of the nearest pyproject.toml")
+    g.add_argument("--config", metavar="FILE", type=path_name, help="read [tool.callgraph] from FILE instead of the nearest pyproject.toml")
     g.add_argument("--isolated", action="store_true", help="ignore every configuration file")
     g.add_argument("--include", action="append", metavar="PATTERN", help="analyse only files matching (gitignore-style; repeatable)")
     g.add_argument("--exclude", action="append", metavar="PATTERN", help="never analyse files matching (gitignore-style; repeatable)")
@@ -142,9 +143,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    p.add_argument("paths", nargs="*", metavar="PATH", type=path_name, help="files or directories (default: .)")
     p.add_argument("--format", choices=render.FORMATS, default="text", help="output format (default: text)")
-    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
+    p.add_argument("--output", "-o", metavar="FILE", type=path_name, help="write the report to FILE instead of standard output")
     p.add_argument(
         "--staged",
         action=argparse.BooleanOptionalAction,
@@ -358,7 +359,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.verbose:
         where = cfg.file or "none (defaults)"
-        print(f"callgraph: configuration: {where}", file=sys.stderr)
+        print(f"callgraph: configuration: {printable(where)}", file=sys.stderr)
         reused = f"; the previous run's findings still hold for {project.reused}" if project.reused else ""
         print(f"callgraph: mode: {analysis.mode}; analysed {len(project.files)} files{reused}", file=sys.stderr)
         if focus is not None:
@@ -367,17 +368,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"callgraph: cache: {project.cache_hits} hits, {project.cache_misses} misses", file=sys.stderr)
 
     report = _render(args, analysis, reported, findings, hidden, notes)
-    if args.output:
-        try:
-            Path(args.output).write_text(report + ("\n" if report else ""), encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
-    elif report:
-        print(report, flush=True)
+    if args.output or report:
+        colored = args.format == "text" and (use_color(args.color, sys.stdout) if not args.output else args.color == "always")
+        emit(report, args.output, fmt=args.format, end="\n" if report else "", colored=colored)
 
     if args.format in ("text", "markdown") and not args.quiet:
         for path, message in notes:
-            print(f"{path}: note: {message}", file=sys.stderr)
+            print(f"{printable(path)}: note: {printable(message)}", file=sys.stderr)
     if not args.quiet and args.format not in ("json", "sarif"):
         print(render.summary(project, findings, suppressed=len(hidden)), file=sys.stderr)
     if findings and not args.exit_zero:

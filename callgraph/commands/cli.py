@@ -6,7 +6,9 @@ Subcommands live in `callgraph.commands`, one module each, found at start-up.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -23,8 +25,10 @@ _COMMANDS_DIR = str(Path(__file__).parent)
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # usage mistakes exit 2 without a traceback
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+        """One line on stderr (the usage is one `--help` away), whatever the arguments held."""
+        from ..reports.escape import printable
+
+        self.exit(EXIT_ERROR, _shorten(f"{self.prog}: error: {printable(message)} (see '{self.prog} --help')") + "\n")
 
 
 def _command_modules(argv: Sequence[str] | None) -> list[str]:
@@ -52,6 +56,42 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _shorten(line: str, limit: int = 600) -> str:
+    """A line of at most `limit` characters: a 5,000-character path named in an error is elided
+    in its middle (the line stays one line a person can read)."""
+    if len(line) <= limit:
+        return line
+    half = (limit - 5) // 2
+    return f"{line[:half]} ... {line[-half:]}"
+
+
+def _error(message: object, lines: bool = False) -> int:
+    """One line on stderr, whatever the message holds (a file name with a newline, bytes that
+    are not UTF-8), but for the lines a message means to have (the candidates of an ambiguous
+    symbol, each escaped where it was named): the caller's exit code is 2."""
+    from ..reports.escape import printable, safe_output
+
+    text = f"callgraph: error: {message}"
+    try:
+        text = safe_output(text) if lines else printable(text)
+        sys.stderr.write("\n".join(_shorten(line) for line in text.split("\n")) + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    return EXIT_ERROR
+
+
+def _drop_stdout() -> None:
+    """After standard output failed (a closed pipe, a full disk), point it at /dev/null, so the
+    interpreter's own flush at exit has nothing to fail on and prints nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
@@ -60,15 +100,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_ERROR
     try:
-        return args.run(args)
+        code = args.run(args)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # here, not at exit: a full disk is an error we can still report
+        return code
     except InputError as exc:
-        print(f"callgraph: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return _error(exc, lines=bool(getattr(exc, "candidates", ())))
     except KeyboardInterrupt:
         print("callgraph: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # `callgraph ... | head -1`: the reader left; quiet, as every filter is
+        _drop_stdout()
         return EXIT_ERROR
+    except OSError as exc:
+        # Last resort, after the root causes are handled where they arise: a write to a full disk
+        # (stdout or a report file), a name longer than the file system takes, ...
+        if exc.errno in (errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT):
+            _drop_stdout()
+            return _error(f"cannot write the output: {exc.strerror}")
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        return _error(f"{where}{exc.strerror or exc}")
+    except (UnicodeError, RecursionError, ValueError) as exc:  # last resort: one line, not a traceback
+        return _error(f"{type(exc).__name__}: {exc}")
 
 
 if __name__ == "__main__":  # pragma: no cover

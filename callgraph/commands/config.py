@@ -7,7 +7,7 @@ import json
 
 from ..config import KEYS
 from .check import add_config_options, config_from_args
-from .common import EXIT_CLEAN
+from .common import EXIT_CLEAN, emit, emit_json, path_name
 
 ORDER = 80
 
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("path", nargs="?", default=".", metavar="PATH", help="where to start looking (default: .)")
+    p.add_argument("path", nargs="?", default=".", metavar="PATH", type=path_name, help="where to start looking (default: .)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     add_config_options(p)
     p.set_defaults(run=run)
@@ -52,13 +52,15 @@ def run(args: argparse.Namespace) -> int:
             "values": values,
             "origins": {k: cfg.origins[k] for k in KEYS},
         }
-        print(json.dumps(doc, indent=2))
+        emit_json(json.dumps(doc, indent=2))
         return EXIT_CLEAN
-    print(f"# configuration file: {cfg.file or 'none found (defaults)'}")
-    print(f"# paths are relative to: {cfg.base}")
-    print("[tool.callgraph]")
+    out = [
+        f"# configuration file: {cfg.file or 'none found (defaults)'}",
+        f"# paths are relative to: {cfg.base}",
+        "[tool.callgraph]",
+    ]
     lines = [(f"{k} = {_toml(values[k])}", cfg.origins[k]) for k in KEYS]
     width = max(len(line) for line, _ in lines)
-    for line, origin in lines:
-        print(f"{line:<{width}}  # {origin}")
+    out += [f"{line:<{width}}  # {origin}" for line, origin in lines]
+    emit("\n".join(out))  # escaped: a pattern or path may hold any character
     return EXIT_CLEAN

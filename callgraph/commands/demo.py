@@ -29,7 +29,7 @@ from ..reports.parity_evidence import investigate
 from ..errors import InputError
 from ..pipeline import analyze_snapshot
 from ..snapshots.spec import open_snapshot
-from .common import EXIT_CLEAN, add_cache_options, open_cache
+from .common import EXIT_CLEAN, add_cache_options, emit, open_cache, path_name
 
 ORDER = 70
 PACKAGE = "osiris"
@@ -58,33 +58,46 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--keep", metavar="DIR", help="build in DIR (created, must be empty) and keep it")
+    p.add_argument("--keep", metavar="DIR", type=path_name, help="build in DIR (created, must be empty) and keep it")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="parity report format")
     add_cache_options(p)  # the standard library modules both environments read are parsed once, then cached
     p.set_defaults(run=run)
 
 
+_SPECIAL = (Path("/proc"), Path("/sys"), Path("/dev"))  # kernel file systems: never a place to build in
+
+
+def _keep_dir(keep: str) -> Path:
+    """`--keep DIR`: an empty directory (created) on an ordinary file system, or an InputError."""
+    base = Path(keep).resolve()
+    if any(base == s or s in base.parents for s in _SPECIAL):
+        raise InputError(f"{keep}: on a kernel file system ({base}); give an ordinary directory")
+    try:
+        if base.exists() or base.is_symlink():
+            if not base.is_dir():
+                raise InputError(f"{keep}: not a directory")
+            if any(base.iterdir()):
+                raise InputError(f"{keep}: not empty")
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{keep}: cannot create the directory: {exc.strerror or exc}") from None
+    return base
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.keep:
-        base = Path(args.keep).resolve()
-        if base.exists() and any(base.iterdir()):
-            raise InputError(f"{args.keep}: not empty")
-        base.mkdir(parents=True, exist_ok=True)
+        base = _keep_dir(args.keep)
         cleanup = None
     else:
         cleanup = tempfile.TemporaryDirectory(prefix="callgraph-demo-")
         base = Path(cleanup.name).resolve()
     try:
-        from ..store.memory import MemoryCache
-
-        story = build(base)
-        with MemoryCache(open_cache(args)) as cache:
-            report = story_report(story, args.format, cache)
+from .common import EXIT_CLEAN, add_cache_options, emit, open_cache, path_name
         elapsed = time.perf_counter() - started
-        print(report)
-        print(f"(demo built and investigated in {elapsed:.1f}s"
-              + (f"; kept in {base})" if cleanup is None else "; temporary directory removed)"))
+        emit(report, fmt=args.format)
+        emit(f"(demo built and investigated in {elapsed:.1f}s"
+             + (f"; kept in {base})" if cleanup is None else "; temporary directory removed)"))
     finally:
         if cleanup is not None:
             cleanup.cleanup()

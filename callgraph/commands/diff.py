@@ -10,7 +10,8 @@ from ..reports.diff_render import render_diff
 from ..pipeline import analyze_snapshot
 from ..snapshots.spec import open_snapshot
 from ..snapshots.tree import DirSnapshot
-from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, open_cache
+from ..reports.escape import printable
+from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, emit, open_cache
 
 ORDER = 50
 
@@ -74,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
                                       new.outside)
         skipped = [f"{snap.label}: {n}" for snap in (old_snap, new_snap) if isinstance(snap, DirSnapshot) for n in snap.notes]
     for line in skipped:  # files of a directory not read (a FIFO, a link out of it, ...): said, never fatal
-        print(line, file=sys.stderr)
-    print(_with_environments(render_diff(result, args.format), drift, args.format))
+        print(printable(line), file=sys.stderr)
+    emit(_with_environments(render_diff(result, args.format), drift, args.format), fmt=args.format)
     return EXIT_FINDINGS if result.new_findings else EXIT_CLEAN
 
 

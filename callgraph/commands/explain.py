@@ -7,7 +7,7 @@ import argparse
 from ..reports import render
 from ..facts.findings import Code
 from ..errors import InputError
-from .common import EXIT_CLEAN
+from .common import EXIT_CLEAN, emit
 
 ORDER = 90
 
@@ -34,8 +34,7 @@ def lookup(name: str) -> Code:
 
 def run(args: argparse.Namespace) -> int:
     if args.code is None:
-        for code in Code:
-            print(f"{code.value}  {code.slug:<36} {code.description}")
+        emit("\n".join(f"{code.value}  {code.slug:<36} {code.description}" for code in Code))
         return EXIT_CLEAN
-    print(render.explain(lookup(args.code)), end="")
+    emit(render.explain(lookup(args.code)), end="")
     return EXIT_CLEAN

@@ -14,7 +14,7 @@ from ..pipeline import analyze_snapshot
 from ..reading import NotRead, read_regular
 from ..reports.explain_error import Side, explain, parse_log, render
 from ..snapshots.spec import open_snapshot
-from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, open_cache
+from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, emit, open_cache
 
 ORDER = 62
 MAX_LOG_BYTES = 16 * 1024 * 1024
@@ -71,5 +71,5 @@ def run(args: argparse.Namespace) -> int:
             project = analyze_snapshot(snap, roots=args.root, cache=cache, jobs=args.jobs)
             sides.append(Side(role, spec, snap, project))
         ex = explain(logged, sides)
-        print(render(ex, sides))
+        emit(render(ex, sides))
     return EXIT_CLEAN if ex.explained else EXIT_FINDINGS

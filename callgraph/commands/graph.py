@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from ..reports import export
 from ..errors import InputError
 from ..reports.query import resolve_symbol
 from .callers import _depth, add_common_options, load
-from .common import EXIT_CLEAN, EXIT_ERROR
+from ..reports.escape import printable
+from .common import EXIT_CLEAN, EXIT_ERROR, emit, path_name
 
 ORDER = 40
 FORMATS = ("dot", "graphml", "json", "pycg", "svg", "png")
@@ -37,11 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or directories (default: .)")
+    p.add_argument("paths", nargs="*", metavar="PATH", default=["."], type=path_name, help="files or directories (default: .)")
     p.add_argument("--focus", metavar="SYMBOL", help="only SYMBOL's neighbourhood (a qualified name or dotted suffix)")
     p.add_argument("--depth", type=_depth, default=2, metavar="N", help="with --focus: calls to follow each way (default 2; 'all')")
     p.add_argument("--format", choices=FORMATS, default="dot", help="output format (default: dot)")
-    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--output", "-o", metavar="FILE", type=path_name, help="write to FILE instead of standard output")
     add_common_options(p)
     p.set_defaults(run=run)
 
@@ -72,23 +72,17 @@ def run(args: argparse.Namespace) -> int:
             try:
                 data = export.render(dot, args.format)
             except export.GraphvizMissing as exc:
-                print(f"callgraph: error: {exc}", file=sys.stderr)
+                print(f"callgraph: error: {printable(exc)}", file=sys.stderr)
                 return EXIT_ERROR
             except (RuntimeError, OSError) as exc:
-                print(f"callgraph: error: {exc}", file=sys.stderr)
+                print(f"callgraph: error: {printable(exc)}", file=sys.stderr)
                 return EXIT_ERROR
-    _write(data, args.output)
+    _write(data, args.output, args.format)
     return EXIT_CLEAN
 
 
-def _write(data: str | bytes, output: str | None) -> None:
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+def _write(data: str | bytes, output: str | None, fmt: str) -> None:
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "backslashreplace")
+    emit(data if isinstance(data, str) else raw, output, fmt=fmt, end="")
     if output:
-        try:
-            Path(output).write_bytes(raw)
-        except OSError as exc:
-            raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
-        print(f"wrote {output} ({len(raw)} bytes)", file=sys.stderr)
-    else:
-        sys.stdout.buffer.write(raw)
-        sys.stdout.flush()
+        print(f"wrote {printable(output)} ({len(raw)} bytes)", file=sys.stderr)

@@ -10,7 +10,7 @@ import argparse
 
 from ..reports.parity import render
 from ..reports.parity_evidence import investigate
-from .common import add_cache_options, add_root_option, open_cache
+from .common import add_cache_options, add_root_option, emit, open_cache, positive_float, positive_int
 
 ORDER = 60
 
@@ -62,9 +62,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a function or method (a dotted suffix is enough): definitions and call sites on both sides "
                         "(repeatable)")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="output format (default: markdown)")
-    p.add_argument("--max-files", type=int, metavar="N", help="refuse a remote listing more Python files than this")
-    p.add_argument("--max-file-size", type=int, metavar="BYTES", help="refuse a remote file larger than this")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up on a remote call after this long")
+    p.add_argument("--max-files", type=positive_int, metavar="N", help="refuse a remote listing more Python files than this")
+    p.add_argument("--max-file-size", type=positive_int, metavar="BYTES", help="refuse a remote file larger than this")
+    p.add_argument("--timeout", type=positive_float, metavar="SECONDS", help="give up on a remote call after this long")
     p.add_argument("--local-python", default="python3", metavar="PYTHON",
                    help="the local environment: its interpreter says where --module would be imported from, and its "
                         "installed packages and standard library are what local calls are checked against, e.g. "
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
             local_python=args.local_python, effective=not args.uploaded_only, roots=args.root,
             environment=args.environment, remote_path=args.remote_path, cache=cache,
         )
-    print(render(report, args.format), end="" if args.format == "markdown" else "\n")
+    emit(render(report, args.format), fmt=args.format, end="" if args.format == "markdown" else "\n")
     return report.exit_code
 
 

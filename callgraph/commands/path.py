@@ -7,7 +7,8 @@ import json
 
 from ..reports.query import resolve_symbol, shortest_paths
 from .callers import add_common_options, hop_dict, load, sites_text
-from .common import EXIT_CLEAN, EXIT_FINDINGS
+from ..reports.escape import printable
+from .common import EXIT_CLEAN, EXIT_FINDINGS, emit, emit_json, path_name
 
 ORDER = 30
 
@@ -30,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("source", metavar="FROM", help="entry point: function, method or module")
     p.add_argument("target", metavar="TO", help="function or method to reach")
-    p.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or directories (default: .)")
+    p.add_argument("paths", nargs="*", metavar="PATH", default=["."], type=path_name, help="files or directories (default: .)")
     p.add_argument("--limit", type=int, default=10, metavar="N", help="at most N chains (default 10)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     add_common_options(p)
@@ -43,15 +44,15 @@ def run(args: argparse.Namespace) -> int:
     target = resolve_symbol(project, args.target)
     chains = shortest_paths(project, source, target, max(1, args.limit))
     if args.format == "json":
-        print(json.dumps({"from": source, "to": target, "chains": [[hop_dict(h) for h in c] for c in chains]}, indent=2))
+        emit_json(json.dumps({"from": source, "to": target, "chains": [[hop_dict(h) for h in c] for c in chains]}, indent=2))
     elif not chains:
-        print(f"no call chain from {source} to {target}")
+        emit(f"no call chain from {printable(source)} to {printable(target)}")
     else:
         out = []
         for i, chain in enumerate(chains, 1):
             out.append(f"chain {i} ({len(chain)} call{'s' if len(chain) != 1 else ''}):")
-            out.append(f"  {source}")
+            out.append(f"  {printable(source)}")
             for h in chain:
-                out.append(f"  ->{'?' if h.possible else ''} {h.callee}  [{sites_text(h)}]")
-        print("\n".join(out))
+                out.append(f"  ->{'?' if h.possible else ''} {printable(h.callee)}  [{printable(sites_text(h))}]")
+        emit("\n".join(out))
     return EXIT_CLEAN if chains else EXIT_FINDINGS

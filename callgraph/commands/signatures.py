@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
-from tabulate import tabulate
+from tabulate import tabulate as _tabulate
 
 from ..reports.query import CallRow, Definition, call_sites, definitions, symbol_family
 from .callers import add_common_options, load
-from .common import EXIT_CLEAN, EXIT_FINDINGS
+from ..reports.escape import printable, rows_of
+from .common import EXIT_CLEAN, EXIT_FINDINGS, emit, emit_json, path_name
+
+
+def tabulate(rows, headers, tablefmt):  # every cell escaped: names, defaults and paths come from the tree
+    return _tabulate(rows_of(rows, tablefmt == "github"), headers, tablefmt=tablefmt)
 
 ORDER = 10
 
@@ -32,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("symbol", metavar="SYMBOL", help="function or method: a qualified name or a dotted suffix")
-    p.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or directories (default: .)")
+    p.add_argument("paths", nargs="*", metavar="PATH", default=["."], type=path_name, help="files or directories (default: .)")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format")
     p.add_argument(
         "--at",
@@ -53,10 +58,10 @@ def run(args: argparse.Namespace) -> int:
     defs = definitions(project, family)
     rows = call_sites(project, family)
     if args.format == "json":
-        print(json.dumps({"symbol": family[0], "definitions": [_def_dict(d) for d in defs],
+        emit_json(json.dumps({"symbol": family[0], "definitions": [_def_dict(d) for d in defs],
                           "calls": [_row_dict(r) for r in rows]}, indent=2))
     else:
-        print(render(family[0], defs, rows, "github" if args.format == "markdown" else "simple"))
+        emit(render(family[0], defs, rows, "github" if args.format == "markdown" else "simple"), fmt=args.format)
     broken = any(r.verdict == "error" and r.complete and not r.possible for r in rows)
     return EXIT_FINDINGS if broken else EXIT_CLEAN
 
@@ -85,7 +90,7 @@ def render(symbol: str, defs: list[Definition], rows: list[CallRow], fmt: str) -
     )
     n_bad = sum(r.verdict == "error" for r in rows)
     parts = [
-        head(f"{symbol}: {len(defs)} definition{'s' if len(defs) != 1 else ''}"),
+        head(f"{printable(symbol)}: {len(defs)} definition{'s' if len(defs) != 1 else ''}"),
         def_table,
         "",
         head(f"{len(rows)} call site{'s' if len(rows) != 1 else ''}, {n_bad} cannot bind"),
@@ -162,7 +167,7 @@ def run_at(args: argparse.Namespace) -> int:
         raise SymbolError(sides[0]["error"] + " at any of the snapshots given")
     broken = any(r.verdict == "error" and r.complete and not r.possible for s in sides for r in s.get("rows", ()))
     if args.format == "json":
-        print(json.dumps({"symbol": args.symbol, "snapshots": [
+        emit_json(json.dumps({"symbol": args.symbol, "snapshots": [
             {"snapshot": s["snapshot"], "error": s["error"]} if "error" in s else
             {"snapshot": s["snapshot"], "symbol": s["symbol"], "definitions": [_def_dict(d) for d in s["defs"]],
              "calls": [_row_dict(r) for r in s["rows"]]}
@@ -182,7 +187,8 @@ def run_at(args: argparse.Namespace) -> int:
     parts = [tabulate(summary, ["snapshot", "definitions", "bound at runtime", "call sites", "cannot bind"], tablefmt=fmt)]
     for s in sides:
         parts.append("")
-        parts.append(f"## at {s['snapshot']}" if fmt == "github" else f"== at {s['snapshot']} ==")
-        parts.append(s["error"] if "error" in s else render(s["symbol"], s["defs"], s["rows"], fmt))
-    print("\n".join(parts))
+        label = printable(s["snapshot"])
+        parts.append(f"## at {label}" if fmt == "github" else f"== at {label} ==")
+        parts.append(printable(s["error"]) if "error" in s else render(s["symbol"], s["defs"], s["rows"], fmt))
+    emit("\n".join(parts), fmt=args.format)
     return EXIT_FINDINGS if broken else EXIT_CLEAN

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from tabulate import tabulate
+from tabulate import tabulate as _tabulate
 
 from ..version import __version__
 from .diff import ProjectDiff
+from .escape import printable, rows_of
 from .render import finding_dict
 
 
@@ -19,9 +20,15 @@ def render_diff(d: ProjectDiff, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(diff_dict(d), indent=2)
     table_fmt = "github" if fmt == "markdown" else "simple"
+    md = fmt == "markdown"
+
+    def tabulate(rows, headers, tablefmt):  # every cell escaped: names come from the analysed trees
+        return _tabulate(rows_of(rows, md), headers, tablefmt=tablefmt)
+
     h = (lambda s: f"## {s}\n") if fmt == "markdown" else (lambda s: s)
     out: list[str] = [
-        (f"# callgraph diff: {d.old_label} → {d.new_label}" if fmt == "markdown" else f"callgraph diff {d.old_label} → {d.new_label}"),
+        (f"# callgraph diff: {printable(d.old_label)} → {printable(d.new_label)}" if md
+         else f"callgraph diff {printable(d.old_label)} → {printable(d.new_label)}"),
         "",
     ]
     changed = [c for c in d.signatures]

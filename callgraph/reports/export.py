@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..resolve.binding import Verdict
 from ..analysis.checks import verdict
+from .escape import printable
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -127,6 +128,8 @@ def to_pycg_json(graph: nx.MultiDiGraph) -> str:
 
 
 def _q(text: str) -> str:
+    """A DOT string: each line of `text` escaped (`printable`), then DOT's own escapes."""
+    text = "\n".join(printable(line) for line in str(text).split("\n"))
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 

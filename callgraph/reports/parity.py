@@ -29,6 +29,7 @@ from ..version import __version__
 from .diff import SignatureChange, SymbolStatus, bound_definitions, compare_findings, signature_changes
 from ..facts.findings import Finding
 from ..analysis.project import Project
+from .escape import md_cell, md_code, printable
 from .render import finding_dict
 
 if TYPE_CHECKING:
@@ -278,18 +279,16 @@ def _loc(f: Finding) -> str:
 
 
 def _code(text: str | None) -> str:
-    if not text:
-        return ""
-    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+    return md_code(text) if text else ""
 
 
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return md_cell(text)
 
 
 def _place(p: Place) -> str:
     if p.status != "found":
-        return p.note or p.status
+        return _cell(p.note or p.status)
     where = p.file or p.kind or ""
     extra = []
     if p.index is not None:
@@ -298,14 +297,14 @@ def _place(p: Place) -> str:
         extra.append(p.kind)
     if p.note:
         extra.append(p.note)
-    return _code(where) + (f" ({'; '.join(extra)})" if extra else "")
+    return _code(where) + (f" ({_cell('; '.join(extra))})" if extra else "")
 
 
 def render_markdown(r: ParityReport) -> str:
     t = lambda rows, headers: tabulate(rows, headers, tablefmt="github")  # noqa: E731
     out = [f"# callgraph parity: {_code(r.local_label)} (local) vs {_code(r.remote_label)} (remote)", ""]
     out += ["## 1. Executive summary", ""]
-    out += [f"- {line}" for line in r.summary]
+    out += [f"- {printable(line)}" for line in r.summary]
     out.append("")
 
     out += [f"## 2. File integrity ({len(r.files)} files; sha256 shown to 16 hex digits, all 64 in --format json)", ""]
@@ -318,7 +317,7 @@ def render_markdown(r: ParityReport) -> str:
                 row.local.size if row.local else "",
                 _short(row.remote.sha256) if row.remote else "",
                 row.remote.size if row.remote else "",
-                f"**{row.status}**" if row.status != SAME else row.status,
+                f"**{_cell(row.status)}**" if row.status != SAME else row.status,
                 _cell("; ".join(x for x in (row.note, row.provenance) if x)),
             ])
         out.append(t(rows, ["path", "local sha256", "local size", "remote sha256", "remote size", "status", "notes"]))
@@ -329,7 +328,7 @@ def render_markdown(r: ParityReport) -> str:
     out += [f"## 3. Signature drift in the files that differ ({len(r.drift)})", ""]
     if r.drift:
         rows = [[_code(c.symbol), c.status.value, _code(c.old), _code(c.new), _cell("; ".join(c.details)),
-                 f"{c.path}:{c.line}"] for c in r.drift]
+                 _cell(f"{c.path}:{c.line}")] for c in r.drift]
         out.append(t(rows, ["symbol", "status", "local", "remote", "what changed", "where"]))
     else:
         out.append("No signature differs.")
@@ -349,7 +348,7 @@ def render_markdown(r: ParityReport) -> str:
         for m in r.modules:
             rows.append([
                 _code(m.module), _place(m.local), _short(m.local.sha256), _place(m.remote), _short(m.remote.sha256),
-                _place(m.remote_from_root) if m.remote_from_root else "same", m.verdict,
+                _place(m.remote_from_root) if m.remote_from_root else "same", _cell(m.verdict),
             ])
         out.append(t(rows, ["module", "local imports", "local sha256", "remote imports", "remote sha256",
                             "remote, started from the root", "verdict"]))
@@ -357,7 +356,7 @@ def render_markdown(r: ParityReport) -> str:
         out.append("No --module given.")
     if r.remote_sys_path:
         out += ["", f"Remote sys.path (cwd {_code(r.remote_cwd or '?')}):", ""]
-        out.append(t([[row["index"], _code(row["entry"] or "''"), row.get("origin", ""), row.get("kind", "")]
+        out.append(t([[row["index"], _code(row["entry"] or "''"), _cell(row.get("origin", "")), _cell(row.get("kind", ""))]
                       for row in r.remote_sys_path], ["#", "entry", "from", "kind"]))
     out.append("")
 
@@ -371,13 +370,13 @@ def render_markdown(r: ParityReport) -> str:
                 out += [f"**{side_name}**: {_cell(side.error)}", ""]
                 continue
             out += [f"**{side_name}**: {len(side.definitions)} definition{'s' if len(side.definitions) != 1 else ''}", ""]
-            out.append(t([[f"{d.path}:{d.line}", _code(d.qualname), _code(d.signature), d.role,
-                           d.runtime + (f" ({d.note})" if d.note else "")] for d in side.definitions],
+            out.append(t([[_cell(f"{d.path}:{d.line}"), _code(d.qualname), _code(d.signature), d.role,
+                           _cell(d.runtime + (f" ({d.note})" if d.note else ""))] for d in side.definitions],
                          ["defined at", "qualname", "signature", "role", "bound at runtime"]))
             out.append("")
             if side.calls:
-                out.append(t([[f"{c.path}:{c.line}", _code(c.caller), _code(c.callee + c.arguments), c.target_line,
-                               _verdict(c)] for c in side.calls],
+                out.append(t([[_cell(f"{c.path}:{c.line}"), _code(c.caller), _code(c.callee + c.arguments), c.target_line,
+                               _cell(_verdict(c))] for c in side.calls],
                              ["call site", "caller", "call", "target line", "verdict"]))
             else:
                 out.append("(no call site resolves to it)")

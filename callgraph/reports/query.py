@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from ..resolve.binding import Verdict
 from ..analysis.checks import verdict
+from .escape import printable
 from ..facts.model import BindingKind, FunctionFact, ScopeKind
 from ..analysis.project import Project
 from ..errors import InputError
@@ -72,7 +73,7 @@ def resolve_symbol(project: Project, symbol: str, kinds: Iterable[str] = CALLABL
 
 
 def _ambiguous(symbol: str, found: list[str]) -> str:
-    shown = "\n".join(f"  {n}" for n in found[:30])
+    shown = "\n".join(f"  {printable(n)}" for n in found[:30])  # one line each, whatever the name holds
     more = f"\n  ... and {len(found) - 30} more" if len(found) > 30 else ""
     return f"{symbol!r} is ambiguous, {len(found)} candidates (give more of the dotted name):\n{shown}{more}"
 

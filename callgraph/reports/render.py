@@ -26,6 +26,7 @@ from urllib.parse import quote
 from ..analysis.selection import call_index, finding_identity  # noqa: F401
 from ..facts.findings import Code, Finding
 from ..version import __version__
+from .escape import gh_data, gh_property, md_code, md_text, printable
 
 if TYPE_CHECKING:
     from ..analysis.project import Project
@@ -135,13 +136,15 @@ _BOLD, _RED, _DIM, _YELLOW, _RESET = "\x1b[1m", "\x1b[1;31m", "\x1b[2m", "\x1b[3
 
 
 def text_line(f: Finding, *, color: bool = False, suppressed: bool = False) -> str:
-    target = f" [{f.target}]" if f.target else ""
+    """One line; the path, message and target escaped (`printable`), so a name cannot add a line."""
+    target = f" [{printable(f.target)}]" if f.target else ""
     tail = " (suppressed)" if suppressed else ""
+    path, message = printable(f.path), printable(f.message)
     if not color:
-        return f"{f.path}:{f.line}:{f.column}: {f.code.value} {f.message}{target}{tail}"
+        return f"{path}:{f.line}:{f.column}: {f.code.value} {message}{target}{tail}"
     code_color = _YELLOW if suppressed else _RED
     return (
-        f"{_BOLD}{f.path}:{f.line}:{f.column}:{_RESET} {code_color}{f.code.value}{_RESET} {f.message}"
+        f"{_BOLD}{path}:{f.line}:{f.column}:{_RESET} {code_color}{f.code.value}{_RESET} {message}"
         f"{_DIM}{target}{tail}{_RESET}"
     )
 
@@ -199,7 +202,7 @@ def fingerprints(items: Sequence[tuple[Finding, str, str]]) -> list[str]:
     for f, rel, identity in items:
         key = f"{f.code.value}\0{rel}\0{identity}"
         seen[key] += 1
-        out.append(hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest()[:32])
+        out.append(hashlib.sha256(f"{key}\0{seen[key]}".encode("utf-8", "surrogateescape")).hexdigest()[:32])
     return out
 
 
@@ -208,12 +211,12 @@ def fingerprints(items: Sequence[tuple[Finding, str, str]]) -> list[str]:
 
 def _uri(rel: str) -> tuple[str, bool]:
     """(URI, relative?) for a repository-relative posix path or an absolute one."""
-    p = PurePosixPath(rel)
-    if p.is_absolute() or re.match(r"^[A-Za-z]:[\\/]", rel):
-        from pathlib import Path
-
-        return Path(rel).as_uri(), False
-    return quote(rel, safe="/"), True
+    raw = rel.encode("utf-8", "surrogateescape")  # a non-UTF-8 name: its own bytes, percent-encoded
+    if PurePosixPath(rel).is_absolute():
+        return "file://" + quote(raw, safe="/"), False
+    if re.match(r"^[A-Za-z]:[\\/]", rel):
+        return "file:///" + rel[:2] + quote(raw[2:].replace(b"\\", b"/"), safe="/"), False
+    return quote(raw, safe="/"), True
 
 
 def _artifact(rel: str) -> dict:
@@ -268,7 +271,7 @@ def sarif(
             "ruleId": f.code.value,
             "ruleIndex": order[f.code],
             "level": "error",
-            "message": {"text": f.message},
+            "message": {"text": printable(f.message)},
             "locations": [
                 {
                     "physicalLocation": {
@@ -283,7 +286,7 @@ def sarif(
             result["relatedLocations"] = [
                 {
                     "id": 1,
-                    "message": {"text": f"{f.target} is defined here"},
+                    "message": {"text": f"{printable(f.target)} is defined here"},
                     "physicalLocation": {
                         "artifactLocation": _artifact(relpath(f.definition.path)),
                         "region": {"startLine": max(f.definition.line, 1)},
@@ -291,7 +294,7 @@ def sarif(
                 }
             ]
         if f.target:
-            result["properties"] = {"target": f.target}
+            result["properties"] = {"target": printable(f.target)}
         if is_suppressed:
             result["suppressions"] = [{"kind": "inSource"}]
         results.append(result)
@@ -312,7 +315,7 @@ def sarif(
     notifications = [
         {
             "level": "note",
-            "message": {"text": message},
+            "message": {"text": printable(message)},
             "locations": [{"physicalLocation": {"artifactLocation": _artifact(relpath(path))}}],
         }
         for path, message in notes
@@ -329,14 +332,7 @@ def sarif(
 # -- GitHub Actions workflow commands ------------------------------------------------------------
 
 
-def escape_data(s: str) -> str:
-    """As @actions/core escapes a command's message."""
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(s: str) -> str:
-    """As @actions/core escapes a command's property values."""
-    return escape_data(s).replace(":", "%3A").replace(",", "%2C")
+escape_data, escape_property = gh_data, gh_property  # as @actions/core escapes, after `printable`
 
 
 def github(
@@ -355,13 +351,6 @@ def github(
 
 # -- Markdown ------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#~])")
-
-
-def _md(s: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", s).replace("\n", " ")
-
-
 def markdown(findings: Sequence[Finding], project: Project | None = None, *, suppressed: Sequence[Finding] = ()) -> str:
     """A heading line and a pipe table (tabulate) of the findings."""
     files = f" in {project.stats['files']} files" if project is not None else ""
@@ -371,11 +360,11 @@ def markdown(findings: Sequence[Finding], project: Project | None = None, *, sup
         return f"**callgraph**: no findings{files}."
     head = f"**callgraph**: {n} finding{'s' if n != 1 else ''}{hidden}{files}"
     rows = [
-        [f"`{f.path}:{f.line}:{f.column}`", f.code.value, _md(f.message), f"`{f.target}`" if f.target else ""]
+        [md_code(f"{f.path}:{f.line}:{f.column}"), f.code.value, md_text(f.message), md_code(f.target or "")]
         for f in findings
     ]
     rows += [
-        [f"`{f.path}:{f.line}:{f.column}`", f"{f.code.value} (suppressed)", _md(f.message), f"`{f.target}`" if f.target else ""]
+        [md_code(f"{f.path}:{f.line}:{f.column}"), f"{f.code.value} (suppressed)", md_text(f.message), md_code(f.target or "")]
         for f in suppressed
     ]
     from tabulate import tabulate  # imported on use: most runs print no table

@@ -36,9 +36,13 @@ def open_snapshot(spec: str, cwd: str | Path = ".") -> Snapshot:
     if spec == "index:" or spec.startswith("index:"):
         return IndexSnapshot(Path(cwd) / spec[6:] if spec[6:] else cwd)
     path = Path(cwd) / spec
-    if path.is_dir():
+    try:
+        is_dir, exists = path.is_dir(), path.exists()
+    except OSError:  # a name the file system cannot hold (ENAMETOOLONG): not a directory; maybe a ref
+        is_dir = exists = False
+    if is_dir:
         return DirSnapshot(path, label=spec)
-    if path.exists():
+    if exists:
         raise InputError(f"{spec}: a snapshot must be a directory or a git ref, not a file")
     if spec.startswith("-"):
         raise InputError(f"{spec!r}: not a valid snapshot (a ref cannot start with '-')")

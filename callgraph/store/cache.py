@@ -27,6 +27,7 @@ Concurrent processes are safe: WAL journal, a busy timeout, short write transact
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sqlite3
 import sys
@@ -86,8 +87,10 @@ def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
 
 
 def stderr_warning(message: str) -> None:
-    """The CLI's warning: one line on stderr."""
-    print(f"callgraph: warning: {message}", file=sys.stderr, flush=True)
+    """The CLI's warning: one line on stderr, whatever the cache path holds (escaped as
+    `reports/escape.py` does; this layer cannot import it)."""
+    line = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in f"callgraph: warning: {message}")
+    print(line, file=sys.stderr, flush=True)
 
 
 def _healthy(conn: sqlite3.Connection) -> bool:
@@ -157,6 +160,22 @@ class NullCache:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text_key(key: str) -> str:
+    """A key SQLite can store as text: itself, or, when it holds a file name that is not UTF-8
+    (lone surrogates), a digest of its bytes."""
+    if key.isascii() or _utf8(key):
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class FactsCache:
@@ -500,6 +519,8 @@ class FactsCache:
         written = 0
         for key, facts, *encoded in items:
             key = CacheKey(*key)
+            if not key.module.isascii() and not _utf8(key.module):
+                continue  # a module named after a file name that is not UTF-8: SQLite text is UTF-8 only
             try:
                 data = encoded[0] if encoded else dumps(facts)
             except (TypeError, ValueError):  # not facts this build can encode: just don't cache
@@ -531,12 +552,15 @@ class FactsCache:
     def get_runs(self, keys: Sequence[str]) -> dict[str, bytes]:
         """The entries stored under these keys (untrusted bytes); missing ones are absent."""
 
+        stored = {_text_key(k): k for k in keys}
+
         def read(conn: sqlite3.Connection) -> dict[str, bytes]:
             found: dict[str, bytes] = {}
-            for i in range(0, len(keys), 500):
-                chunk = list(keys[i : i + 500])
+            names = list(stored)
+            for i in range(0, len(names), 500):
+                chunk = names[i : i + 500]
                 rows = conn.execute(f"SELECT identity, data FROM runs WHERE identity IN ({','.join('?' * len(chunk))})", chunk)
-                found.update((k, d) for k, d in rows if isinstance(k, str) and isinstance(d, bytes))
+                found.update((stored[k], d) for k, d in rows if isinstance(k, str) and isinstance(d, bytes) and k in stored)
             return found
 
         return self._guard(read, {}) if keys else {}
@@ -547,7 +571,8 @@ class FactsCache:
     def put_runs(self, items: Iterable[tuple[str, bytes]]) -> None:
         today = _today()
         self._execute_write(
-            "INSERT OR REPLACE INTO runs (identity, data, used) VALUES (?, ?, ?)", [(k, d, today) for k, d in items]
+            "INSERT OR REPLACE INTO runs (identity, data, used) VALUES (?, ?, ?)",
+            [(_text_key(k), d, today) for k, d in items],
         )
 
     def prune(self, days: int = EXPIRE_DAYS) -> int:
