@@ -93,7 +93,15 @@ def run(args: argparse.Namespace) -> int:
         cleanup = tempfile.TemporaryDirectory(prefix="callgraph-demo-")
         base = Path(cleanup.name).resolve()
     try:
-from .common import EXIT_CLEAN, add_cache_options, emit, open_cache, path_name
+        from ..store.memory import MemoryCache
+
+        try:
+            story = build(base)
+        except OSError as exc:  # a full disk, a read-only or special file system under --keep
+            where = f" {exc.filename}" if exc.filename else ""
+            raise InputError(f"cannot build the demo in {base}:{where}: {exc.strerror or exc}") from None
+        with MemoryCache(open_cache(args)) as cache:
+            report = story_report(story, args.format, cache)
         elapsed = time.perf_counter() - started
         emit(report, fmt=args.format)
         emit(f"(demo built and investigated in {elapsed:.1f}s"
