@@ -5,8 +5,10 @@ index. For a name the project does not define it asks the environment where `imp
 land (`Environment.find_module`); only a `.py` module or a regular package's `__init__.py` gives
 facts (read bounded, hashed to its git blob id, looked up in the facts cache under
 `CacheKey(blob, module, is_package)`, else collected and stored, as any project file). Every
-other kind (extension, builtin, frozen, namespace, stub, bytecode, not found, unreadable) is
-unknown, and unknown is silent. The analysed code is read, never imported or executed.
+builtin or extension module (C code, no source) gets its typeshed stub instead, pruned for the
+target's version and platform (`environment.stubs`), cached by the pruned text's blob; every other
+kind (frozen, namespace, a lone .pyi, bytecode, not found, unreadable) is unknown, and unknown is
+silent. The analysed code is read, never imported or executed.
 
 Each lookup is recorded (`lookups`): the run state keeps them, and the next run redoes everything
 when one would now be answered differently (`unchanged`): another file, other bytes, a module that
@@ -71,6 +73,19 @@ def _read(path: str) -> bytes | None:
         return None
 
 
+def _stub(env: Environment, name: str, location: ModuleLocation):
+    """The stub standing in for a module without source (`environment.stubs`), or None."""
+    from ..environment.stubs import beside_stub, stub_applies, typeshed_stub
+
+    if stub_applies(env, location):
+        return typeshed_stub(env, name)
+    from ..environment.model import ModuleKind
+
+    if location.kind is ModuleKind.EXTENSION:
+        return beside_stub(location, env)
+    return None
+
+
 class EnvironmentModules:
     """The outside modules of one environment, read lazily (see the module docstring)."""
 
@@ -78,6 +93,7 @@ class EnvironmentModules:
         self.env = env
         self.cache = cache  # a FactsCache, MemoryCache, NullCache or None
         self.lookups: dict[str, Lookup] = {}
+        self.version: tuple[int, int] = (env.version[0], env.version[1])  # the target's, for messages
 
     def module(self, name: str) -> OutsideModule | None:
         try:
@@ -86,8 +102,13 @@ class EnvironmentModules:
             return None
         found = _source(location)
         if found is None:
-            self.lookups[name] = Lookup(name, "", "")
-            return None
+            stub = _stub(self.env, name, location)
+            if stub is None:
+                self.lookups[name] = Lookup(name, "", "")
+                return None
+            blob = blob_id(stub.data)
+            self.lookups[name] = Lookup(name, stub.path, blob)
+            return self._facts(name, stub.path, blob, stub.data, stub.is_package, stub=True)
         path, is_package = found
         data = _read(path)
         if data is None:
@@ -95,6 +116,9 @@ class EnvironmentModules:
             return None
         blob = blob_id(data)
         self.lookups[name] = Lookup(name, path, blob)
+        return self._facts(name, path, blob, data, is_package)
+
+    def _facts(self, name: str, path: str, blob: str, data: bytes, is_package: bool, *, stub: bool = False) -> OutsideModule:
         key = CacheKey(blob, name, is_package)
         facts = _MEMO.get(key)
         if facts is None and self.cache is not None:
@@ -108,7 +132,7 @@ class EnvironmentModules:
         if len(_MEMO) >= _MEMO_SIZE:
             _MEMO.pop(next(iter(_MEMO)))
         _MEMO[key] = facts
-        return OutsideModule(name, path, blob, facts)
+        return OutsideModule(name, path, blob, facts, stub)
 
 
 def unchanged(env: Environment, lookups: tuple[Lookup, ...]) -> bool:
@@ -119,7 +143,12 @@ def unchanged(env: Environment, lookups: tuple[Lookup, ...]) -> bool:
         except ValueError:
             return False
         if found is None:
-            if lookup.path:
+            try:
+                stub = _stub(env, lookup.name, env.find_module(lookup.name))
+            except ValueError:
+                return False
+            now = (stub.path, blob_id(stub.data)) if stub is not None else ("", "")
+            if now != (lookup.path, lookup.blob):
                 return False
             continue
         if found[0] != lookup.path:

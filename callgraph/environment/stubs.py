@@ -1,0 +1,196 @@
+"""Typeshed stubs for the modules that have no Python source: builtins, C extensions, their types.
+
+CPython is the oracle, so a module's `.py` source always wins; a stub is read only where the
+environment would load something we cannot read (a builtin or extension module). The stubs come
+from `typeshed_client`'s bundled typeshed, selected for the *target* interpreter's version (its
+VERSIONS file says which modules exist there), and their `sys.version_info` / `sys.platform`
+branches are evaluated for the target too (`prune`): the facts then hold only what that interpreter
+has. A condition we cannot evaluate keeps both branches (both stay possible). Stubs are Python
+syntax, so the ordinary collector reads the pruned text; it is cached by its blob like any source."""
+
+from __future__ import annotations
+
+import ast
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..reading import NotRead, read_regular
+
+if TYPE_CHECKING:
+    from .model import Environment, ModuleLocation
+
+MAX_STUB_FILE = 1024 * 1024  # bytes: a larger stub is unknown
+_MEMO: dict[tuple[str, tuple[int, int], str], bytes | None] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class StubSource:
+    """A stub read for one target: its path, the pruned text the collector reads, package or not."""
+
+    path: str
+    data: bytes
+    is_package: bool
+
+
+def stub_applies(env: Environment, location: ModuleLocation) -> bool:
+    """The module exists for the target but has no Python source we read: builtin or extension."""
+    from .model import ModuleKind, PathOrigin
+
+    if location.kind is ModuleKind.BUILTIN:
+        return True
+    if location.kind in (ModuleKind.EXTENSION, ModuleKind.PACKAGE) and location.origin in (
+        PathOrigin.STDLIB,
+        PathOrigin.DYNLOAD,
+    ):
+        return location.kind is ModuleKind.EXTENSION or not (location.path or "").endswith(".py")
+    return False
+
+
+def typeshed_stub(env: Environment, name: str) -> StubSource | None:
+    """The bundled typeshed stub for `name` on the target, pruned; None when there is none."""
+    try:
+        from typeshed_client import finder
+    except ImportError:  # pragma: no cover - a dependency; without it every stub is unknown
+        return None
+    version = (env.version[0], env.version[1])
+    try:
+        ctx = finder.get_search_context(version=version, platform=env.platform, search_path=[])
+        path = finder.get_stub_file(name, search_context=ctx)
+    except Exception:  # noqa: BLE001 - an odd module name or bundle: unknown, silently
+        return None
+    if path is None:
+        return None
+    data = pruned(str(path), version, env.platform)
+    if data is None:
+        return None
+    return StubSource(str(path), data, path.name == "__init__.pyi")
+
+
+def beside_stub(location: ModuleLocation, env: Environment) -> StubSource | None:
+    """A `.pyi` shipped beside compiled code (a py.typed package's own stub), pruned for the target."""
+    if location.stub is None:
+        return None
+    data = pruned(location.stub, (env.version[0], env.version[1]), env.platform)
+    if data is None:
+        return None
+    return StubSource(location.stub, data, location.stub.endswith("__init__.pyi"))
+
+
+def pruned(path: str, version: tuple[int, int], platform: str) -> bytes | None:
+    """The stub at `path` with its version and platform branches decided; None when unreadable."""
+    key = (path, version, platform)
+    with _LOCK:
+        if key in _MEMO:
+            return _MEMO[key]
+    try:
+        raw = read_regular(path, MAX_STUB_FILE)
+    except NotRead:
+        raw = None
+    out = prune(raw, version, platform) if raw is not None else None
+    with _LOCK:
+        _MEMO[key] = out
+    return out
+
+
+def prune(source: bytes, version: tuple[int, int], platform: str) -> bytes | None:
+    """Stub text with each `if` on `sys.version_info` / `sys.platform` replaced by the branch the
+    target takes. None when the text does not parse (unknown)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    tree = _Pruner(version, platform).visit(tree)
+    return (ast.unparse(tree) + "\n").encode()
+
+
+class _Pruner(ast.NodeTransformer):
+    def __init__(self, version: tuple[int, int], platform: str) -> None:
+        self.version = version
+        self.platform = platform
+
+    def _body(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            if isinstance(stmt, ast.If):
+                taken = evaluate(stmt.test, self.version, self.platform)
+                if taken is not None:
+                    out.extend(self._body(stmt.body if taken else stmt.orelse))
+                    continue
+            out.append(self.visit(stmt))
+        return out
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        for field in ("body", "orelse", "finalbody"):
+            stmts = getattr(node, field, None)
+            if isinstance(stmts, list) and stmts and isinstance(stmts[0], ast.stmt):
+                kept = self._body(stmts)
+                setattr(node, field, kept or [ast.Pass()])
+        for handler in getattr(node, "handlers", []) or []:
+            self.generic_visit(handler)
+        return node
+
+    def visit_Module(self, node: ast.Module) -> ast.AST:
+        node.body = self._body(node.body)
+        return node
+
+
+def evaluate(test: ast.expr, version: tuple[int, int], platform: str) -> bool | None:
+    """The value of a version/platform condition on the target; None when it is not one we read."""
+    if isinstance(test, ast.BoolOp):
+        values = [evaluate(v, version, platform) for v in test.values]
+        if isinstance(test.op, ast.And):
+            if False in values:
+                return False
+            return None if None in values else True
+        if True in values:
+            return True
+        return None if None in values else False
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = evaluate(test.operand, version, platform)
+        return None if inner is None else not inner
+    if (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Attribute)
+        and test.func.attr == "startswith"
+        and _is_sys(test.func.value, "platform")
+        and len(test.args) == 1
+        and isinstance(test.args[0], ast.Constant)
+        and isinstance(test.args[0].value, str)
+    ):
+        return platform.startswith(test.args[0].value)
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and len(test.comparators) == 1:
+        left, op, right = test.left, test.ops[0], test.comparators[0]
+        if _is_sys(left, "version_info"):
+            wanted = _int_tuple(right)
+            if wanted is None:
+                return None
+            return _compare(version[: len(wanted)], op, wanted)
+        if _is_sys(left, "platform") and isinstance(right, ast.Constant) and isinstance(right.value, str):
+            if isinstance(op, ast.Eq):
+                return platform == right.value
+            if isinstance(op, ast.NotEq):
+                return platform != right.value
+    return None
+
+
+def _is_sys(node: ast.expr, attr: str) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.value, ast.Name) and node.value.id == "sys"
+
+
+def _int_tuple(node: ast.expr) -> tuple[int, ...] | None:
+    if not isinstance(node, ast.Tuple) or not node.elts:
+        return None
+    out = []
+    for e in node.elts:
+        if not (isinstance(e, ast.Constant) and type(e.value) is int):
+            return None
+        out.append(e.value)
+    return tuple(out) if len(out) <= 2 else None  # a micro version is not part of the model
+
+
+def _compare(have: tuple[int, ...], op: ast.cmpop, wanted: tuple[int, ...]) -> bool | None:
+    table = {ast.Lt: have < wanted, ast.LtE: have <= wanted, ast.Gt: have > wanted, ast.GtE: have >= wanted,
+             ast.Eq: have == wanted, ast.NotEq: have != wanted}
+    return table.get(type(op))
