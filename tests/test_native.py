@@ -120,3 +120,19 @@ def test_pyenv_interpreter_words(version):
         pytest.skip(f"{python} is not on this machine")
     exact, marked, silent, problems = compare(python)
     assert not problems, "\n".join(problems)
+
+
+FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "stubs", "app", "errors.py")
+
+
+def test_fixture_markers_are_cpython_errors():
+    """Every `# expect:` line of fixtures/stubs is a statement that raises TypeError when executed
+    here (they are literal calls of pure builtins, written for this test)."""
+    import math as _math
+
+    lines = [line.split("#")[0].strip() for line in open(FIXTURE, encoding="utf-8") if "# expect:" in line]
+    assert len(lines) >= 19
+    namespace = {"math": _math, "text": "a b", "items": [], "table": {"a": 1}}
+    for statement in lines:
+        with pytest.raises(TypeError):
+            exec(statement, namespace)
