@@ -62,7 +62,10 @@ def typeshed_stub(env: Environment, name: str) -> StubSource | None:
         return None
     if path is None:
         return None
-    data = pruned(str(path), version, env.platform)
+    from .runtime import runtime_signatures
+
+    runtime = runtime_signatures(env.executable, name, also=tuple(sorted(env.builtin_module_names)))
+    data = pruned(str(path), version, env.platform, runtime)
     if data is None:
         return None
     return StubSource(str(path), data, path.name == "__init__.pyi")
@@ -78,9 +81,10 @@ def beside_stub(location: ModuleLocation, env: Environment) -> StubSource | None
     return StubSource(location.stub, data, location.stub.endswith("__init__.pyi"))
 
 
-def pruned(path: str, version: tuple[int, int], platform: str) -> bytes | None:
-    """The stub at `path` with its version and platform branches decided; None when unreadable."""
-    key = (path, version, platform)
+def pruned(path: str, version: tuple[int, int], platform: str, runtime: dict | None = None) -> bytes | None:
+    """The stub at `path` with its version and platform branches decided, and each function the
+    target states a signature for given that signature (`runtime`); None when unreadable."""
+    key = (path, version, platform, id(runtime))
     with _LOCK:
         if key in _MEMO:
             return _MEMO[key]
@@ -88,21 +92,73 @@ def pruned(path: str, version: tuple[int, int], platform: str) -> bytes | None:
         raw = read_regular(path, MAX_STUB_FILE)
     except NotRead:
         raw = None
-    out = prune(raw, version, platform) if raw is not None else None
+    out = prune(raw, version, platform, runtime) if raw is not None else None
     with _LOCK:
         _MEMO[key] = out
     return out
 
 
-def prune(source: bytes, version: tuple[int, int], platform: str) -> bytes | None:
+def prune(source: bytes, version: tuple[int, int], platform: str, runtime: dict | None = None) -> bytes | None:
     """Stub text with each `if` on `sys.version_info` / `sys.platform` replaced by the branch the
-    target takes. None when the text does not parse (unknown)."""
+    target takes, and the target's own signatures (`runtime.runtime_signatures`) in place of the
+    stub's. None when the text does not parse (unknown)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return None
     tree = _Pruner(version, platform).visit(tree)
+    if runtime:
+        _use_runtime(tree.body, "", runtime)
     return (ast.unparse(tree) + "\n").encode()
+
+
+def _use_runtime(body: list[ast.stmt], prefix: str, runtime: dict) -> None:
+    """Replace the signature of every def the target states one for; its other overloads go."""
+    done: set[str] = set()
+    keep: list[ast.stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ast.ClassDef) and not prefix:
+            _use_runtime(stmt.body, stmt.name + ".", runtime)
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            params = runtime.get(prefix + stmt.name)
+            if params is not None and not _is_static_or_class(stmt):
+                if stmt.name in done:
+                    continue  # another overload of a function whose one signature is known
+                done.add(stmt.name)
+                stmt.args = _arguments(params)
+                stmt.decorator_list = [d for d in stmt.decorator_list if _name(d) != "overload"]
+        keep.append(stmt)
+    body[:] = keep or [ast.Pass()]
+
+
+def _name(node: ast.expr) -> str:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+
+
+def _is_static_or_class(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(_name(d) in ("staticmethod", "classmethod") for d in fn.decorator_list)
+
+
+def _arguments(params: list) -> ast.arguments:
+    """ast.arguments from (name, inspect kind, has default): 0 pos-only, 1 pos-or-kw, 2 *args,
+    3 kw-only, 4 **kwargs. Defaults are `...` (their values never matter to binding)."""
+    args = ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    for name, kind, has_default in params:
+        arg = ast.arg(arg=name.lstrip("$") or "_")
+        if kind == 0:
+            args.posonlyargs.append(arg)
+        elif kind == 1:
+            args.args.append(arg)
+        elif kind == 2:
+            args.vararg = arg
+        elif kind == 3:
+            args.kwonlyargs.append(arg)
+            args.kw_defaults.append(ast.Constant(...) if has_default else None)
+        else:
+            args.kwarg = arg
+        if kind in (0, 1) and has_default:
+            args.defaults.append(ast.Constant(...))
+    return args
 
 
 class _Pruner(ast.NodeTransformer):

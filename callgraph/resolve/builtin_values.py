@@ -13,13 +13,17 @@ code we do not model, so it stays unknown."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .outside import BUILTINS
 
 if TYPE_CHECKING:
     from .index import Index
-    from .resolver import Resolver, Value
+
+# The resolver and its values are typed loosely here: this module is the resolver's helper, and
+# importing it back (even for types) would close an import circle.
+Resolver = Any
+Value = Any
 
 # Classes whose call (and literal) gives an instance of exactly that class, whose methods we read.
 VALUE_CLASSES = frozenset({"str", "bytes", "bytearray", "dict", "list", "set", "frozenset", "tuple", "int", "float", "complex"})
