@@ -27,7 +27,7 @@ Params = list[tuple[str, int, bool]]  # (name, inspect.Parameter kind as int, ha
 # no signature}, for module-level callables and the instance methods of its classes.
 PROBE = r"""
 import ast, importlib, json, re, sys
-def params(obj):
+def params(obj, bound=False):
     text = getattr(obj, "__text_signature__", None)
     if not isinstance(text, str) or not text.startswith("("):
         return None
@@ -47,8 +47,8 @@ def params(obj):
         out.append([a.arg, 3, d is not None])
     if args.kwarg:
         out.append([args.kwarg.arg, 4, False])
-    if text.startswith("($module"):
-        out = out[1:]
+    if bound and text.startswith("($"):
+        out = out[1:]  # the object it is bound to: $module, or $self of a module-level method
     return out
 out = {}
 for name in sys.argv[1:]:
@@ -66,7 +66,7 @@ for name in sys.argv[1:]:
                 if type(member).__name__ == "method_descriptor":
                     table[key + "." + attr] = params(member)
         elif type(obj).__name__ == "builtin_function_or_method":
-            table[key] = params(obj)
+            table[key] = params(obj, bound=True)
     out[name] = table
 sys.stdout.write(json.dumps(out))
 """
