@@ -136,3 +136,50 @@ def test_fixture_markers_are_cpython_errors():
     for statement in lines:
         with pytest.raises(TypeError):
             exec(statement, namespace)
+
+
+# Python functions' words by target version: analysed as source, and executed (the same text,
+# written by this test) under that version's interpreter.
+PY_PATTERN = '''
+class Retry:
+    def __init__(self, total=0, *, backoff=1):
+        pass
+
+    def m(self, a, /, b):
+        pass
+
+
+def f(a, b, *, c):
+    pass
+
+
+Retry(method_whitelist=1)
+Retry(1, 2)
+Retry(1, total=2)
+Retry().m(1)
+Retry().m(a=1, b=2)
+f(1)
+f(1, 2, 3, c=1)
+"a".join(1, 2)
+[].copy(1)
+'''
+
+
+@pytest.mark.parametrize("version", ["3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"])
+def test_python_function_words_follow_the_target(version, tmp_path):
+    python = f"{PYENV}/{version}/bin/python"
+    if not os.path.exists(python):
+        pytest.skip(f"{python} is not on this machine")
+    lines = [line for line in PY_PATTERN.strip().splitlines()]
+    calls = [(n, line) for n, line in enumerate(lines, 1) if line and not line.startswith((" ", "class", "def"))]
+    runner = PY_PATTERN.split("\n\nRetry(")[0] + "\nimport json, sys\nout = {}\nfor n, c in json.loads(sys.argv[1]):\n" \
+        "    try:\n        eval(c)\n    except TypeError as e:\n        out[n] = str(e)\nprint(json.dumps(out))\n"
+    done = subprocess.run([python, "-I", "-S", "-c", runner, json.dumps(calls)], capture_output=True, text=True, timeout=60)
+    want = {int(k): v for k, v in json.loads(done.stdout).items()}
+    (tmp_path / "p.py").write_text("\n".join(lines) + "\n")
+    out = subprocess.run([sys.executable, "-m", "callgraph", "check", str(tmp_path), "--format", "json", "--no-cache",
+                          "--python", python], capture_output=True, text=True, timeout=300)
+    got = {f["line"]: f["message"] for f in json.loads(out.stdout)["findings"]}
+    assert set(got) == set(want), (got, want)
+    for line, message in got.items():
+        assert message == want[line] or (message.endswith(NOT_VERIFIED) and want[line].startswith(message.removesuffix(NOT_VERIFIED))), (line, message, want[line])
