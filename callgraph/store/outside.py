@@ -29,6 +29,7 @@ from .identity import CacheKey
 if TYPE_CHECKING:
     from ..environment.model import Environment, ModuleLocation
 
+STUB = "stub:"  # a lookup's blob prefix when a stub stood in for the module
 MAX_OUTSIDE_FILE = 2 * 1024 * 1024  # bytes: a larger outside module is unknown (never read)
 _MEMO_SIZE = 1024  # outside facts kept in memory across analyses in one process (they are immutable)
 _MEMO: dict[CacheKey, ModuleFacts] = {}
@@ -106,8 +107,10 @@ class EnvironmentModules:
             if stub is None:
                 self.lookups[name] = Lookup(name, "", "")
                 return None
+            # The lookup remembers the stub file itself: with the same interpreter (the run state
+            # checks it), the same file gives the same facts, and a warm run probes nothing.
+            self.lookups[name] = Lookup(name, stub.path, STUB + blob_id(stub.raw))
             blob = blob_id(stub.data)
-            self.lookups[name] = Lookup(name, stub.path, blob)
             return self._facts(name, stub.path, blob, stub.data, stub.is_package, stub=True)
         path, is_package = found
         data = _read(path)
@@ -143,12 +146,15 @@ def unchanged(env: Environment, lookups: tuple[Lookup, ...]) -> bool:
         except ValueError:
             return False
         if found is None:
+            from ..environment.stubs import read_stub, stub_path
+
             try:
-                stub = _stub(env, lookup.name, env.find_module(lookup.name))
+                path = stub_path(env, lookup.name, env.find_module(lookup.name))
             except ValueError:
                 return False
-            now = (stub.path, blob_id(stub.data)) if stub is not None else ("", "")
-            if now != (lookup.path, lookup.blob):
+            raw = read_stub(path) if path is not None else None
+            now = (path, STUB + blob_id(raw)) if raw is not None else ("", "")
+            if now != (lookup.path, lookup.blob) and not (lookup.path == "" and path is None):
                 return False
             continue
         if found[0] != lookup.path:
