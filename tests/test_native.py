@@ -183,3 +183,43 @@ def test_python_function_words_follow_the_target(version, tmp_path):
     assert set(got) == set(want), (got, want)
     for line, message in got.items():
         assert message == want[line] or (message.endswith(NOT_VERIFIED) and want[line].startswith(message.removesuffix(NOT_VERIFIED))), (line, message, want[line])
+
+
+@pytest.mark.parametrize(
+    ("version", "platform", "kept"),
+    [((3, 9), "linux", "old"), ((3, 12), "linux", "new"), ((3, 12), "win32", "windows"), ((3, 10), "darwin", "new")],
+)
+def test_stub_branches_are_decided_for_the_target(version, platform, kept):
+    from callgraph.environment.stubs import prune
+
+    stub = b"""import sys
+if sys.platform == "win32":
+    def windows(): ...
+elif sys.version_info >= (3, 10) and sys.platform != "win32":
+    def new(): ...
+else:
+    def old(): ...
+if sys.platform.startswith("linux") or unknown():
+    def either(): ...
+"""
+    text = prune(stub, version, platform).decode()
+    names = {n for n in ("windows", "new", "old") if f"def {n}(" in text}
+    assert names == {kept}
+    assert "def either(" in text  # a condition we cannot evaluate keeps its branch
+
+
+def test_runtime_signature_replaces_every_overload():
+    from callgraph.environment.stubs import prune
+
+    stub = b"""from typing import overload
+@overload
+def adapt(obj, proto, /): ...
+@overload
+def adapt(obj, proto, alt, /): ...
+class C:
+    def m(self, a): ...
+"""
+    runtime = {"adapt": [("obj", 0, False), ("proto", 0, True), ("alt", 0, True)], "C.m": [("self", 0, False), ("a", 0, False), ("b", 1, True)]}
+    text = prune(stub, (3, 11), "linux", runtime).decode()
+    assert text.count("def adapt(") == 1 and "def adapt(obj, proto=..., alt=..., /)" in text
+    assert "def m(self, a, /, b=...)" in text
