@@ -76,7 +76,7 @@ def _read(path: str) -> bytes | None:
 
 def _stub(env: Environment, name: str, location: ModuleLocation):
     """The stub standing in for a module without source (`environment.stubs`), or None."""
-    from ..environment.stubs import beside_stub, stub_applies, typeshed_stub
+    from .stubs import beside_stub, stub_applies, typeshed_stub
 
     if stub_applies(env, location):
         return typeshed_stub(env, name)
@@ -146,7 +146,7 @@ def unchanged(env: Environment, lookups: tuple[Lookup, ...]) -> bool:
         except ValueError:
             return False
         if found is None:
-            from ..environment.stubs import read_stub, stub_path
+            from .stubs import read_stub, stub_path
 
             try:
                 path = stub_path(env, lookup.name, env.find_module(lookup.name))
