@@ -11,6 +11,7 @@
    initialize_locals follows, differential-tested in tests/test_binding.py).
 4. Re-run the whole check with the mutated file (facts cache in a temp dir) and count a fault as
    caught when a finding appears on that line.
+`--native` seeds only into calls of C functions (targets read from stubs).
 Prints caught / seeded, and each miss with its reason where known. Never imports analysed code."""
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def main() -> int:
     ap.add_argument("package")
     ap.add_argument("--python", default=None)
     ap.add_argument("--limit", type=int, default=150, help="seeded faults at most (default 150)")
+    ap.add_argument("--native", action="store_true", help="only calls of C functions (builtins, extension modules, methods of builtin types), read from stubs")
     args = ap.parse_args()
     env = Environment.local(args.python)
     sources, _ = read_sources(discover([args.package], []), None)
@@ -84,6 +86,8 @@ def main() -> int:
             if not res.complete or not res.targets or rc.call.shape.star or rc.call.shape.double_star:
                 continue
             if rc.call.expects_type_error or not all(index.is_outside(t.module) for t in res.targets):
+                continue
+            if args.native and not all(index.is_stub(t.module) for t in res.targets):
                 continue
             candidates.append(rc)
         by_path = {s[0]: i for i, s in enumerate(sources)}

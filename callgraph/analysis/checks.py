@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from ..resolve.binding import BindResult, Verdict, bind, bind_no_arguments, bind_no_keywords
+from ..resolve.native import NOT_VERIFIED, bind_native, bind_overloads, for_version
 from ..facts.findings import Code, Finding, Location
 from ..facts.model import CallShape, FunctionFact, ModuleFacts
 
@@ -26,7 +27,10 @@ def verdict(target: Target, shape: CallShape) -> BindResult:
         return bind_no_arguments(target.qualname, shape)
     if target.kind is TargetKind.NO_KEYWORDS:
         return bind_no_keywords(target.qualname, shape)
-    return bind(target.signature, shape, target.qualname, implicit=target.implicit)
+    version = target.version or (3, 11)
+    if target.kind is TargetKind.NATIVE:
+        return bind_native(target.signature, shape, target.module, target.qualname, implicit=target.implicit, version=version)
+    return for_version(bind(target.signature, shape, target.qualname, implicit=target.implicit), target.qualname, version)
 
 
 class GraphOf(Protocol):
@@ -77,7 +81,15 @@ def _call_finding(rc: ResolvedCall, targets: Sequence[Target], where: Callable[[
     results = [(t, verdict(t, rc.call.shape)) for t in targets]
     if not all(r.verdict is Verdict.ERROR for _, r in results):
         return None
+    if len(targets) > 1 and len({(t.kind, t.module, t.qualname, t.implicit) for t in targets}) == 1 and targets[0].kind.value == "native":
+        t = targets[0]  # the overloads of one C function: words from all of them together
+        merged = bind_overloads(tuple(x.signature for x in targets), rc.call.shape, t.module, t.qualname,
+                                implicit=t.implicit, version=t.version or (3, 11))
+        results = [(t, merged)]
     target, result = results[0]
+    if len({r.message for _, r in results}) > 1 and not result.message.endswith(NOT_VERIFIED):
+        if any(t.kind is not results[0][0].kind or t.kind.value == "native" for t, _ in results):
+            result = BindResult(result.verdict, result.code, result.message + NOT_VERIFIED)  # overloads disagree
     return Finding(result.code, rc.path, rc.call.line, rc.call.column, result.message, target.full_name, where(target))
 
 

@@ -25,6 +25,25 @@ def dotted(expr: cst.BaseExpression) -> tuple[str, ...] | None:
     return None
 
 
+# Literal and display expressions, as the builtin class each one always makes exactly: the
+# resolver reads the head "<str>" as that class, which no binding can shadow.
+_DISPLAYS = {
+    cst.Integer: "int", cst.Float: "float", cst.Imaginary: "complex", cst.List: "list", cst.ListComp: "list",
+    cst.Dict: "dict", cst.DictComp: "dict", cst.Set: "set", cst.SetComp: "set", cst.Tuple: "tuple",
+    cst.FormattedString: "str",
+}
+
+
+def literal_class(expr: cst.BaseExpression | None) -> str | None:
+    """`"a"` -> "<str>", `b""` -> "<bytes>", `[]` -> "<list>"...; None for any other expression."""
+    if isinstance(expr, cst.SimpleString):
+        return "<bytes>" if "b" in expr.prefix.lower() else "<str>"
+    if isinstance(expr, cst.ConcatenatedString):
+        return literal_class(expr.left)
+    name = _DISPLAYS.get(type(expr))
+    return f"<{name}>" if name else None
+
+
 def dotted_str(expr: cst.BaseExpression) -> str | None:
     d = dotted(expr)
     return ".".join(d) if d else None

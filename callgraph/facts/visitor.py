@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from .expected_errors import catches_type_error, expects_type_error, tests_environment
-from .expressions import as_ref, display_elements, dotted, dotted_str, parameters, string_value
+from .expressions import as_ref, display_elements, dotted, dotted_str, literal_class, parameters, string_value
 from .model import (
     AttrAssign,
     Binding,
@@ -389,6 +389,8 @@ class Collector:
     ) -> None:
         if isinstance(target, cst.Name):
             callee = dotted(value.func) if isinstance(value, cst.Call) else None
+            if callee is None and (made := literal_class(value)) is not None:
+                callee = (made,)  # a literal: an instance of exactly that builtin class
             vname = dotted(value) if value is not None and callee is None else None
             ref = as_ref(value) if value is not None else None
             self._bind(target.value, kind, value=callee, value_name=vname, ref=ref, elements=display_elements(value),
@@ -548,6 +550,8 @@ class Collector:
         parts.reverse()
         if isinstance(func, cst.Name):
             return (func.value, *parts)
+        if parts and (made := literal_class(func)) is not None:
+            return (made + "()", *parts)  # "a,b".split: a method of an instance of exactly str
         if isinstance(func, cst.Call) and parts:
             if self._is_plain_super(func):
                 return ("super()", *parts)

@@ -27,6 +27,11 @@ PLAIN_CLASS_DECORATORS = frozenset(
     {"functools.total_ordering", "typing.final", "typing_extensions.final", "typing.runtime_checkable"}
 )
 DATACLASS = frozenset({"dataclasses.dataclass"})
+# Class decorators that, in a stub, describe a C class without replacing it.
+STUB_CLASS_MARKERS = frozenset(
+    {"typing_extensions.disjoint_base", "typing.final", "typing_extensions.final", "typing.type_check_only",
+     "typing_extensions.deprecated", "warnings.deprecated"}
+)
 
 
 class ClassModel:
@@ -59,6 +64,8 @@ class ClassModel:
             found = self.resolver.path_values(module, cls.scope, tuple(name.split(".")))
             if not found or len(found) != 1 or found[0].kind is not ValueKind.CLASS:
                 return None
+            if self.index.is_stub(found[0].module):
+                return None  # a C class: its layout and construction are not modelled
             out.append((found[0].module, found[0].cls))
         return out
 
@@ -154,8 +161,9 @@ class ClassModel:
 
     def plainly_decorated(self, module: str, cls: ClassFact) -> bool:
         q = self.resolver.qualify
+        markers = STUB_CLASS_MARKERS if self.index.is_stub(module) else frozenset()
         return all(
-            (name := q(module, cls.scope, d.name)) in PLAIN_CLASS_DECORATORS or name in DATACLASS
+            (name := q(module, cls.scope, d.name)) in PLAIN_CLASS_DECORATORS or name in DATACLASS or name in markers
             for d in cls.decorators
         )
 
@@ -207,6 +215,8 @@ class ClassModel:
     def _constructor(self, module: str, cls: ClassFact) -> list[Target] | None:
         from .resolver import Target, TargetKind
 
+        if self.index.is_stub(module):
+            return None  # a C class: its constructor is C code a stub only describes as types
         mro = self.mro(module, cls)
         if mro is None:
             return None

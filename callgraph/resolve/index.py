@@ -99,6 +99,16 @@ class Index:
             self._outside_writes[name] = frozenset(a.attr for a in found.facts.attr_assigns)
         return found
 
+    def is_stub(self, module: str) -> bool:
+        """An outside module read from a stub: C code, whose functions speak as C functions do."""
+        found = self.outside.get(module)
+        return found is not None and found.stub
+
+    @property
+    def version(self) -> tuple[int, int] | None:
+        """The target interpreter's (major, minor), when the provider knows it (None: the running one's)."""
+        return getattr(self.provider, "version", None)
+
     def is_outside(self, module: str) -> bool:
         """A module already read from outside the project."""
         return self.outside.get(module) is not None

@@ -18,12 +18,14 @@ from ..facts.model import ClassFact, ModuleFacts, ScopeKind
 
 @dataclass(frozen=True, slots=True)
 class OutsideModule:
-    """One outside module read from its .py source: `path` as found, `blob` its git blob id."""
+    """One outside module read from its .py source: `path` as found, `blob` its git blob id.
+    `stub`: read from a `.pyi` stub instead (C code: its functions speak as C functions do)."""
 
     name: str
     path: str
     blob: str
     facts: ModuleFacts
+    stub: bool = False
 
 
 class OutsideModules(Protocol):

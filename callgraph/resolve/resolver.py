@@ -8,8 +8,9 @@ complete resolutions: unknown means silent.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from .builtin_values import STUB_MARKERS, builtin_value_class, builtin_values, literal_values, with_builtin
 from .classes import ClassModel
 from .index import Index
 from ..facts.model import Binding, BindingKind, CallSite, ClassFact, FunctionFact, ParamKind, ScopeKind, Signature
@@ -64,6 +65,7 @@ class TargetKind(enum.Enum):
     DATACLASS_INIT = "dataclass-init"
     NO_ARGUMENTS = "no-arguments"
     NO_KEYWORDS = "no-keywords"  # BaseException's constructor: any positionals, no keyword
+    NATIVE = "native"  # a C function, its signature from a stub (`native.bind_native`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,7 @@ class Target:
     implicit: int = 0
     function: FunctionFact | None = None
     cls: ClassFact | None = None
+    version: tuple[int, int] | None = None  # the target interpreter's, for its words (None: 3.11's)
 
     @property
     def full_name(self) -> str:
@@ -116,7 +119,8 @@ class Resolver:
         for v in values:
             if v.kind is ValueKind.FUNCTION:
                 fn = v.fn
-                targets.append(Target(TargetKind.FUNCTION, v.module, fn.qualname, fn.signature, v.implicit, fn))
+                kind = TargetKind.NATIVE if self.index.is_stub(v.module) else TargetKind.FUNCTION
+                targets.append(Target(kind, v.module, fn.qualname, fn.signature, v.implicit, fn))
             elif v.kind is ValueKind.CLASS:
                 made = self.classes.constructors(v.module, v.cls, v.exact)
                 if made is None:
@@ -126,6 +130,8 @@ class Resolver:
                 return Resolution(tuple(targets), False)
         # Deduplicate by identity: hashing a Target would hash its whole FunctionFact.
         unique = {(t.kind, t.module, t.qualname, t.implicit, id(t.function), id(t.cls)): t for t in targets}
+        if self.index.version is not None:
+            unique = {k: replace(t, version=self.index.version) for k, t in unique.items()}
         if call.environment_guarded and any(self.index.is_outside(t.module) for t in unique.values()):
             return Resolution(tuple(unique.values()), False)  # code for another interpreter or version
         return Resolution(tuple(unique.values()), True)
@@ -147,6 +153,9 @@ class Resolver:
         """What calling these values returns: instances of plainly constructed classes, else unknown."""
         out: list[Value] = []
         for v in values:
+            if v.kind is ValueKind.CLASS and builtin_value_class(self.index, v):
+                out.append(Value(ValueKind.INSTANCE, v.module, cls=v.cls, exact=True))
+                continue
             if v.kind is not ValueKind.CLASS or not self.classes.constructs_plainly(v.module, v.cls, v.exact):
                 return None
             out.append(Value(ValueKind.INSTANCE, v.module, cls=v.cls, exact=v.exact))
@@ -154,6 +163,8 @@ class Resolver:
 
     def name_values(self, module: str, scope: str, name: str) -> Values:
         """Python's LEGB lookup; class bodies are visible only from directly inside them."""
+        if name.startswith("<"):
+            return literal_values(self, name)  # "<str>": the class a literal makes, never shadowed
         if self._active:  # inside a lookup: a cycle guard may have cut it short, so no caching
             return self._name_values(module, scope, name)
         key = (module, scope, name)
@@ -173,9 +184,11 @@ class Resolver:
                 if bindings:
                     found = self._bindings_values(module, current, name, bindings, same_scope=first)
                     if found is not _NOT_BOUND:
+                        if current == "" and found is not None and all(b.conditional for b in bindings):
+                            return with_builtin(self, name, found)  # maybe never bound: then the builtin
                         return found
             if current == "":
-                return None  # a builtin, or undefined: out of scope
+                return builtin_values(self, module, name)  # a builtin, or undefined
             current = index.parent.get((module, current), "")
             first = False
 
@@ -189,7 +202,8 @@ class Resolver:
             # Code in another scope runs after this one finished binding: the last
             # unconditional binding wins, conditional ones after it may too. Code in
             # the same scope (or a function's locals) may see any of them.
-            flow_insensitive = same_scope or kind is ScopeKind.FUNCTION
+            # A stub's repeated names are overloads or alternatives: all of them stay possible.
+            flow_insensitive = same_scope or kind is ScopeKind.FUNCTION or self.index.is_stub(module)
             live: list[Values] = []
             for b in bindings:
                 if b.kind is BindingKind.GLOBAL:
@@ -315,12 +329,15 @@ class Resolver:
                 mode = Mode.STATIC
             elif fn.name in ("__init_subclass__", "__class_getitem__"):
                 mode = Mode.CLASS
+        stub = self.index.is_stub(module)
         for d in fn.decorators:
             q = self.qualify(module, fn.scope, d.name)
             if q == "builtins.staticmethod" and not d.is_call:
                 mode = Mode.STATIC
             elif q == "builtins.classmethod" and not d.is_call:
                 mode = Mode.CLASS
+            elif stub and q in STUB_MARKERS:
+                continue  # a stub's overload/final/deprecated marks a C function, never wraps it
             elif q not in self.preserving:
                 return None
         return [Value(ValueKind.FUNCTION, module, fn=fn, mode=mode)]

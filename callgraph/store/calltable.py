@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ..resolve.index import Index
     from ..resolve.calls import ResolvedCall
 
-TABLE_VERSION = 3
+TABLE_VERSION = 4
 
 Key = tuple[str, tuple[str, ...]]  # (scope, callee)
 
@@ -85,7 +85,7 @@ def record(index: Index, calls: Iterable[ResolvedCall], blobs: dict[str, str]) -
             outside = owner is not None and not inside and index.is_outside(t.module)
             path = index.path_of(t.module) if inside or outside else None
             known_targets[key] = KnownTarget(
-                Target(t.kind, t.module, t.qualname, t.signature, t.implicit),
+                Target(t.kind, t.module, t.qualname, t.signature, t.implicit, version=t.version),
                 path,
                 owner.line if path is not None else 0,
                 ref_of(t.module, owner) if inside else None,  # an outside line never moves: a changed
@@ -129,7 +129,8 @@ def _encode_target(kt: KnownTarget) -> list:
     sig = None
     if t.signature is not None:
         sig = [t.signature.text, [[p.name, p.kind.value, p.has_default, p.annotation] for p in t.signature.params]]
-    return [t.kind.value, t.module, t.qualname, t.implicit, sig, kt.path, kt.line, list(kt.ref) if kt.ref else None, kt.blob]
+    version = list(t.version) if t.version else None
+    return [t.kind.value, t.module, t.qualname, t.implicit, sig, kt.path, kt.line, list(kt.ref) if kt.ref else None, kt.blob, version]
 
 
 def decode(data: bytes | None, token: str) -> FileTable | None:
@@ -159,7 +160,10 @@ def _check(tp: type, *values: Any) -> None:
 
 
 def _decode_target(row: Any) -> KnownTarget:
-    kind, module, qualname, implicit, sig, path, line, ref, blob = row
+    kind, module, qualname, implicit, sig, path, line, ref, blob, version = row
+    if version is not None:
+        _check(int, *version)
+        version = (version[0], version[1])
     _check(str, module, qualname)
     _check(int, implicit, line)
     signature = None
@@ -184,4 +188,4 @@ def _decode_target(row: Any) -> KnownTarget:
         ref = (ref_kind, ref_index)
     if blob is not None:
         _check(str, blob)
-    return KnownTarget(Target(TargetKind(kind), module, qualname, signature, implicit), path, line, ref, blob)
+    return KnownTarget(Target(TargetKind(kind), module, qualname, signature, implicit, version=version), path, line, ref, blob)

@@ -5,8 +5,10 @@ index. For a name the project does not define it asks the environment where `imp
 land (`Environment.find_module`); only a `.py` module or a regular package's `__init__.py` gives
 facts (read bounded, hashed to its git blob id, looked up in the facts cache under
 `CacheKey(blob, module, is_package)`, else collected and stored, as any project file). Every
-other kind (extension, builtin, frozen, namespace, stub, bytecode, not found, unreadable) is
-unknown, and unknown is silent. The analysed code is read, never imported or executed.
+builtin or extension module (C code, no source) gets its typeshed stub instead, pruned for the
+target's version and platform (`environment.stubs`), cached by the pruned text's blob; every other
+kind (frozen, namespace, a lone .pyi, bytecode, not found, unreadable) is unknown, and unknown is
+silent. The analysed code is read, never imported or executed.
 
 Each lookup is recorded (`lookups`): the run state keeps them, and the next run redoes everything
 when one would now be answered differently (`unchanged`): another file, other bytes, a module that
@@ -27,6 +29,7 @@ from .identity import CacheKey
 if TYPE_CHECKING:
     from ..environment.model import Environment, ModuleLocation
 
+STUB = "stub:"  # a lookup's blob prefix when a stub stood in for the module
 MAX_OUTSIDE_FILE = 2 * 1024 * 1024  # bytes: a larger outside module is unknown (never read)
 _MEMO_SIZE = 1024  # outside facts kept in memory across analyses in one process (they are immutable)
 _MEMO: dict[CacheKey, ModuleFacts] = {}
@@ -71,6 +74,19 @@ def _read(path: str) -> bytes | None:
         return None
 
 
+def _stub(env: Environment, name: str, location: ModuleLocation):
+    """The stub standing in for a module without source (`environment.stubs`), or None."""
+    from .stubs import beside_stub, stub_applies, typeshed_stub
+
+    if stub_applies(env, location):
+        return typeshed_stub(env, name)
+    from ..environment.model import ModuleKind
+
+    if location.kind is ModuleKind.EXTENSION:
+        return beside_stub(location, env)
+    return None
+
+
 class EnvironmentModules:
     """The outside modules of one environment, read lazily (see the module docstring)."""
 
@@ -78,6 +94,7 @@ class EnvironmentModules:
         self.env = env
         self.cache = cache  # a FactsCache, MemoryCache, NullCache or None
         self.lookups: dict[str, Lookup] = {}
+        self.version: tuple[int, int] = (env.version[0], env.version[1])  # the target's, for messages
 
     def module(self, name: str) -> OutsideModule | None:
         try:
@@ -86,8 +103,15 @@ class EnvironmentModules:
             return None
         found = _source(location)
         if found is None:
-            self.lookups[name] = Lookup(name, "", "")
-            return None
+            stub = _stub(self.env, name, location)
+            if stub is None:
+                self.lookups[name] = Lookup(name, "", "")
+                return None
+            # The lookup remembers the stub file itself: with the same interpreter (the run state
+            # checks it), the same file gives the same facts, and a warm run probes nothing.
+            self.lookups[name] = Lookup(name, stub.path, STUB + blob_id(stub.raw))
+            blob = blob_id(stub.data)
+            return self._facts(name, stub.path, blob, stub.data, stub.is_package, stub=True)
         path, is_package = found
         data = _read(path)
         if data is None:
@@ -95,6 +119,9 @@ class EnvironmentModules:
             return None
         blob = blob_id(data)
         self.lookups[name] = Lookup(name, path, blob)
+        return self._facts(name, path, blob, data, is_package)
+
+    def _facts(self, name: str, path: str, blob: str, data: bytes, is_package: bool, *, stub: bool = False) -> OutsideModule:
         key = CacheKey(blob, name, is_package)
         facts = _MEMO.get(key)
         if facts is None and self.cache is not None:
@@ -108,7 +135,7 @@ class EnvironmentModules:
         if len(_MEMO) >= _MEMO_SIZE:
             _MEMO.pop(next(iter(_MEMO)))
         _MEMO[key] = facts
-        return OutsideModule(name, path, blob, facts)
+        return OutsideModule(name, path, blob, facts, stub)
 
 
 def unchanged(env: Environment, lookups: tuple[Lookup, ...]) -> bool:
@@ -119,7 +146,15 @@ def unchanged(env: Environment, lookups: tuple[Lookup, ...]) -> bool:
         except ValueError:
             return False
         if found is None:
-            if lookup.path:
+            from .stubs import read_stub, stub_path
+
+            try:
+                path = stub_path(env, lookup.name, env.find_module(lookup.name))
+            except ValueError:
+                return False
+            raw = read_stub(path) if path is not None else None
+            now = (path, STUB + blob_id(raw)) if raw is not None else ("", "")
+            if now != (lookup.path, lookup.blob) and not (lookup.path == "" and path is None):
                 return False
             continue
         if found[0] != lookup.path:
