@@ -132,7 +132,8 @@ def story_report(story: dict, fmt: str = "markdown") -> str:
     repo, spec = story["repo"], story["spec"]
     parity = investigate(".", spec, modules=[MODULE], symbols=[SYMBOL], cwd=repo)
     with open_snapshot("main", repo) as old, open_snapshot("debug/codex-test", repo) as new:
-        diff = diff_projects(analyze_snapshot(old), analyze_snapshot(new), old.label, new.label)
+        diff = diff_projects(analyze_snapshot(old), analyze_snapshot(new), old.label, new.label,
+                             read_old=old.read, read_new=new.read)
     intro = [
         "# callgraph demo: the `_ddl_attempt` story",
         "",

@@ -53,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     with open_snapshot(args.old) as old_snap, open_snapshot(args.new) as new_snap, MemoryCache(open_cache(args)) as cache:
         old = analyze_snapshot(old_snap, args.paths, roots=args.root, cache=cache, jobs=args.jobs)
         new = analyze_snapshot(new_snap, args.paths, roots=args.root, cache=cache, jobs=args.jobs)
-        result = diff_projects(old, new, old_snap.label, new_snap.label)
+        result = diff_projects(old, new, old_snap.label, new_snap.label, read_old=old_snap.read,
+                               read_new=new_snap.read)
         skipped = [f"{snap.label}: {n}" for snap in (old_snap, new_snap) if isinstance(snap, DirSnapshot) for n in snap.notes]
     for line in skipped:  # files of a directory not read (a FIFO, a link out of it, ...): said, never fatal
         print(line, file=sys.stderr)
