@@ -36,6 +36,7 @@ class Finished:
     out: bytes
     err: bytes
     code: int
+    lingered: bool = False  # `until` arrived but the program (or a child holding stdout) went on: stopped
 
 
 def run_bounded(
@@ -51,13 +52,17 @@ def run_bounded(
     max_errors: int = MAX_ERRORS,
     errors_flood: bool = False,
     messages: Messages = Messages(),
+    until: bytes | None = None,
+    grace: float = 1.0,
 ) -> Finished:
     """Run argv without a shell and return its output and exit status, or raise `error(message)`.
 
     `stdin` is fed from a thread (a child that does not read it cannot block us), or closed when
     None. stderr keeps its last `max_errors` bytes, or counts as flooding past them with
-    `errors_flood`. The process group is killed before the leader is reaped: its id cannot have
-    been reused by then."""
+    `errors_flood`. With `until`, the answer is complete once stdout holds those bytes: reading
+    stops there, and a program still running `grace` seconds later (or a background child that
+    keeps stdout open, which no EOF would ever end) is stopped, not waited for. The process group
+    is killed before the leader is reaped: its id cannot have been reused by then."""
     fields = {"label": label, "program": argv[0] if argv else "", "timeout": timeout, "limit": max_output}
     try:
         proc = subprocess.Popen(
@@ -72,6 +77,8 @@ def run_bounded(
     writer = _feed(proc, stdin) if stdin is not None else None
     out, err = bytearray(), bytearray()
     problem: str | None = None
+    answered = lingered = False
+    scanned = 0
     deadline = time.monotonic() + timeout
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ, out)  # type: ignore[arg-type]
@@ -93,7 +100,16 @@ def run_bounded(
                     break
                 if len(err) > max_errors:
                     del err[: len(err) - max_errors]
-        if problem is None and not _exited(proc, deadline):
+                if until is not None and key.data is out:
+                    answered = out.find(until, max(0, scanned - len(until) + 1)) >= 0
+                    scanned = len(out)
+                    if answered:
+                        break
+            if answered:
+                break
+        if problem is None and answered:
+            lingered = not _exited(proc, min(deadline, time.monotonic() + grace))
+        elif problem is None and not _exited(proc, deadline):
             problem = messages.no_exit.format(**fields)
     finally:
         sel.close()
@@ -106,7 +122,7 @@ def run_bounded(
             writer.join(timeout=1)
     if problem is not None:
         raise error(problem)
-    return Finished(bytes(out), bytes(err), proc.returncode)
+    return Finished(bytes(out), bytes(err), proc.returncode, lingered)
 
 
 def stop(proc: subprocess.Popen, wait: float = 5) -> bool:

@@ -157,20 +157,16 @@ class E2BProbe(Probe):
             wanted.append((rel, path, size))
         files: dict[str, RemoteFile] = {}
         for rel, path, size in sorted(wanted):
-            data = self._read(sbx, path, rel)
+            data = self._read(sbx, path, rel, budget)
             files[rel] = RemoteFile(rel, len(data), hashlib.sha256(data).hexdigest(), data, path)
         return files, notes
 
-    def _read(self, sbx, path: str, rel: str) -> bytes:
+    def _read(self, sbx, path: str, rel: str, budget: _Budget) -> bytes:
+        """One file's bytes, counted as received against every limit, whatever its listing declared."""
         data = self._call(f"reading {path}", sbx.files.read, path, format="bytes", request_timeout=self.limits.timeout)
         if not isinstance(data, (bytes, bytearray)):
             raise ProbeError(f"{self.label}: reading {clean(rel)} returned no bytes")
-        if len(data) > self.limits.max_file_bytes:
-            raise ProbeError(
-                f"{self.label}: remote file {clean(rel)} is {len(data)} bytes, over the "
-                f"{self.limits.max_file_bytes}-byte size limit (raise it with --max-file-size or "
-                f"{Limits.ENV['max_file_bytes']})"
-            )
+        budget.receive(rel, len(data))
         return bytes(data)
 
     def _read_tree(self, sbx, where: str, manifest: dict[str, RemoteFile], budget: _Budget) -> dict[str, RemoteFile]:
@@ -178,7 +174,7 @@ class E2BProbe(Probe):
         sha256 the probe computed there."""
         out: dict[str, RemoteFile] = {}
         for rel, f in sorted(manifest.items()):
-            data = self._read(sbx, f.origin, rel)
+            data = self._read(sbx, f.origin, rel, budget)
             digest = hashlib.sha256(data).hexdigest()
             if digest != f.sha256:
                 raise ProbeError(f"{self.label}: {clean(f.origin)} changed between hashing and reading, refusing")
@@ -198,7 +194,7 @@ class E2BProbe(Probe):
             result.notes.append(f"the sandbox's interpreter could not be probed: {exc}")
             return None
         doc = extract_document(out, err, self.limits, self.label)
-        return build_result(doc, self.backend, self.label, self.limits, files_expected=False)
+        return build_result(doc, self.backend, self.label, self.limits, files_expected=False, requested=names)
 
     def _run_script(self, sbx, request: dict, timeout: float) -> tuple[bytes, bytes]:
         """(stdout, stderr) of the probe run in the sandbox; ProbeError when it sent too much, or

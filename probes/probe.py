@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from callgraph.errors import InputError
-from callgraph.subprocesses import Messages
+from callgraph.subprocesses import Finished, Messages
 from callgraph.subprocesses import run_bounded as _run_bounded
 from callgraph.snapshots.base import SKIP_DIRS
 from callgraph.facts.source import blob_id
@@ -65,6 +65,7 @@ class Limits:
     max_total_bytes: int = 64 * 1024 * 1024  # all files
     timeout: float = 60.0  # seconds, for every remote call
     max_depth: int = 64  # directory depth listed (e2b)
+    max_values: int = 500_000  # JSON values in one answer, plus 64 a file: bounds its memory, not only its bytes
 
     ENV = {
         "max_files": "CALLGRAPH_PROBE_MAX_FILES",
@@ -92,6 +93,12 @@ class Limits:
             if not math.isfinite(value) or value <= 0:  # nan passes `<= 0`; inf never times out
                 raise ProbeError(f"{name.replace('_', ' ')} must be a finite positive number, got {value!r}")
         return limits
+
+    @property
+    def max_json_values(self) -> int:
+        """JSON values one answer may hold. A value costs far more memory than its bytes (`{},`:
+        3 bytes, 72 in memory), so an answer within the output limit could still take gigabytes."""
+        return self.max_values + 64 * self.max_files
 
     @property
     def max_output(self) -> int:
@@ -136,6 +143,11 @@ def _abspath(path: object, what: str) -> str:
     if not isinstance(path, str) or not path.startswith("/") or _CONTROL.search(path) or len(path) > 4096:
         raise ProbeError(f"remote sent an invalid {what}: {clean(repr(path))}")
     return path
+
+
+def is_module_name(name: object) -> bool:
+    """A dotted name of identifiers, as `import` takes: never a path, a separator or a control character."""
+    return isinstance(name, str) and 0 < len(name) <= 1024 and all(p.isidentifier() for p in name.split("."))
 
 
 def under(path: str, root: str) -> str | None:
@@ -216,6 +228,22 @@ class _Budget:
         self.label = label
         self.files = 0
         self.total = 0
+        self.received = 0
+
+    def receive(self, label: str, size: int) -> None:
+        """Bytes actually received for one file (whatever was declared for it), against every limit."""
+        lim = self.limits
+        if size > lim.max_file_bytes:
+            raise ProbeError(
+                f"{self.label}: remote file {clean(label)} is {size} bytes, over the {lim.max_file_bytes}-byte size limit "
+                f"(raise it with --max-file-size or {Limits.ENV['max_file_bytes']})"
+            )
+        self.received += size
+        if self.received > lim.max_total_bytes:
+            raise ProbeError(
+                f"{self.label}: remote files exceed {lim.max_total_bytes} bytes in all "
+                f"(raise it with {Limits.ENV['max_total_bytes']})"
+            )
 
     def take(self, label: str, size: int) -> None:
         lim = self.limits
@@ -252,13 +280,17 @@ def check_file(raw: object, base: str, budget: _Budget, need_data: bool, where: 
         raise ProbeError(f"remote sent an invalid sha256 for {clean(path)}")
     data = None
     if "data" in raw:
-        encoded = raw["data"]
-        if not isinstance(encoded, str) or len(encoded) > (budget.limits.max_file_bytes * 4 // 3 + 8):
+        encoded = raw.pop("data")  # dropped from the document as it is decoded: one copy at a time
+        if not isinstance(encoded, str):
             raise ProbeError(f"remote sent malformed content for {clean(path)}")
+        if len(encoded) > budget.limits.max_file_bytes * 4 // 3 + 8:
+            budget.receive(path, len(encoded) * 3 // 4 - encoded[-2:].count("="))  # over the limit, whatever it declared
         try:
             data = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             raise ProbeError(f"remote sent content for {clean(path)} that is not valid base64") from None
+        del encoded
+        budget.receive(path, len(data))
         if len(data) != size:
             raise ProbeError(f"remote content of {clean(path)} is {len(data)} bytes but declared {size}: truncated?")
         if hashlib.sha256(data).hexdigest() != digest:
@@ -286,19 +318,28 @@ def _check_links(links: object, where: str) -> list[str]:
 
 
 def extract_document(out: bytes, err: bytes, limits: Limits, label: str) -> dict:
-    """The one JSON document between the markers; banners before it are ignored."""
-    text = out.decode("utf-8", "replace")
-    start = text.find(BEGIN + "\n")
+    """The one JSON document between the markers; banners before it are ignored.
+
+    Its size in memory is bounded before it is parsed: at most `limits.max_json_values` values
+    (each is preceded by one of `[{,:`), and it is decoded straight from the output, no copy."""
+    start = out.find(BEGIN.encode() + b"\n")
     if start < 0:
+        text = out[:4096].decode("utf-8", "replace")
         hint = clean(err.decode("utf-8", "replace").strip()[-300:]) or clean(text.strip()[:200]) or "no output"
         raise ProbeError(f"{label}: the remote did not answer with a probe document (is python3 >= 3.8 there?): {hint}")
     body_start = start + len(BEGIN) + 1
-    end = text.find("\n" + END, body_start)
+    end = out.find(b"\n" + END.encode(), body_start)
     if end < 0:
         raise ProbeError(f"{label}: the probe output is truncated (no end marker after {len(out)} bytes)")
+    values = sum(out.count(c, body_start, end) for c in (b"[", b"{", b",", b":"))
+    if values > limits.max_json_values:
+        raise ProbeError(
+            f"{label}: the probe output holds more than {limits.max_json_values} JSON values, over the memory limit "
+            f"(raise it with --max-files or {Limits.ENV['max_files']})"
+        )
     try:
-        doc = json.loads(text[body_start:end])
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, and an integer of over 4,300 digits
+        doc = json.loads(str(memoryview(out)[body_start:end], "utf-8"))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, an int too long to convert
         raise ProbeError(f"{label}: the probe output is malformed JSON: {clean(exc)}") from None
     if not isinstance(doc, dict):
         raise ProbeError(f"{label}: the probe output is not a JSON object")
@@ -312,8 +353,11 @@ def extract_document(out: bytes, err: bytes, limits: Limits, label: str) -> dict
 
 
 def build_result(doc: dict, backend: str, label: str, limits: Limits, *, files_expected: bool = True,
-                 budget: _Budget | None = None) -> ProbeResult:
-    """Validate a probe document field by field into a ProbeResult."""
+                 budget: _Budget | None = None, requested: list[str] | tuple[str, ...] = ()) -> ProbeResult:
+    """Validate a probe document field by field into a ProbeResult.
+
+    Module names must be dotted identifiers (a name becomes a path in the snapshot); a name we
+    asked about that is not one can only come back unresolved."""
     budget = budget or _Budget(limits, label)
     root = _abspath(doc.get("root"), "root")
     result = ProbeResult(backend, label, root, {})
@@ -379,16 +423,23 @@ def build_result(doc: dict, backend: str, label: str, limits: Limits, *, files_e
             raise ProbeError(f"{label}: malformed package tree {clean(where)}")
         for raw in raw_tree:
             f = check_file(raw, base, budget, files_expected, clean(where))
+            if f.path in files:
+                raise ProbeError(f"{label}: remote listed {clean(f.path)} twice in {clean(where)}")
             files[f.path] = f
         result.notes += _check_links(tree.get("symlinks", []), clean(where))
         result.trees[where] = files
     modules = doc.get("modules", {})
     if not isinstance(modules, dict):
         raise ProbeError(f"{label}: malformed module list")
+    asked = set(requested)
     for name, raw in modules.items():
         if not isinstance(raw, dict) or not isinstance(name, str):
             raise ProbeError(f"{label}: malformed module resolution")
-        result.modules[name] = _resolution(name, raw)
+        res = _resolution(name, raw)
+        if not is_module_name(name):
+            if name not in asked or res.status == "found":
+                raise ProbeError(f"{label}: remote sent an invalid module name, refusing: {clean(repr(name))}")
+        result.modules[name] = res
     if doc.get("environment") is not None:
         from .remote_checks import check_environment
 
@@ -450,12 +501,13 @@ _MESSAGES = Messages(
 
 
 def run_bounded(argv: list[str], stdin: bytes, timeout: float, max_output: int, label: str,
-                cwd: str | None = None) -> tuple[bytes, bytes, int]:
+                cwd: str | None = None) -> Finished:
     """Run argv without a shell, stdin fed from a thread; its whole process group is killed on
-    timeout, on flooding output (stdout over `max_output`, stderr over 1 MiB) and at the end."""
-    done = _run_bounded(argv, error=ProbeError, label=label, timeout=timeout, max_output=max_output, stdin=stdin,
-                        cwd=cwd, max_errors=1024 * 1024, errors_flood=True, messages=_MESSAGES)
-    return done.out, done.err, done.code
+    timeout, on flooding output (stdout over `max_output`, stderr over 1 MiB) and at the end.
+    The answer is complete at the end marker, even if a background child keeps stdout open."""
+    return _run_bounded(argv, error=ProbeError, label=label, timeout=timeout, max_output=max_output, stdin=stdin,
+                        cwd=cwd, max_errors=1024 * 1024, errors_flood=True, messages=_MESSAGES,
+                        until=b"\n" + END.encode() + b"\n")
 
 
 # -- probes ---------------------------------------------------------------------------------------
@@ -521,7 +573,8 @@ class DirProbe(Probe):
         self.site_dirs = list(site_dirs)
 
     def fetch(self, modules: list[str] = ()) -> ProbeResult:
-        return build_result(self.document(self.request(modules)), self.backend, self.label, self.limits)
+        return build_result(self.document(self.request(modules)), self.backend, self.label, self.limits,
+                            requested=list(modules))
 
     def document(self, request: dict) -> dict:
         from . import remote_probe
@@ -555,16 +608,21 @@ class CommandProbe(Probe):
         return [*self.prefix, self.python, "-B", "-"]
 
     def fetch(self, modules: list[str] = ()) -> ProbeResult:
-        self._code = 0
+        self._code, self._lingered = 0, False
         doc = self.document(self.request(modules))
-        result = build_result(doc, self.backend, self.label, self.limits)
-        if self._code != 0:
+        result = build_result(doc, self.backend, self.label, self.limits, requested=list(modules))
+        if self._lingered:
+            result.notes.append("the remote command was still running after answering (something kept its output "
+                                "open); stopped it")
+        elif self._code != 0:
             result.notes.append(f"the remote command exited with status {self._code} after answering")
         return result
 
     def document(self, request: dict) -> dict:
-        out, err, self._code = run_bounded(self.argv, probe_source(request), self.limits.timeout,
-                                           self.limits.max_output, self.label)
+        done = run_bounded(self.argv, probe_source(request), self.limits.timeout, self.limits.max_output, self.label)
+        self._code, self._lingered = done.code, done.lingered
+        out, err = done.out, done.err
+        del done  # the raw answer: only the parsed document is kept from here on
         return extract_document(out, err, self.limits, self.label)
 
     def hash_command(self, path: str) -> str:
@@ -651,7 +709,7 @@ class RemoteSnapshot(Snapshot):
         names = name_modules(sorted(files))
         by_module = {mod: path for path, (mod, _) in names.items()}
         for name, res in sorted(r.modules.items()):
-            if "." in name or res.status != "found" or res.inside_root is not False or not res.tree:
+            if not name.isidentifier() or res.status != "found" or res.inside_root is not False or not res.tree:
                 continue
             tree = r.trees.get(res.tree)
             if tree is None:

@@ -130,6 +130,8 @@ class EnvdStandIn:
         st = os.stat(path) if os.path.exists(path) else os.lstat(path)
         out = {"name": os.path.basename(path), "type": kind, "path": path, "size": str(st.st_size),
                "mode": st.st_mode & 0o777, "permissions": "-rw-r--r--", "owner": "user", "group": "user"}
+        if self.hostile == "understated" and kind == "FILE_TYPE_FILE":
+            out["size"] = "1"  # the listing declares 1 byte; the bytes read are what count
         if is_link:
             out["isSymlink"] = True
             out["symlinkTarget"] = os.readlink(path)
@@ -277,6 +279,7 @@ HOSTILE = [
     ("symlink_out", {}, "leak.py points outside"),
     ("big", {"max_file_bytes": 10_000}, "over the 10000-byte size limit"),
     ("many", {"max_files": 20}, "over the count limit"),
+    ("understated", {"max_total_bytes": 60}, "bytes in all"),
     ("slow_read", {"timeout": 1}, "timed out"),
     ("garbage_probe", {}, "malformed JSON"),
 ]

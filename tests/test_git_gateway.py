@@ -255,6 +255,58 @@ def test_no_program_configured_by_the_repository_runs(case: str, tmp_path: Path,
     assert not marker.exists(), marker.read_text()
 
 
+# -- what is read cannot be moved by the repository -------------------------------------------------
+
+
+def _elsewhere(repo: Path, root: Path) -> dict[str, str]:
+    """core.worktree: git would list, compare and report against another directory."""
+    other = root / "elsewhere"
+    other.mkdir()
+    (other / "outside.py").write_text("def g():\n    pass\n\n\ng(1, 2)\n")
+    (other / "m.py").write_text("def f():\n    pass\n")
+    return {"core.worktree": str(other)}
+
+
+def _replace(repo: Path, root: Path, what: str) -> dict[str, str]:
+    """refs/replace: git would hand out other bytes under a blob's (or a commit's) own id."""
+    if what == "blob":
+        fake = plain_git(repo, "hash-object", "-w", "--stdin", input=b"def f():\n    pass\n").strip()
+        plain_git(repo, "replace", plain_git(repo, "rev-parse", "HEAD:m.py").strip(), fake)
+    else:
+        plain_git(repo, "replace", plain_git(repo, "rev-parse", "HEAD").strip(),
+                  plain_git(repo, "rev-parse", "HEAD~2").strip())
+    return {}
+
+
+MOVES: dict[str, Setup] = {
+    "core.worktree elsewhere": lambda repo, root, evil: _elsewhere(repo, root),
+    "refs/replace of a blob": lambda repo, root, evil: _replace(repo, root, "blob"),
+    "refs/replace of a commit": lambda repo, root, evil: _replace(repo, root, "commit"),
+}
+
+
+@pytest.mark.parametrize("case", list(MOVES))
+def test_the_repository_cannot_move_what_is_read(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Every command reads the work tree git discovers and the objects their ids name: the
+    repository's config and refs cannot point them elsewhere."""
+    repo = plain_repo(tmp_path)
+    _config(repo, MOVES[case](repo, tmp_path, ""))
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("CALLGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    for argv in _commands(repo):
+        code, out, err = _cli(repo, capsys, *argv)
+        assert code in (0, 1) and "Traceback" not in err, (argv, code, out, err)
+        assert "outside.py" not in out + err and "elsewhere" not in out + err, (argv, out, err)
+    assert gitmod.git_toplevel(repo) == repo.resolve()
+    with open_snapshot("HEAD", repo) as snap:
+        assert snap.read("m.py").startswith(b"def f(a, b=0)") and snap.read("use.py").endswith(b"f(1, 2)\n")
+    with open_snapshot("index:", repo) as snap:
+        assert sorted(snap.entries()) == ["m.py", "use.py"] and b"f(1, 2, 3)" in snap.read("use.py")
+    code, out, err = _cli(repo, capsys, "check", "--staged", "--no-cache", "-j", "1", "--format", "json")
+    assert code == 1 and '"path": "use.py"' in out, (out, err)
+
+
 # -- the environment git runs with ----------------------------------------------------------------
 
 

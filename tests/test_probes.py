@@ -311,6 +311,30 @@ FAKE = textwrap.dedent(
         say(dict(doc(), root="relative/root"))
     elif mode == "bad_module":
         say(doc(modules={"pkg": {"status": "found", "index": "zero"}}))
+    elif mode in ("module_path", "module_dots", "module_space"):
+        name = {"module_path": "/etc", "module_dots": "pkg..up", "module_space": "os path"}[mode]
+        res = {"status": "found", "kind": "package", "inside_root": False, "tree": "/etc", "index": 0}
+        say(doc([row("pkg/a.py")], modules={name: res}, trees={"/etc": {"kind": "package", "files": [row("passwd.py")]}}))
+    elif mode == "declared_small":
+        say(doc([row("pkg/a.py", b"#" * 5000, size=10)]))
+    elif mode == "declared_small_total":
+        say(doc([row("a%d.py" % i, b"#" * 900, size=1) for i in range(3)]))
+    elif mode == "tree_twice":
+        res = {"status": "found", "kind": "package", "inside_root": False, "tree": "/lib/pkg", "index": 0}
+        say(doc([row("pkg/a.py")], modules={"pkg": res},
+                trees={"/lib/pkg": {"kind": "package", "files": [row("b.py"), row("b.py")]}}))
+    elif mode == "values":
+        sys.stdout.write(B + "\\n" + json.dumps(doc())[:-1] + ', "notes": [' + ",".join(["{}"] * 300000) + "]}\\n" + E + "\\n")
+    elif mode == "long_int":
+        sys.stdout.write(B + "\\n" + json.dumps(doc())[:-1] + ', "cwd": ' + "9" * 5000 + "}\\n" + E + "\\n")
+    elif mode in ("background", "linger"):
+        say(doc([row("pkg/a.py")]))
+        sys.stdout.flush()
+        if mode == "background":  # a child that keeps stdout open after the answer, its parent gone
+            import subprocess
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        else:  # the command itself hangs on after answering (ssh waiting for such a child)
+            time.sleep(60)
     """
 )
 
@@ -338,6 +362,14 @@ HOSTILE = [
     ("flood", "over the output limit"),
     ("bad_root", "invalid root"),
     ("bad_module", "invalid sys.path index"),
+    ("module_path", "invalid module name, refusing: '/etc'"),
+    ("module_dots", "invalid module name, refusing: 'pkg..up'"),
+    ("module_space", "invalid module name"),
+    ("declared_small", "5000 bytes, over the 1000-byte size limit"),
+    ("declared_small_total", "is 900 bytes but declared 1"),
+    ("tree_twice", "twice in /lib/pkg"),
+    ("values", "JSON values, over the memory limit"),
+    ("long_int", "malformed JSON"),
 ]
 
 
@@ -395,3 +427,31 @@ def test_the_probe_document_round_trips_through_the_markers() -> None:
     doc = json.loads(out.split("\n")[1])
     assert doc["ok"] and "remote_probe.py" in [f["path"] for f in doc["files"]]
     assert doc["modules"]["json"]["kind"] == "package"
+
+
+@pytest.mark.parametrize("mode", ["background", "linger"])
+def test_the_answer_is_complete_at_the_end_marker(fake: Path, mode: str) -> None:
+    """A background child holding stdout open, or a command that hangs on after answering, cannot
+    turn a full answer into a timeout: reading stops at the end marker and the rest is stopped."""
+    limits = Limits(max_files=3, max_file_bytes=1000, max_total_bytes=2000, timeout=20)
+    started = time.monotonic()
+    snap = RemoteSnapshot(CommandProbe([PY, str(fake), mode], "/srv/app", limits), label=f"fake:{mode}")
+    assert snap.read("pkg/a.py") == b"x = 1\n"
+    assert time.monotonic() - started < 10
+    if mode == "linger":
+        assert any("still running after answering" in n for n in snap.notes)
+
+
+def test_a_module_name_asked_for_may_come_back_unresolved() -> None:
+    """The honest probe answers a bad name we asked about with status "invalid": kept, never a path."""
+    from probes.probe import build_result
+
+    doc = {"protocol": 1, "ok": True, "root": "/srv/app", "files": [],
+           "modules": {"not-a-name": {"status": "invalid"}, "pkg.mod": {"status": "not found"}}}
+    result = build_result(doc, "cmd", "remote", Limits(), requested=["not-a-name", "pkg.mod"])
+    assert result.modules["not-a-name"].status == "invalid"
+    with pytest.raises(ProbeError, match="invalid module name"):
+        build_result(doc, "cmd", "remote", Limits())
+    doc["modules"]["not-a-name"]["status"] = "found"
+    with pytest.raises(ProbeError, match="invalid module name"):
+        build_result(doc, "cmd", "remote", Limits(), requested=["not-a-name"])

@@ -276,9 +276,9 @@ def _history(root: Path, commits: int) -> Path:
 
 
 def _subcommand(line: str) -> str:
-    """"cat-file --batch" from the gateway's "--no-pager -c key=value ... cat-file --batch"."""
+    """"cat-file --batch" from the gateway's "--no-pager -c key=value ... [--work-tree=DIR] cat-file --batch"."""
     words = line.split()
-    while words and words[0] in ("--no-pager", "-c"):
+    while words and (words[0] in ("--no-pager", "-c") or words[0].startswith("--work-tree=")):
         words = words[2:] if words[0] == "-c" else words[1:]
     return " ".join(words[:2])
 

@@ -164,7 +164,8 @@ def story_report(story: dict, fmt: str = "markdown", cache=None) -> str:
     parity = investigate(".", spec, modules=[MODULE], symbols=[SYMBOL], cwd=repo,
                          local_path=[str(story["local_site"])] if story.get("local_site") else [], cache=cache)
     with open_snapshot("main", repo) as old, open_snapshot("debug/codex-test", repo) as new:
-        diff = diff_projects(analyze_snapshot(old), analyze_snapshot(new), old.label, new.label)
+        diff = diff_projects(analyze_snapshot(old), analyze_snapshot(new), old.label, new.label,
+                             read_old=old.read, read_new=new.read)
     intro = [
         "# callgraph demo: the `_ddl_attempt` story",
         "",

@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
                                **({"environment": old_env} if old_env else {}))
         new = analyze_snapshot(new_snap, args.paths, roots=args.root, cache=cache, jobs=args.jobs,
                                **({"environment": new_env} if new_env else {}))
-        result = diff_projects(old, new, old_snap.label, new_snap.label)
+        result = diff_projects(old, new, old_snap.label, new_snap.label, read_old=old_snap.read,
+                               read_new=new_snap.read)
         drift = None
         if old_env is not None and new_env is not None and old_env is not new_env:
             from ..reports.environment_drift import environment_drift, local_side

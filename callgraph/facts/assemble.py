@@ -8,6 +8,8 @@ placeholders their indexes. Also the facts of a file that cannot be compiled (CG
 from __future__ import annotations
 
 import ast
+import importlib.util
+import re
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -18,6 +20,8 @@ from .model import Binding, BindingKind, CallSite, ClassFact, FunctionFact, Modu
 from .parsing import Positions
 from .suppress import suppressions
 from .visitor import Collector
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 FixRef = Callable[[tuple[str, ...] | None], tuple[str, ...] | None]
 
@@ -105,9 +109,29 @@ def error_facts(module: str, is_package: bool, err: Exception | None) -> ModuleF
         return ModuleFacts(
             module, is_package, error=f"{type(err).__name__}: {err.msg}", error_line=err.lineno or 1, error_column=err.offset or 1
         )
-    if isinstance(err, (RecursionError, MemoryError)):
+    if isinstance(err, (RecursionError, MemoryError)) and not str(err):
         return ModuleFacts(module, is_package, error=f"{type(err).__name__}: too deeply nested to compile", error_line=1, error_column=1)
     return ModuleFacts(module, is_package, error=f"{type(err).__name__}: {err}", error_line=1, error_column=1)
+
+
+def compile_error_facts(module: str, is_package: bool, source: bytes, err: Exception) -> ModuleFacts:
+    """CG000 for a file that parses but does not compile; its column in characters, like every other.
+
+    The compiler places its error at the node's UTF-8 byte offset, the parser at a character's.
+    """
+    facts = error_facts(module, is_package, err)
+    if not isinstance(err, SyntaxError) or not err.lineno or not err.offset or err.offset <= 1:
+        return facts
+    try:
+        text = importlib.util.decode_source(source)
+    except (SyntaxError, UnicodeError, LookupError, ValueError):
+        return facts
+    lines = _NEWLINE.split(text)
+    line = lines[err.lineno - 1] if err.lineno <= len(lines) else ""
+    if line.isascii():
+        return facts
+    column = len(line.encode("utf-8")[: err.offset - 1].decode("utf-8", errors="replace")) + 1
+    return replace(facts, error_column=column)
 
 
 def _with_line(b: Binding, functions: list[FunctionFact], classes: list[ClassFact]) -> Binding:

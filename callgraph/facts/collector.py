@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from .assemble import error_facts, module_facts
+from .assemble import compile_error_facts, error_facts, module_facts
 from .model import ModuleFacts
 from .parsing import Positions, ast_calls_and_defs, parse_ast, parse_cst, too_deep
 from .visitor import Collector
@@ -28,10 +28,12 @@ MAX_DEPTH = 400  # ast nesting beyond this is left alone: libcst's native parser
 def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFacts:
     """Facts of one module: a pure function of (module name, source bytes, is_package).
 
-    CPython's own parser looks first: it is cheap, bounded, and its SyntaxError is
-    the one to report. libcst only sees what is safe to give it.
+    CPython's own parser and compiler look first: they are cheap, bounded, never run the
+    code, and their SyntaxError is the one to report. libcst only sees what is safe to give it.
     """
     tree_ast, syntax_error = parse_ast(source)
+    if tree_ast is not None and syntax_error is not None:
+        return compile_error_facts(module, is_package, source, syntax_error)  # parses, but CPython will not compile it
     if tree_ast is None and (syntax_error is None or too_deep(source, syntax_error)):
         return error_facts(module, is_package, syntax_error)
     ast_index = ast_calls_and_defs(tree_ast) if tree_ast is not None else None

@@ -1,6 +1,7 @@
 """Two analyses side by side: signature changes, calls they broke, findings new and fixed.
 
-`diff_projects` is a pure function over two `Project`s; nothing here reads files.
+`diff_projects` is a pure function over two `Project`s; nothing here reads files but through
+the readers it is given (a snapshot's `read`), for git's rename rules (`renames.py`).
 Findings and call sites are matched by what they are (file, scope, callee,
 arguments, message), never by line number, so unrelated edits do not count.
 """
@@ -8,14 +9,18 @@ arguments, message), never by line number, so unrelated edits do not count.
 from __future__ import annotations
 
 import enum
+import functools
 from collections import Counter, defaultdict
-from collections.abc import Container
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
 from ..facts.findings import Finding
 from ..facts.source import SourceFile
 from ..facts.model import CallSite, FunctionFact, Param, ParamKind
 from ..analysis.project import Project
+from .renames import find_renames
+
+FileReader = Callable[[str], bytes]  # a snapshot's `read`: a file's bytes by path
 
 
 class SymbolStatus(enum.Enum):
@@ -178,36 +183,45 @@ def signature_changes(old: Project, new: Project) -> list[SignatureChange]:
 # -- files ----------------------------------------------------------------------
 
 
-def file_changes(old: Project, new: Project) -> list[FileChange]:
-    """Added, deleted, modified and (exact-content) renamed files."""
+def file_changes(old: Project, new: Project, read_old: FileReader | None = None,
+                 read_new: FileReader | None = None) -> list[FileChange]:
+    """Added, deleted, modified (any byte) and renamed files, renames by git's rules (`renames`).
+
+    `read_old`/`read_new` give a file's bytes by path (the snapshots' `read`): without them only
+    identical blobs pair as renames."""
     a = {f.path: f for f in old.files}
     b = {f.path: f for f in new.files}
     out: list[FileChange] = []
     deleted = [p for p in a if p not in b]
     added = [p for p in b if p not in a]
-    renamed_from: dict[str, str] = {}
-    for p in added:
-        candidates = [q for q in deleted if q not in renamed_from.values() and _same_content(a[q], b[p])]
-        if candidates:
-            renamed_from[p] = candidates[0]
+    renamed_from = find_renames(
+        {p: (a[p].blob, _reader(read_old, p)) for p in deleted},
+        {p: (b[p].blob, _reader(read_new, p)) for p in added},
+    )
     for p in sorted(added):
         if p in renamed_from:
             out.append(FileChange(FileStatus.RENAMED, p, renamed_from[p]))
         else:
             out.append(FileChange(FileStatus.ADDED, p))
+    gone = set(renamed_from.values())
     for p in sorted(deleted):
-        if p not in renamed_from.values():
+        if p not in gone:
             out.append(FileChange(FileStatus.DELETED, p))
     for p in sorted(a.keys() & b.keys()):
-        if not _same_file(a[p], b[p]):
+        if not _same_bytes(a[p], b[p]):
             out.append(FileChange(FileStatus.MODIFIED, p))
     return out
 
 
-def _same_content(x, y) -> bool:
-    """Facts equal up to the module name: the same source moved elsewhere."""
-    fx, fy = x.facts, y.facts
-    return (fx.functions, fx.classes, fx.calls, fx.imports) == (fy.functions, fy.classes, fy.calls, fy.imports)
+def _reader(read: FileReader | None, path: str) -> Callable[[], bytes] | None:
+    return None if read is None else functools.partial(read, path)
+
+
+def _same_bytes(x: SourceFile, y: SourceFile) -> bool:
+    """Any byte changed is a modified file (a constant, a comment); facts decide only without blob ids."""
+    if x.blob is not None and y.blob is not None:
+        return x.blob == y.blob and x.module == y.module
+    return _same_file(x, y)
 
 
 # -- findings ----------------------------------------------------------------------
@@ -279,8 +293,11 @@ def broken_calls(
     return out
 
 
-def diff_projects(old: Project, new: Project, old_label: str = "OLD", new_label: str = "NEW") -> ProjectDiff:
-    files = file_changes(old, new)
+def diff_projects(old: Project, new: Project, old_label: str = "OLD", new_label: str = "NEW", *,
+                  read_old: FileReader | None = None, read_new: FileReader | None = None) -> ProjectDiff:
+    """The two projects side by side; `read_old`/`read_new` (a snapshot's `read`) let renames be
+    found by similarity, as git does, not only between identical files."""
+    files = file_changes(old, new, read_old, read_new)
     rename = {c.old_path: c.path for c in files if c.status is FileStatus.RENAMED and c.old_path}
     old_findings, new_findings = old.findings(), new.findings()
     added, fixed, unchanged = compare_findings(old_findings, new_findings, rename)

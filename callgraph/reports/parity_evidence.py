@@ -251,9 +251,10 @@ def _local_modules(local: Snapshot, modules: list[str], python: str, limits: Lim
                "read": False, **limits.request()}
     label = f"local {python}"
     try:
-        out, err, _ = run_bounded([python, "-B", "-"], probe_source(request), limits.timeout, limits.max_output,
-                                  label, cwd=root)
-        return build_result(extract_document(out, err, limits, label), "local", label, limits, files_expected=False)
+        done = run_bounded([python, "-B", "-"], probe_source(request), limits.timeout, limits.max_output, label,
+                           cwd=root)
+        return build_result(extract_document(done.out, done.err, limits, label), "local", label, limits,
+                            files_expected=False, requested=modules)
     except ProbeError as exc:
         local.notes.append(f"where modules import from locally is unknown: {exc}")
         return None

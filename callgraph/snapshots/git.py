@@ -74,6 +74,7 @@ FORCED: Mapping[str, str] = {
     "GIT_ALLOW_PROTOCOL": "",  # an empty allow-list: no transport, whatever the config says
     "GIT_PROTOCOL_FROM_USER": "0",
     "GIT_OPTIONAL_LOCKS": "0",  # no opportunistic index refresh (and no write) by read-only commands
+    "GIT_NO_REPLACE_OBJECTS": "1",  # refs/replace/*: a blob is the bytes its id names, never a substitute
 }
 
 
@@ -108,13 +109,57 @@ _MESSAGES = Messages(
 def run_git(*args: str, cwd: str | Path, check: bool = True, env: Mapping[str, str] | None = None,
             timeout: float = TIMEOUT, max_output: int = MAX_OUTPUT) -> bytes:
     """The one function that runs git: stdout, or InputError with one line (git missing, a timeout,
-    too much output, and with `check` a failure: git's last line of stderr)."""
-    done = run_bounded(git_argv(*args), error=InputError, label=args[0], timeout=timeout, max_output=max_output,
+    too much output, and with `check` a failure: git's last line of stderr). The work tree is
+    always named (`work_tree`), so the repository's `core.worktree` cannot move it elsewhere."""
+    top = work_tree(cwd, env)
+    argv = git_argv(f"--work-tree={top}", *args) if top is not None else git_argv(*args)
+    done = run_bounded(argv, error=InputError, label=args[0], timeout=timeout, max_output=max_output,
                        cwd=cwd, env=git_environment(env), messages=_MESSAGES)
     if check and done.code != 0:
         message = done.err.decode("utf-8", "replace").strip().splitlines()
         raise InputError(f"git {args[0]} failed: {message[-1] if message else done.code}")
     return done.out
+
+
+_WORK_TREES: dict[tuple[str, str | None], str] = {}
+
+
+def work_tree(cwd: str | Path, env: Mapping[str, str] | None = None) -> str | None:
+    """The work tree git finds from `cwd` by discovery, as if the repository set no `core.worktree`.
+
+    An untrusted `.git/config` may name any directory as its work tree (`core.worktree = /etc`);
+    git would then list, compare and report against it. By discovery a work tree holds the
+    directory git was started in: the parent of a `.git` directory, or of the `.git` file a linked
+    worktree's `gitdir` names, that contains `cwd`. None: bare, not a repository, or not that shape
+    (git then runs as it would, and reads objects only). Found trees are remembered per directory."""
+    here = os.path.abspath(cwd)
+    key = (here, None if env is None else env.get("GIT_DIR"))
+    if key in _WORK_TREES:
+        return _WORK_TREES[key]
+    try:
+        # Named here too: git's own start-up would otherwise chdir into the configured tree.
+        done = run_bounded(git_argv(f"--work-tree={here}", "rev-parse", "--absolute-git-dir"), error=InputError,
+                           label="rev-parse", timeout=30, max_output=1 << 16, cwd=cwd, env=git_environment(env),
+                           messages=_MESSAGES)
+    except (InputError, OSError):
+        return None
+    if done.code != 0:
+        return None
+    git_dir = Path(os.fsdecode(done.out.strip()))
+    top: Path | None = None
+    if git_dir.name == ".git":
+        top = git_dir.parent
+    elif (git_dir / "commondir").is_file() and (git_dir / "gitdir").is_file():  # a linked worktree
+        try:
+            with open(git_dir / "gitdir", "rb") as fh:
+                top = Path(os.fsdecode(fh.read(4096).strip())).parent
+        except OSError:
+            return None
+    real = Path(os.path.realpath(here))
+    if top is None or not top.is_absolute() or not (real == top or top in real.parents):
+        return None
+    _WORK_TREES[key] = str(top)
+    return str(top)
 
 
 class _Git:
