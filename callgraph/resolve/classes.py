@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .index import Index
+from .writes import restores_state
 from .outside import BUILTINS, builtin_exception, builtin_exception_chain, is_builtin_exception
 from ..facts.model import ClassFact, Param, ParamKind, Signature
 
@@ -190,7 +191,7 @@ class ClassModel:
         classes: set[int] = set()
         instances: set[int] = set()
         for module, a in self.index.attr_assigns.get("*", []):
-            if a.base is None:
+            if a.base is None or restores_state(self.index, module, a):
                 continue
             for v in self.resolver.path_values(module, a.scope, a.base) or []:
                 if v.kind is ValueKind.CLASS:

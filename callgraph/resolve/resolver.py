@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .classes import ClassModel
 from .index import Index
+from .writes import AttributeWrites
 from ..facts.model import Binding, BindingKind, CallSite, ClassFact, FunctionFact, ParamKind, ScopeKind, Signature
 
 # Decorators trusted to hand calls through to the function unchanged, so the
@@ -100,7 +101,8 @@ class Resolver:
         self.classes = ClassModel(index, self)
         self._active: set[tuple] = set()
         self._memo: dict[tuple[str, str, str], Values] = {}
-        self._patched = {a for a, items in index.attr_assigns.items() if items}
+        self._patched = {a for a, items in index.attr_assigns.items() if items}  # by name: lenient edges, infer
+        self.writes = AttributeWrites(index, self)
 
     # -- entry point ---------------------------------------------------------
     def resolve_call(self, module: str, call: CallSite) -> Resolution:
@@ -271,8 +273,10 @@ class Resolver:
         if index.has_facts(module):
             if index.facts(module).dynamic_globals:
                 return None
-            if index.is_outside(module) and (attr in self._patched or attr in index.outside_writes(module)):
+            if self.writes.touches_module(module, attr, outside=index.is_outside(module)):
                 return None  # `json.loads = ...` somewhere: the function may not be the one defined
+            if index.is_outside(module) and attr in index.outside_writes(module):
+                return None
             bindings = index.scope_bindings(module, "", attr)
             if bindings:
                 found = self._bindings_values(module, "", attr, bindings, same_scope=False)
@@ -373,8 +377,8 @@ class Resolver:
         return out
 
     def _class_member(self, v: Value, attr: str, *, through_instance: bool) -> Values:
-        if attr in self._patched and not through_instance:
-            return None
+        if not through_instance and self.writes.reaching(v, attr, through_instance=False) != []:
+            return None  # `C.attr = ...` on this class, a base's or a subclass's, or on an unknown object
         out: list[Value] = []
         classes = self.classes.dispatch_classes(v.module, v.cls, v.exact)
         if classes is None:
@@ -392,11 +396,14 @@ class Resolver:
         return out
 
     def _instance_attr(self, v: Value, attr: str) -> Values:
-        if attr in self._patched:
-            return self._assigned_instances(v, attr)
+        reaching = self.writes.reaching(v, attr, through_instance=True)
+        if reaching is None:
+            return None
+        if reaching:
+            return self._assigned_instances(v, attr, [w.source for w in reaching])
         return self._class_member(v, attr, through_instance=True)
 
-    def _assigned_instances(self, v: Value, attr: str) -> Values:
+    def _assigned_instances(self, v: Value, attr: str, writes: list | None = None) -> Values:
         """`self.attr = Cls(...)` in the class's own methods is the only way attr gets its value."""
         classes = self.classes.dispatch_classes(v.module, v.cls, False)
         if classes is None:
@@ -410,7 +417,7 @@ class Resolver:
             if self.index.scope_bindings(module, cls.qualname, attr):
                 return None
         out: list[Value] = []
-        for module, a in self.index.attr_assigns[attr]:
+        for module, a in self.index.attr_assigns[attr] if writes is None else writes:
             owners = self.index.class_by_qualname.get((module, self.index.parent.get((module, a.scope), "")), [])
             if a.value is None or len(owners) != 1 or id(owners[0]) not in related:
                 return None
