@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 def verdict(target: Target, shape: CallShape) -> BindResult:
     from ..resolve.resolver import TargetKind
 
+    if target.forwards_to:  # `return f(*args, **kwargs)`: the call binds or fails as f's would
+        results = [verdict(t, shape) for t in target.forwards_to]
+        if all(r.verdict is Verdict.ERROR for r in results):
+            return results[0]
+        return BindResult(Verdict.UNKNOWN if any(r.verdict is Verdict.UNKNOWN for r in results) else Verdict.BINDS)
     if target.kind is TargetKind.NO_ARGUMENTS:
         return bind_no_arguments(target.qualname, shape)
     if target.kind is TargetKind.NO_KEYWORDS:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .index import Index
-from .writes import restores_state
 from .outside import BUILTINS, builtin_exception, builtin_exception_chain, is_builtin_exception
 from ..facts.model import ClassFact, Param, ParamKind, Signature
 
@@ -187,6 +186,7 @@ class ClassModel:
     def _dynamic_classes(self) -> tuple[set[int], set[int]]:
         """Ids of classes written with unknown attribute names, as classes and through instances."""
         from .resolver import ValueKind
+        from .writes import restores_state
 
         classes: set[int] = set()
         instances: set[int] = set()

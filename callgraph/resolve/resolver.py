@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from .classes import ClassModel
 from .index import Index
-from .writes import AttributeWrites
 from ..facts.model import Binding, BindingKind, CallSite, ClassFact, FunctionFact, ParamKind, ScopeKind, Signature
 
 # Decorators trusted to hand calls through to the function unchanged, so the
@@ -76,6 +75,8 @@ class Target:
     implicit: int = 0
     function: FunctionFact | None = None
     cls: ClassFact | None = None
+    # A function that hands its whole call on (`return f(*a, **kw)`): the call binds as these do.
+    forwards_to: tuple[Target, ...] = ()
 
     @property
     def full_name(self) -> str:
@@ -102,7 +103,11 @@ class Resolver:
         self._active: set[tuple] = set()
         self._memo: dict[tuple[str, str, str], Values] = {}
         self._patched = {a for a, items in index.attr_assigns.items() if items}  # by name: lenient edges, infer
+        from .decorators import ProjectDecorators  # they read Values and Targets: imported late
+        from .writes import AttributeWrites
+
         self.writes = AttributeWrites(index, self)
+        self.decorators = ProjectDecorators(self, mutators)
 
     # -- entry point ---------------------------------------------------------
     def resolve_call(self, module: str, call: CallSite) -> Resolution:
@@ -114,23 +119,31 @@ class Resolver:
             values = self.path_values(module, call.scope, call.callee)
         if not values:
             return UNRESOLVED
-        targets: list[Target] = []
-        for v in values:
-            if v.kind is ValueKind.FUNCTION:
-                fn = v.fn
-                targets.append(Target(TargetKind.FUNCTION, v.module, fn.qualname, fn.signature, v.implicit, fn))
-            elif v.kind is ValueKind.CLASS:
-                made = self.classes.constructors(v.module, v.cls, v.exact)
-                if made is None:
-                    return Resolution(tuple(targets), False)
-                targets.extend(made)
-            else:
-                return Resolution(tuple(targets), False)
+        targets, complete = self.targets_of(values)
+        if not complete:
+            return Resolution(targets, False)
         # Deduplicate by identity: hashing a Target would hash its whole FunctionFact.
         unique = {(t.kind, t.module, t.qualname, t.implicit, id(t.function), id(t.cls)): t for t in targets}
         if call.environment_guarded and any(self.index.is_outside(t.module) for t in unique.values()):
             return Resolution(tuple(unique.values()), False)  # code for another interpreter or version
         return Resolution(tuple(unique.values()), True)
+
+    def targets_of(self, values: list[Value]) -> tuple[tuple[Target, ...], bool]:
+        """What calling these values reaches, and whether that is all of it."""
+        targets: list[Target] = []
+        for v in values:
+            if v.kind is ValueKind.FUNCTION:
+                fn = v.fn
+                forwards = self.decorators.forward_targets(v) or ()
+                targets.append(Target(TargetKind.FUNCTION, v.module, fn.qualname, fn.signature, v.implicit, fn, None, forwards))
+            elif v.kind is ValueKind.CLASS:
+                made = self.classes.constructors(v.module, v.cls, v.exact)
+                if made is None:
+                    return tuple(targets), False
+                targets.extend(made)
+            else:
+                return tuple(targets), False
+        return tuple(targets), True
 
     # -- names -----------------------------------------------------------------
     def path_values(self, module: str, scope: str, path: tuple[str, ...]) -> Values:
@@ -319,15 +332,22 @@ class Resolver:
                 mode = Mode.STATIC
             elif fn.name in ("__init_subclass__", "__class_getitem__"):
                 mode = Mode.CLASS
-        for d in fn.decorators:
+        values = [Value(ValueKind.FUNCTION, module, fn=fn)]
+        for d in reversed(fn.decorators):  # the innermost decorator is applied first
             q = self.qualify(module, fn.scope, d.name)
             if q == "builtins.staticmethod" and not d.is_call:
                 mode = Mode.STATIC
             elif q == "builtins.classmethod" and not d.is_call:
                 mode = Mode.CLASS
-            elif q not in self.preserving:
-                return None
-        return [Value(ValueKind.FUNCTION, module, fn=fn, mode=mode)]
+            elif q in self.preserving:
+                continue
+            elif q is not None or mode is not Mode.PLAIN:
+                return None  # an outside decorator, or a project one given a staticmethod/classmethod
+            else:
+                values = self.decorators.apply(module, fn.scope, d, values)
+                if values is None:
+                    return None
+        return [Value(v.kind, v.module, v.fn, v.cls, v.exact, mode) for v in values]
 
     def _param_values(self, module: str, scope: str, name: str) -> Values:
         fns = self.index.functions_by_qualname.get((module, scope), [])
