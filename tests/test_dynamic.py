@@ -164,6 +164,61 @@ POSITIVE = {
         "def f(): ...\n"
         "f(1)"
     ),
+    "update_wrapper under cast, leading self handed on": (
+        "import typing as t\n"
+        "from functools import update_wrapper\n"
+        "def setupmethod(f):\n"
+        "    name = f.__name__\n"
+        "    def wrapper_func(self, *args, **kwargs):\n"
+        "        self.check(name)\n"
+        "        return f(self, *args, **kwargs)\n"
+        "    return t.cast('F', update_wrapper(wrapper_func, f))\n"
+        "class App:\n"
+        "    def check(self, name): ...\n"
+        "    @setupmethod\n"
+        "    def add_url_rule(self, rule, endpoint=None): ...\n"
+        "App().add_url_rule('/', 'index', 3)"
+    ),
+    "leading parameter given twice": (
+        "import typing as t\n"
+        "from functools import update_wrapper\n"
+        "def setupmethod(f):\n"
+        "    name = f.__name__\n"
+        "    def wrapper_func(self, *args, **kwargs):\n"
+        "        self.check(name)\n"
+        "        return f(self, *args, **kwargs)\n"
+        "    return t.cast('F', update_wrapper(wrapper_func, f))\n"
+        "class App:\n"
+        "    def check(self, name): ...\n"
+        "    @setupmethod\n"
+        "    def add_url_rule(self, rule, endpoint=None): ...\n"
+        "App().add_url_rule('/', rule='/x')"
+    ),
+    "the wrapper's own error comes first": (
+        "import typing as t\n"
+        "from functools import update_wrapper\n"
+        "def setupmethod(f):\n"
+        "    name = f.__name__\n"
+        "    def wrapper_func(self, *args, **kwargs):\n"
+        "        self.check(name)\n"
+        "        return f(self, *args, **kwargs)\n"
+        "    return t.cast('F', update_wrapper(wrapper_func, f))\n"
+        "class App:\n"
+        "    def check(self, name): ...\n"
+        "    @setupmethod\n"
+        "    def add_url_rule(self, rule, endpoint=None): ...\n"
+        "App.add_url_rule()"
+    ),
+    "wraps(fn)(wrapper) with a leading parameter": (
+        "from functools import wraps\n"
+        "def plain(f):\n"
+        "    def w(a, *args, **kwargs):\n"
+        "        return f(a, *args, **kwargs)\n"
+        "    return wraps(f)(w)\n"
+        "@plain\n"
+        "def g(a, b): ...\n"
+        "g(1)"
+    ),
     # -- *args/**kwargs handed on
     "function handing its call on": (
         "def target(a, b): ...\n"
@@ -347,12 +402,33 @@ NEGATIVE = {
         "def f(a): ...\n"
         "f(1)"
     ),
+    "leading parameter given by keyword": (
+        "import typing as t\n"
+        "from functools import update_wrapper\n"
+        "def setupmethod(f):\n"
+        "    name = f.__name__\n"
+        "    def wrapper_func(self, *args, **kwargs):\n"
+        "        self.check(name)\n"
+        "        return f(self, *args, **kwargs)\n"
+        "    return t.cast('F', update_wrapper(wrapper_func, f))\n"
+        "class App:\n"
+        "    def check(self, name): ...\n"
+        "    @setupmethod\n"
+        "    def add_url_rule(self, rule, endpoint=None): ...\n"
+        "App().add_url_rule(rule='/')"
+    ),
     "handing on after changing args": (
         "def target(a, b): ...\n"
         "def wrap(*a, **kw):\n"
         "    a = a + (2,)\n"
         "    return target(*a, **kw)\n"
         "wrap(1)"
+    ),
+    "handing on with a leading parameter": (
+        "def g(a, b): ...\n"
+        "def h(a, *args, **kwargs):\n"
+        "    return g(a, *args, **kwargs)\n"
+        "h(b=2, a=1)"
     ),
     "handing on to an unknown callee": (
         "import os\n"

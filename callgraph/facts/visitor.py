@@ -206,7 +206,7 @@ class Collector:
             conditional=s.cond > 0,
             returns=[],
         )
-        info["returns_complete"], info["forwards"] = body_facts(node)
+        info["decorator_returns"], info["forwards"] = body_facts(node)
         self._bind(name, BindingKind.DEF, len(self.functions))
         self.functions.append((node, info))
         self.def_nodes.append(node)

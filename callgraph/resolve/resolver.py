@@ -77,6 +77,7 @@ class Target:
     cls: ClassFact | None = None
     # A function that hands its whole call on (`return f(*a, **kw)`): the call binds as these do.
     forwards_to: tuple[Target, ...] = ()
+    forward_leading: tuple[str, ...] = ()  # its parameters handed on by name before `*args`
 
     @property
     def full_name(self) -> str:
@@ -134,8 +135,10 @@ class Resolver:
         for v in values:
             if v.kind is ValueKind.FUNCTION:
                 fn = v.fn
-                forwards = self.decorators.forward_targets(v) or ()
-                targets.append(Target(TargetKind.FUNCTION, v.module, fn.qualname, fn.signature, v.implicit, fn, None, forwards))
+                forwards, leading = self.decorators.forward_targets(v) or ((), ())
+                targets.append(
+                    Target(TargetKind.FUNCTION, v.module, fn.qualname, fn.signature, v.implicit, fn, None, forwards, leading)
+                )
             elif v.kind is ValueKind.CLASS:
                 made = self.classes.constructors(v.module, v.cls, v.exact)
                 if made is None:
