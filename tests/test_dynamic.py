@@ -492,3 +492,45 @@ def test_preserving_and_mutator_name_project_decorators() -> None:
         "g() missing 1 required positional argument: 'a'",
     ]
     assert messages(mutators=["m.plain"]) == []
+
+
+def test_fixture_markers_are_cpythons_verdict() -> None:
+    """fixtures/dynamic: every `# expect:` line raises CPython's TypeError with the message we
+    report on it, and every `# valid` line binds (our own fixture code, executed here)."""
+    import re
+    from pathlib import Path
+
+    from callgraph import analyze_sources
+
+    root = Path(__file__).resolve().parents[1] / "fixtures" / "dynamic"
+    files = sorted(root.rglob("*.py"))
+    sources = []
+    for path in files:
+        rel = path.relative_to(root)
+        parts = rel.with_suffix("").parts
+        is_package = parts[-1] == "__init__"
+        module = ".".join(parts[:-1] if is_package else parts)
+        sources.append((rel.as_posix(), module, is_package, path.read_bytes()))
+    found = {f.line: f.message for f in analyze_sources(sources).findings() if f.path == "app/main.py"}
+    text = (root / "app" / "main.py").read_text()
+    lines = text.splitlines()
+    marked = {n: line for n, line in enumerate(lines, 1) if re.search(r"#\s*(expect:|valid$)", line)}
+    body = "\n".join("pass" if n in marked else line for n, line in enumerate(lines, 1))
+    sys.path.insert(0, str(root))
+    try:
+        namespace: dict = {"__name__": "fixture_main"}
+        exec(compile(body, "main.py", "exec"), namespace)
+        for n, line in marked.items():
+            statement = line.split("#")[0].strip()
+            if "# valid" in line:
+                exec(statement, namespace)
+                assert n not in found, (n, found[n])
+            else:
+                with pytest.raises(TypeError) as info:
+                    exec(statement, namespace)
+                assert found.get(n) == str(info.value), (n, line)
+    finally:
+        sys.path.remove(str(root))
+        for name in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
+            del sys.modules[name]
+    assert sum("expect:" in line for line in marked.values()) == len(found)
