@@ -219,6 +219,30 @@ POSITIVE = {
         "def g(a, b): ...\n"
         "g(1)"
     ),
+    # -- object creation
+    "super().__new__ passes cls explicitly": (
+        "class Base:\n"
+        "    def __new__(cls, value):\n"
+        "        return super().__new__(cls)\n"
+        "class Reading(Base):\n"
+        "    def __new__(cls, value, unit):\n"
+        "        return super().__new__(cls)\n"
+        "Reading(1, 'c')"
+    ),
+    "__new__ alone decides": (
+        "class Token:\n"
+        "    def __new__(cls, text):\n"
+        "        return super().__new__(cls)\n"
+        "Token()"
+    ),
+    "a base's __new__ rejects before the subclass __init__": (
+        "class Base:\n"
+        "    def __new__(cls):\n"
+        "        return super().__new__(cls)\n"
+        "class C(Base):\n"
+        "    def __init__(self, x): ...\n"
+        "C(1)"
+    ),
     # -- *args/**kwargs handed on
     "function handing its call on": (
         "def target(a, b): ...\n"
@@ -416,6 +440,23 @@ NEGATIVE = {
         "    @setupmethod\n"
         "    def add_url_rule(self, rule, endpoint=None): ...\n"
         "App().add_url_rule(rule='/')"
+    ),
+    "a base's __new__ may return something else: __init__ is not run": (
+        "class Base:\n"
+        "    def __new__(cls, *a):\n"
+        "        return 42\n"
+        "class C(Base):\n"
+        "    def __init__(self): ...\n"
+        "C(1)"
+    ),
+    "__new__ with super().__new__ accepting": (
+        "class Base:\n"
+        "    def __new__(cls, *args, **kwargs):\n"
+        "        return super().__new__(cls)\n"
+        "class C(Base):\n"
+        "    def __new__(cls, value):\n"
+        "        return super().__new__(cls, value, 1)\n"
+        "C(1)"
     ),
     "handing on after changing args": (
         "def target(a, b): ...\n"

@@ -230,6 +230,11 @@ class ClassModel:
                 return self._method_targets(new, implicit=1)
             init = self._own(m, c, "__init__")
             if init is not _NOT_FOUND:
+                # type.__call__ runs __new__ first and __init__ only on an instance of the class it
+                # returns: with a project __new__ further up, only __new__'s own rejection is certain.
+                later = self._later_new(mro[mro.index((m, c)) + 1 :])
+                if later is not _NOT_FOUND:
+                    return self._method_targets(later, implicit=1)
                 return self._method_targets(init, implicit=1)
             options = self._dataclass_options(m, c)
             if options is None:
@@ -240,6 +245,17 @@ class ClassModel:
                     return None
                 return [Target(TargetKind.DATACLASS_INIT, m, f"{c.qualname}.__init__", sig, 1, None, c)]
         return [Target(TargetKind.NO_ARGUMENTS, module, cls.name, None, 0, None, cls)]
+
+    def _later_new(self, rest: list[ClassRef]):
+        """The first project `__new__` in `rest` (up to a builtin exception, whose __new__ accepts
+        any arguments and returns an instance); _NOT_FOUND when there is none."""
+        for m, c in rest:
+            if is_builtin_exception(c):
+                return _NOT_FOUND
+            new = self._own(m, c, "__new__")
+            if new is not _NOT_FOUND:
+                return new
+        return _NOT_FOUND
 
     def _method_targets(self, values, implicit: int) -> list[Target] | None:
         from .resolver import Target, TargetKind, ValueKind

@@ -469,9 +469,11 @@ class Resolver:
         if not fns or len(owners) != 1 or fns[0].scope_kind is not ScopeKind.CLASS:
             return None
         vals = self.function_values(module, fns[0])
-        if vals is None or vals[0].mode is Mode.STATIC:
+        if vals is None:
             return None
-        via_class = vals[0].mode is Mode.CLASS
+        if vals[0].mode is Mode.STATIC and fns[0].name != "__new__":
+            return None  # zero-argument super() takes its object from the first argument: __new__'s cls
+        via_class = vals[0].mode is not Mode.PLAIN
         out: list[Value] = []
         classes = self.classes.dispatch_classes(module, owners[0], False)
         if classes is None:
