@@ -243,6 +243,17 @@ POSITIVE = {
         "    def __init__(self, x): ...\n"
         "C(1)"
     ),
+    "project metaclass without __call__": (
+        "class Registry(type):\n"
+        "    names = []\n"
+        "    def all(cls):\n"
+        "        return cls.names\n"
+        "class Sub(Registry): ...\n"
+        "class Node(metaclass=Sub):\n"
+        "    def __init__(self, left, right): ...\n"
+        "class Leaf(Node): ...\n"
+        "Leaf(1)"
+    ),
     # -- *args/**kwargs handed on
     "function handing its call on": (
         "def target(a, b): ...\n"
@@ -457,6 +468,31 @@ NEGATIVE = {
         "    def __new__(cls, value):\n"
         "        return super().__new__(cls, value, 1)\n"
         "C(1)"
+    ),
+    "metaclass __call__ is the target": (
+        "class Pairing(type):\n"
+        "    def __call__(cls, *args):\n"
+        "        return super().__call__()\n"
+        "class Node(metaclass=Pairing):\n"
+        "    def __init__(self): ...\n"
+        "Node(1, 2)"
+    ),
+    "metaclass __init__ may rewrite the class": (
+        "class Meta(type):\n"
+        "    def __init__(cls, name, bases, ns):\n"
+        "        super().__init__(name, bases, ns)\n"
+        "        setattr(cls, '__init__', lambda self, *a: None)\n"
+        "class Node(metaclass=Meta):\n"
+        "    def __init__(self): ...\n"
+        "Node(1, 2)"
+    ),
+    "metaclass __new__ may return anything": (
+        "class Meta(type):\n"
+        "    def __new__(mcs, name, bases, ns):\n"
+        "        return print\n"
+        "class Node(metaclass=Meta):\n"
+        "    def __init__(self): ...\n"
+        "Node(1, 2)"
     ),
     "handing on after changing args": (
         "def target(a, b): ...\n"

@@ -27,6 +27,8 @@ PLAIN_CLASS_DECORATORS = frozenset(
     {"functools.total_ordering", "typing.final", "typing_extensions.final", "typing.runtime_checkable"}
 )
 DATACLASS = frozenset({"dataclasses.dataclass"})
+# Names a class body may bind without changing what calling its instances (classes) does.
+_INERT_DUNDERS = frozenset({"__module__", "__qualname__", "__doc__", "__slots__", "__annotations__"})
 
 
 class ClassModel:
@@ -214,7 +216,8 @@ class ClassModel:
         q = self.resolver.qualify
         for m, c in mro:
             if c.metaclass is not None and q(m, c.scope, c.metaclass) not in PLAIN_METACLASSES:
-                return None
+                if not self._plain_metaclass(m, c):
+                    return None
             if not self.plainly_decorated(m, c):
                 return None
         for m, c in mro:
@@ -245,6 +248,48 @@ class ClassModel:
                     return None
                 return [Target(TargetKind.DATACLASS_INIT, m, f"{c.qualname}.__init__", sig, 1, None, c)]
         return [Target(TargetKind.NO_ARGUMENTS, module, cls.name, None, 0, None, cls)]
+
+    def _plain_metaclass(self, module: str, cls: ClassFact, seen: frozenset[int] = frozenset()) -> bool:
+        """A project metaclass that changes nothing about calling its classes: every class of its
+        chain is the project's, plainly decorated, with bases that are `type`/`ABCMeta` or such
+        classes, and binds no dunder name in its body (no `__call__`, which would be the target;
+        no `__new__`, which may bind the class name to anything; no `__init__`/`__prepare__`/
+        `__setattr__`..., which may rewrite the class): `type.__call__` then constructs."""
+        from .resolver import ValueKind
+
+        if cls.metaclass is None or cls.metaclass == "?":
+            return False
+        found = self.resolver.path_values(module, cls.scope, tuple(cls.metaclass.split(".")))
+        if not found or len(found) != 1 or found[0].kind is not ValueKind.CLASS:
+            return False
+        return self._plain_meta_chain(found[0].module, found[0].cls, seen)
+
+    def _plain_meta_chain(self, module: str, meta: ClassFact, seen: frozenset[int]) -> bool:
+        from .resolver import ValueKind
+
+        if id(meta) in seen or module not in self.index.modules or meta.has_star_bases or meta.metaclass is not None:
+            return False
+        if not self.plainly_decorated(module, meta) or meta.decorators:
+            return False
+        table = self.index.bindings.get((module, meta.qualname), {})
+        if any(name.startswith("__") and name.endswith("__") and name not in _INERT_DUNDERS for name in table):
+            return False
+        if "*" in table:
+            return False
+        if not meta.bases:
+            return False  # a plain class, not a metaclass: `metaclass=` would call it
+        for base in meta.bases:
+            if base is None:
+                return False
+            name = base.removesuffix("[]")
+            if self.resolver.qualify(module, meta.scope, name) in PLAIN_METACLASSES:
+                continue
+            found = self.resolver.path_values(module, meta.scope, tuple(name.split(".")))
+            if not found or len(found) != 1 or found[0].kind is not ValueKind.CLASS:
+                return False
+            if not self._plain_meta_chain(found[0].module, found[0].cls, seen | {id(meta)}):
+                return False
+        return True
 
     def _later_new(self, rest: list[ClassRef]):
         """The first project `__new__` in `rest` (up to a builtin exception, whose __new__ accepts
