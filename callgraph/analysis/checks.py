@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 def verdict(target: Target, shape: CallShape) -> BindResult:
     from ..resolve.resolver import TargetKind
 
+    if target.forwards_to:
+        return _handed_on(target, shape)
     if target.kind is TargetKind.NO_ARGUMENTS:
         return bind_no_arguments(target.qualname, shape)
     if target.kind is TargetKind.NO_KEYWORDS:
@@ -31,6 +33,24 @@ def verdict(target: Target, shape: CallShape) -> BindResult:
     if target.kind is TargetKind.NATIVE:
         return bind_native(target.signature, shape, target.module, target.qualname, implicit=target.implicit, version=version)
     return for_version(bind(target.signature, shape, target.qualname, implicit=target.implicit), target.qualname, version)
+
+
+def _handed_on(target: Target, shape: CallShape) -> BindResult:
+    """`def w(p, *args, **kwargs): return f(p, *args, **kwargs)`: the call binds w first (its own
+    TypeError), then f receives p and every other argument unchanged, so it binds as f's would."""
+    own = bind(target.signature, shape, target.qualname, implicit=target.implicit)
+    if own.verdict is not Verdict.BINDS:
+        return own
+    given = target.implicit + shape.positional
+    leading = target.forward_leading
+    if shape.star and given < len(leading):
+        return BindResult(Verdict.UNKNOWN)  # how many leading parameters the *expr fills is unknown
+    keywords = tuple(k for k in shape.keywords if k not in leading)
+    handed = CallShape(max(given, len(leading)), keywords, shape.star, shape.double_star)
+    results = [verdict(t, handed) for t in target.forwards_to]
+    if all(r.verdict is Verdict.ERROR for r in results):
+        return results[0]
+    return BindResult(Verdict.UNKNOWN if any(r.verdict is Verdict.UNKNOWN for r in results) else Verdict.BINDS)
 
 
 class GraphOf(Protocol):

@@ -94,6 +94,11 @@ class FunctionFact:
     conditional: bool  # under if/try/loop/with/match within its scope
     # What `return EXPR` hands back, as references (see `Ref`), for edges to returned functions.
     returns: tuple[tuple[str, ...], ...] = ()
+    # Every value it can return, each a name under cast/update_wrapper/wraps steps; None when
+    # another value or falling off the end is possible (facts/bodies.py).
+    decorator_returns: tuple[tuple[str, ...], ...] | None = None
+    # `return callee(*leading, *args, **kwargs)` ends every path: (callee, args, kwargs, *leading).
+    forwards: tuple[str, ...] | None = None
 
 
 # A reference is an expression as steps: a name (or "<lambda>#N", the module's N-th lambda) first,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from .expected_errors import catches_type_error, expects_type_error, tests_environment
+from .bodies import body_facts
 from .expressions import as_ref, display_elements, dotted, dotted_str, literal_class, parameters, string_value
 from .model import (
     AttrAssign,
@@ -205,6 +206,7 @@ class Collector:
             conditional=s.cond > 0,
             returns=[],
         )
+        info["decorator_returns"], info["forwards"] = body_facts(node)
         self._bind(name, BindingKind.DEF, len(self.functions))
         self.functions.append((node, info))
         self.def_nodes.append(node)

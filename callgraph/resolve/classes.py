@@ -32,6 +32,8 @@ STUB_CLASS_MARKERS = frozenset(
     {"typing_extensions.disjoint_base", "typing.final", "typing_extensions.final", "typing.type_check_only",
      "typing_extensions.deprecated", "warnings.deprecated"}
 )
+# Names a class body may bind without changing what calling its instances (classes) does.
+_INERT_DUNDERS = frozenset({"__module__", "__qualname__", "__doc__", "__slots__", "__annotations__"})
 
 
 class ClassModel:
@@ -194,11 +196,12 @@ class ClassModel:
     def _dynamic_classes(self) -> tuple[set[int], set[int]]:
         """Ids of classes written with unknown attribute names, as classes and through instances."""
         from .resolver import ValueKind
+        from .writes import restores_state
 
         classes: set[int] = set()
         instances: set[int] = set()
         for module, a in self.index.attr_assigns.get("*", []):
-            if a.base is None:
+            if a.base is None or restores_state(self.index, module, a):
                 continue
             for v in self.resolver.path_values(module, a.scope, a.base) or []:
                 if v.kind is ValueKind.CLASS:
@@ -223,7 +226,8 @@ class ClassModel:
         q = self.resolver.qualify
         for m, c in mro:
             if c.metaclass is not None and q(m, c.scope, c.metaclass) not in PLAIN_METACLASSES:
-                return None
+                if not self._plain_metaclass(m, c):
+                    return None
             if not self.plainly_decorated(m, c):
                 return None
         for m, c in mro:
@@ -239,6 +243,11 @@ class ClassModel:
                 return self._method_targets(new, implicit=1)
             init = self._own(m, c, "__init__")
             if init is not _NOT_FOUND:
+                # type.__call__ runs __new__ first and __init__ only on an instance of the class it
+                # returns: with a project __new__ further up, only __new__'s own rejection is certain.
+                later = self._later_new(mro[mro.index((m, c)) + 1 :])
+                if later is not _NOT_FOUND:
+                    return self._method_targets(later, implicit=1)
                 return self._method_targets(init, implicit=1)
             options = self._dataclass_options(m, c)
             if options is None:
@@ -249,6 +258,59 @@ class ClassModel:
                     return None
                 return [Target(TargetKind.DATACLASS_INIT, m, f"{c.qualname}.__init__", sig, 1, None, c)]
         return [Target(TargetKind.NO_ARGUMENTS, module, cls.name, None, 0, None, cls)]
+
+    def _plain_metaclass(self, module: str, cls: ClassFact, seen: frozenset[int] = frozenset()) -> bool:
+        """A project metaclass that changes nothing about calling its classes: every class of its
+        chain is the project's, plainly decorated, with bases that are `type`/`ABCMeta` or such
+        classes, and binds no dunder name in its body (no `__call__`, which would be the target;
+        no `__new__`, which may bind the class name to anything; no `__init__`/`__prepare__`/
+        `__setattr__`..., which may rewrite the class): `type.__call__` then constructs."""
+        from .resolver import ValueKind
+
+        if cls.metaclass is None or cls.metaclass == "?":
+            return False
+        found = self.resolver.path_values(module, cls.scope, tuple(cls.metaclass.split(".")))
+        if not found or len(found) != 1 or found[0].kind is not ValueKind.CLASS:
+            return False
+        return self._plain_meta_chain(found[0].module, found[0].cls, seen)
+
+    def _plain_meta_chain(self, module: str, meta: ClassFact, seen: frozenset[int]) -> bool:
+        from .resolver import ValueKind
+
+        if id(meta) in seen or module not in self.index.modules or meta.has_star_bases or meta.metaclass is not None:
+            return False
+        if not self.plainly_decorated(module, meta) or meta.decorators:
+            return False
+        table = self.index.bindings.get((module, meta.qualname), {})
+        if any(name.startswith("__") and name.endswith("__") and name not in _INERT_DUNDERS for name in table):
+            return False
+        if "*" in table:
+            return False
+        if not meta.bases:
+            return False  # a plain class, not a metaclass: `metaclass=` would call it
+        for base in meta.bases:
+            if base is None:
+                return False
+            name = base.removesuffix("[]")
+            if self.resolver.qualify(module, meta.scope, name) in PLAIN_METACLASSES:
+                continue
+            found = self.resolver.path_values(module, meta.scope, tuple(name.split(".")))
+            if not found or len(found) != 1 or found[0].kind is not ValueKind.CLASS:
+                return False
+            if not self._plain_meta_chain(found[0].module, found[0].cls, seen | {id(meta)}):
+                return False
+        return True
+
+    def _later_new(self, rest: list[ClassRef]):
+        """The first project `__new__` in `rest` (up to a builtin exception, whose __new__ accepts
+        any arguments and returns an instance); _NOT_FOUND when there is none."""
+        for m, c in rest:
+            if is_builtin_exception(c):
+                return _NOT_FOUND
+            new = self._own(m, c, "__new__")
+            if new is not _NOT_FOUND:
+                return new
+        return _NOT_FOUND
 
     def _method_targets(self, values, implicit: int) -> list[Target] | None:
         from .resolver import Target, TargetKind, ValueKind

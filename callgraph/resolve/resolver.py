@@ -77,6 +77,9 @@ class Target:
     implicit: int = 0
     function: FunctionFact | None = None
     cls: ClassFact | None = None
+    # A function that hands its whole call on (`return f(*a, **kw)`): the call binds as these do.
+    forwards_to: tuple[Target, ...] = ()
+    forward_leading: tuple[str, ...] = ()  # its parameters handed on by name before `*args`
     version: tuple[int, int] | None = None  # the target interpreter's, for its words (None: 3.11's)
 
     @property
@@ -103,7 +106,12 @@ class Resolver:
         self.classes = ClassModel(index, self)
         self._active: set[tuple] = set()
         self._memo: dict[tuple[str, str, str], Values] = {}
-        self._patched = {a for a, items in index.attr_assigns.items() if items}
+        self._patched = {a for a, items in index.attr_assigns.items() if items}  # by name: lenient edges, infer
+        from .decorators import ProjectDecorators  # they read Values and Targets: imported late
+        from .writes import AttributeWrites
+
+        self.writes = AttributeWrites(index, self)
+        self.decorators = ProjectDecorators(self, mutators)
 
     # -- entry point ---------------------------------------------------------
     def resolve_call(self, module: str, call: CallSite) -> Resolution:
@@ -115,19 +123,9 @@ class Resolver:
             values = self.path_values(module, call.scope, call.callee)
         if not values:
             return UNRESOLVED
-        targets: list[Target] = []
-        for v in values:
-            if v.kind is ValueKind.FUNCTION:
-                fn = v.fn
-                kind = TargetKind.NATIVE if self.index.is_stub(v.module) else TargetKind.FUNCTION
-                targets.append(Target(kind, v.module, fn.qualname, fn.signature, v.implicit, fn))
-            elif v.kind is ValueKind.CLASS:
-                made = self.classes.constructors(v.module, v.cls, v.exact)
-                if made is None:
-                    return Resolution(tuple(targets), False)
-                targets.extend(made)
-            else:
-                return Resolution(tuple(targets), False)
+        targets, complete = self.targets_of(values)
+        if not complete:
+            return Resolution(targets, False)
         # Deduplicate by identity: hashing a Target would hash its whole FunctionFact.
         unique = {(t.kind, t.module, t.qualname, t.implicit, id(t.function), id(t.cls)): t for t in targets}
         if self.index.version is not None:
@@ -135,6 +133,24 @@ class Resolver:
         if call.environment_guarded and any(self.index.is_outside(t.module) for t in unique.values()):
             return Resolution(tuple(unique.values()), False)  # code for another interpreter or version
         return Resolution(tuple(unique.values()), True)
+
+    def targets_of(self, values: list[Value]) -> tuple[tuple[Target, ...], bool]:
+        """What calling these values reaches, and whether that is all of it."""
+        targets: list[Target] = []
+        for v in values:
+            if v.kind is ValueKind.FUNCTION:
+                fn = v.fn
+                kind = TargetKind.NATIVE if self.index.is_stub(v.module) else TargetKind.FUNCTION
+                forwards, leading = self.decorators.forward_targets(v) or ((), ())
+                targets.append(Target(kind, v.module, fn.qualname, fn.signature, v.implicit, fn, None, forwards, leading))
+            elif v.kind is ValueKind.CLASS:
+                made = self.classes.constructors(v.module, v.cls, v.exact)
+                if made is None:
+                    return tuple(targets), False
+                targets.extend(made)
+            else:
+                return tuple(targets), False
+        return tuple(targets), True
 
     # -- names -----------------------------------------------------------------
     def path_values(self, module: str, scope: str, path: tuple[str, ...]) -> Values:
@@ -285,8 +301,10 @@ class Resolver:
         if index.has_facts(module):
             if index.facts(module).dynamic_globals:
                 return None
-            if index.is_outside(module) and (attr in self._patched or attr in index.outside_writes(module)):
+            if self.writes.touches_module(module, attr, outside=index.is_outside(module)):
                 return None  # `json.loads = ...` somewhere: the function may not be the one defined
+            if index.is_outside(module) and attr in index.outside_writes(module):
+                return None
             bindings = index.scope_bindings(module, "", attr)
             if bindings:
                 found = self._bindings_values(module, "", attr, bindings, same_scope=False)
@@ -330,7 +348,8 @@ class Resolver:
             elif fn.name in ("__init_subclass__", "__class_getitem__"):
                 mode = Mode.CLASS
         stub = self.index.is_stub(module)
-        for d in fn.decorators:
+        values = [Value(ValueKind.FUNCTION, module, fn=fn)]
+        for d in reversed(fn.decorators):  # the innermost decorator is applied first
             q = self.qualify(module, fn.scope, d.name)
             if q == "builtins.staticmethod" and not d.is_call:
                 mode = Mode.STATIC
@@ -338,9 +357,15 @@ class Resolver:
                 mode = Mode.CLASS
             elif stub and q in STUB_MARKERS:
                 continue  # a stub's overload/final/deprecated marks a C function, never wraps it
-            elif q not in self.preserving:
-                return None
-        return [Value(ValueKind.FUNCTION, module, fn=fn, mode=mode)]
+            elif q in self.preserving:
+                continue
+            elif q is not None or mode is not Mode.PLAIN:
+                return None  # an outside decorator, or a project one given a staticmethod/classmethod
+            else:
+                values = self.decorators.apply(module, fn.scope, d, values)
+                if values is None:
+                    return None
+        return [Value(v.kind, v.module, v.fn, v.cls, v.exact, mode) for v in values]
 
     def _param_values(self, module: str, scope: str, name: str) -> Values:
         fns = self.index.functions_by_qualname.get((module, scope), [])
@@ -390,8 +415,8 @@ class Resolver:
         return out
 
     def _class_member(self, v: Value, attr: str, *, through_instance: bool) -> Values:
-        if attr in self._patched and not through_instance:
-            return None
+        if not through_instance and self.writes.reaching(v, attr, through_instance=False) != []:
+            return None  # `C.attr = ...` on this class, a base's or a subclass's, or on an unknown object
         out: list[Value] = []
         classes = self.classes.dispatch_classes(v.module, v.cls, v.exact)
         if classes is None:
@@ -409,11 +434,14 @@ class Resolver:
         return out
 
     def _instance_attr(self, v: Value, attr: str) -> Values:
-        if attr in self._patched:
-            return self._assigned_instances(v, attr)
+        reaching = self.writes.reaching(v, attr, through_instance=True)
+        if reaching is None:
+            return None
+        if reaching:
+            return self._assigned_instances(v, attr, [w.source for w in reaching])
         return self._class_member(v, attr, through_instance=True)
 
-    def _assigned_instances(self, v: Value, attr: str) -> Values:
+    def _assigned_instances(self, v: Value, attr: str, writes: list | None = None) -> Values:
         """`self.attr = Cls(...)` in the class's own methods is the only way attr gets its value."""
         classes = self.classes.dispatch_classes(v.module, v.cls, False)
         if classes is None:
@@ -427,7 +455,7 @@ class Resolver:
             if self.index.scope_bindings(module, cls.qualname, attr):
                 return None
         out: list[Value] = []
-        for module, a in self.index.attr_assigns[attr]:
+        for module, a in self.index.attr_assigns[attr] if writes is None else writes:
             owners = self.index.class_by_qualname.get((module, self.index.parent.get((module, a.scope), "")), [])
             if a.value is None or len(owners) != 1 or id(owners[0]) not in related:
                 return None
@@ -456,9 +484,11 @@ class Resolver:
         if not fns or len(owners) != 1 or fns[0].scope_kind is not ScopeKind.CLASS:
             return None
         vals = self.function_values(module, fns[0])
-        if vals is None or vals[0].mode is Mode.STATIC:
+        if vals is None:
             return None
-        via_class = vals[0].mode is Mode.CLASS
+        if vals[0].mode is Mode.STATIC and fns[0].name != "__new__":
+            return None  # zero-argument super() takes its object from the first argument: __new__'s cls
+        via_class = vals[0].mode is not Mode.PLAIN
         out: list[Value] = []
         classes = self.classes.dispatch_classes(module, owners[0], False)
         if classes is None:

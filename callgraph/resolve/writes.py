@@ -1,0 +1,145 @@
+"""Which attribute writes (`obj.m = v`, `del obj.m`) can change what a lookup of `.m` finds.
+
+A write reaches only the objects its receiver may be at runtime, so it can only change lookups
+on those objects. The rules, and why none can turn a call that binds into a report:
+
+- `x.m = v` with `x` an instance of `C` (exact, or `C` or a subclass) stores `m` in that
+  instance's `__dict__`. A function found on the class is a non-data descriptor, so the instance
+  entry shadows it, but only on that very object. A lookup of `.m` on a value that may be an
+  instance of any class the receiver may be (the two sets of runtime classes intersect) is
+  unknown. A value whose runtime classes are all outside that set is a different object, and its
+  `.m` is still found through its class.
+- `C.m = v` (a class receiver) changes `C.__dict__`, which every subclass and instance of `C` or
+  of a subclass sees through the MRO. Lookups on classes or instances whose runtime classes meet
+  `{C} | subclasses(C)` are unknown. When the subclasses cannot all be placed, it is every lookup.
+- `mod.m = v` on a module changes that module's attribute `m` only.
+- `f.m = v` on a function sets a function attribute: no lookup the resolver follows reads those.
+- A receiver we cannot resolve (or an instance of a class whose MRO we cannot compute: it may be
+  a metaclass, whose instances are classes) may be any object: every lookup of `.m` on a class,
+  an instance or an outside module is unknown, as before.
+
+Writes with unknown names (`setattr(self, k, v)`, `self.__dict__.update(d)`) are handled in
+`classes.ClassModel.has_dynamic_members`; see `restores_state` for the one narrowing there.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..facts.model import AttrAssign, ParamKind, ScopeKind
+from .index import Index
+
+if TYPE_CHECKING:
+    from .resolver import Resolver, Value
+
+
+class Reach(enum.Enum):
+    INSTANCES = "instances"  # instance __dict__ of these classes
+    CLASSES = "classes"  # class __dict__: seen by the classes, their subclasses and instances
+    MODULE = "module"
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One write, as the runtime objects it may touch."""
+
+    reach: Reach
+    classes: frozenset[int]  # ids of ClassFacts (INSTANCES, CLASSES)
+    module: str = ""  # MODULE
+    source: tuple[str, AttrAssign] | None = None
+
+
+EVERYWHERE = None  # a write on an unknown object
+
+
+class AttributeWrites:
+    def __init__(self, index: Index, resolver: Resolver) -> None:
+        self.index = index
+        self.resolver = resolver
+        self._writes: dict[str, list[Write] | None] = {}
+
+    def writes(self, attr: str) -> list[Write] | None:
+        """Every project write of `attr`; None when one may touch any object."""
+        if attr in self._writes:
+            return self._writes[attr]
+        items = self.index.attr_assigns.get(attr, [])
+        if not items:
+            self._writes[attr] = []
+            return []
+        key = ("writes", attr)
+        if key in self.resolver._active:
+            return EVERYWHERE  # resolving a receiver needs this very attribute: stay unknown
+        self.resolver._active.add(key)  # also turns the name memo off: cut-short lookups are not cached
+        try:
+            found = self._compute(items)
+        finally:
+            self.resolver._active.discard(key)
+        if not self.resolver._active:
+            self._writes[attr] = found
+        return found
+
+    def _compute(self, items: list[tuple[str, AttrAssign]]) -> list[Write] | None:
+        from .resolver import ValueKind
+
+        classes = self.resolver.classes
+        out: list[Write] = []
+        for module, a in items:
+            if a.base is None:
+                return EVERYWHERE
+            values = self.resolver.path_values(module, a.scope, a.base)
+            if values is None:
+                return EVERYWHERE
+            for v in values:
+                if v.kind is ValueKind.MODULE:
+                    out.append(Write(Reach.MODULE, frozenset(), v.module, (module, a)))
+                elif v.kind is ValueKind.FUNCTION:
+                    continue
+                elif v.kind is ValueKind.CLASS:
+                    subs = classes.dispatch_classes(v.module, v.cls, False)
+                    if subs is None:
+                        return EVERYWHERE
+                    out.append(Write(Reach.CLASSES, frozenset(id(c) for _, c in subs), source=(module, a)))
+                elif v.kind is ValueKind.INSTANCE:
+                    runtime = classes.dispatch_classes(v.module, v.cls, v.exact)
+                    if runtime is None or any(classes.mro(m, c) is None for m, c in runtime):
+                        return EVERYWHERE
+                    out.append(Write(Reach.INSTANCES, frozenset(id(c) for _, c in runtime), source=(module, a)))
+                else:
+                    return EVERYWHERE
+        return out
+
+    def reaching(self, v: Value, attr: str, *, through_instance: bool) -> list[Write] | None:
+        """The writes of `attr` that may change its lookup on `v` (a CLASS or INSTANCE value)."""
+        found = self.writes(attr)
+        if not found:
+            return found
+        runtime = self.resolver.classes.dispatch_classes(v.module, v.cls, v.exact)
+        if runtime is None:
+            return EVERYWHERE
+        ids = {id(c) for _, c in runtime}
+        kinds = (Reach.CLASSES, Reach.INSTANCES) if through_instance else (Reach.CLASSES,)
+        return [w for w in found if w.reach in kinds and w.classes & ids]
+
+    def touches_module(self, module: str, attr: str, *, outside: bool) -> bool:
+        """A project write may rebind `module.attr`. A write on an unknown object counts only for
+        outside modules: the project's own modules keep the resolver's long-standing trust that no
+        such write replaces their functions (monkeypatching the project is for its tests)."""
+        found = self.writes(attr)
+        if found is None:
+            return outside
+        return any(w.reach is Reach.MODULE and w.module == module for w in found)
+
+
+def restores_state(index: Index, module: str, a: AttrAssign) -> bool:
+    """A write with unknown names on `self` inside `__setstate__`: it restores a pickled or copied
+    instance of the same class. Its names are the keys of the state `__getstate__` (by default, the
+    instance `__dict__`) took from such an instance, each holding the value that instance had, so
+    it adds no attribute the written class's other writes do not already make unknown.
+    (A `__getstate__` inventing keys with unrelated values is outside this rule's trust.)"""
+    fns = index.functions_by_qualname.get((module, a.scope), [])
+    if len(fns) != 1 or fns[0].name != "__setstate__" or fns[0].scope_kind is not ScopeKind.CLASS:
+        return False
+    positional = [p for p in fns[0].signature.params if p.kind in (ParamKind.POSITIONAL_ONLY, ParamKind.POSITIONAL_OR_KEYWORD)]
+    return bool(positional) and a.base == (positional[0].name,) and not fns[0].decorators
