@@ -150,6 +150,7 @@ Q = [lambda: 1, lambda: 2][0]
         "def f(é, /, ü=1):\n    '''ünïcode'''\n    return lambda ä=1: ä\nX = f\n",
         "if True:\n    @d(\n        k=(\n            1\n        ),\n    )\n    def f(): pass\n",
     'class C:\n    @d(\n        """\n        text\n        """,\n        f"""\n    x\n        """,\n    )\n    def f(self): pass\n',
+    'class C:\n    @d(\n        "one "\n        \'two\',\n        k="a"\n        """b\n  c""",\n    )\n    def f(self): pass\n',
     ],
 )
 def test_tricky_sources(source: str | bytes) -> None:

@@ -76,7 +76,7 @@ class SourceText:
             if indent:
                 inside = {  # lines that begin inside a string literal keep their text
                     n for s in ast.walk(node) if type(s) in (ast.Constant, ast.JoinedStr) and s.end_lineno > s.lineno
-                    for n in range(s.lineno + 1, s.end_lineno + 1)
+                    for n in self._string_lines(s)
                 }
                 first, *rest = code.split("\n")
                 at = node.lineno  # the parentheses around the node never start a line of their own here
@@ -85,6 +85,21 @@ class SourceText:
                     for i, r in enumerate(rest, 1)
                 )])
         return code
+
+    def _string_lines(self, node: ast.AST) -> range | set[int]:
+        """The lines that begin inside one multi-line literal of `node` (implicitly concatenated
+        literals on their own lines begin outside any)."""
+        if type(node) is not ast.Constant:
+            return range(node.lineno + 1, node.end_lineno + 1)
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO(self._text(node)).readline))
+        except (tokenize.TokenError, SyntaxError):
+            return range(node.lineno + 1, node.end_lineno + 1)
+        return {
+            node.lineno - 1 + row
+            for t in tokens if t.type == tokenize.STRING and t.end[0] > t.start[0]
+            for row in range(t.start[0] + 1, t.end[0] + 1)
+        }
 
     def _parenthesized(self, node: ast.AST) -> str:
         text = self.text
