@@ -84,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(["callgraph check django, cold (-j default)", f"{cold:.2f}", cold_rss, " ".join(cold_cmd[2:]) + "  (empty cache)"])
     warm, warm_rss = median_of(args.runs, cold_cmd, corpus)
     rows.append(["callgraph check django, warm", f"{warm:.2f}", warm_rss, " ".join(cold_cmd[2:])])
+    # What the environment (outside modules read as call targets, on by default) costs.
+    alone_cmd = cold_cmd + ["--no-environment"]
+    alone_cold, rss = median_of(args.runs, alone_cmd, corpus, fresh_cache)
+    rows.append(["callgraph check django, cold, --no-environment", f"{alone_cold:.2f}", rss, " ".join(alone_cmd[2:]) + "  (empty cache)"])
+    alone_warm, rss = median_of(args.runs, alone_cmd, corpus)
+    rows.append(["callgraph check django, warm, --no-environment", f"{alone_warm:.2f}", rss, " ".join(alone_cmd[2:])])
+    fresh_cache()
+    median_of(1, cold_cmd, corpus)  # the edits below start from a warm cache with the environment on
     edited = corpus / "django" / "utils" / "text.py"
     original = edited.read_bytes()
     assert b".upper()" in original
@@ -147,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
               f"(target <= 0.33); / mypy cold {peer_rows['mypy cold']:.2f}s = {cold / peer_rows['mypy cold']:.2f}")
         print(f"warm ratio (one function body edited): callgraph {one:.2f}s / mypy warm {peer_rows['mypy warm']:.2f}s = "
               f"{one / peer_rows['mypy warm']:.2f}")
+    print(f"environment: cold {cold:.2f}s / {alone_cold:.2f}s without = {cold / alone_cold:.2f} (target <= 1.25); "
+          f"warm {warm:.2f}s / {alone_warm:.2f}s without = {warm / alone_warm:.2f}")
     print()
     print(tabulate([[label, n, f"{t:.2f}"] for n, t, label in sizes], ["packages", "lines", "seconds (-j 1, no cache)"], tablefmt="github"))
     print(f"time grows as lines^{slope:.2f}")

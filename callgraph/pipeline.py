@@ -125,7 +125,7 @@ def analyze_sources(
     loader = FactsLoader(sources, cache, jobs, progress, blobs)
     # The world outside the tree: its modules read only when the resolver names one.
     given = outside
-    env = _environment(environment, use_environment) if given is None else None
+    env = _environment(environment, use_environment, cache) if given is None else None
     if given is None:
         outside = EnvironmentModules(env, cache) if env is not None else None
     # 3. What the previous run of these files left, when the cache keeps runs.
@@ -167,7 +167,13 @@ def analyze_sources(
     return project
 
 
-def _environment(environment: Environment | None, use: bool) -> Environment | None:
+def _answers(cache: Any) -> Any:
+    """The cache as a memo of interpreter answers, when it keeps runs: a warm run starts no
+    interpreter (`environment.interpreter.query`)."""
+    return cache if cache is not None and getattr(cache, "keeps_runs", False) else None
+
+
+def _environment(environment: Environment | None, use: bool, cache: Any = None) -> Environment | None:
     """The environment whose modules the resolver may read: the one given, else the running
     interpreter's; None when disabled, or when the running interpreter cannot say (then the tree
     alone is analysed, as before environments existed)."""
@@ -179,7 +185,7 @@ def _environment(environment: Environment | None, use: bool) -> Environment | No
     from .errors import InputError as _InputError
 
     try:
-        return Environment.local()
+        return Environment.local(memo=_answers(cache))
     except (_InputError, OSError):  # no interpreter to ask, or no temporary directory to ask it from
         return None
 
@@ -232,16 +238,17 @@ def _check_roots(cfg: Config) -> None:
             raise InputError(f"roots ({cfg.origins['roots']}): {r}: not a directory")
 
 
-def environment_options(cfg: Config) -> dict[str, Any]:
+def environment_options(cfg: Config, cache: Any = None) -> dict[str, Any]:
     """`analyze_sources`' environment options from a configuration: `--python`'s interpreter is
-    asked about itself once (an unusable one is an `InputError`, exit 2)."""
+    asked about itself once (an unusable one is an `InputError`, exit 2), or its answer is
+    recalled from the cache while the interpreter file is unchanged."""
     if not cfg.environment:
         return {"use_environment": False}
     if not cfg.python:
         return {"use_environment": True}
     from .environment.model import Environment
 
-    return {"environment": Environment.local(cfg.python)}
+    return {"environment": Environment.local(cfg.python, memo=_answers(cache))}
 
 
 def analyze_tree(
@@ -261,7 +268,7 @@ def analyze_tree(
     sources, errors = read_sources(found, max_file_size, within=paths)
     project = analyze_sources(
         sources, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, progress=progress, jobs=jobs,
-        **environment_options(cfg),
+        **environment_options(cfg, cache),
     )
     project.errors[:0] = errors
     project.seconds = time.perf_counter() - started
@@ -302,7 +309,7 @@ def analyze_staged(
             cache=cache,
             progress=progress,
             jobs=jobs,
-            **environment_options(cfg),
+            **environment_options(cfg, cache),
         )
         project.errors[:0] = [ReadError(".", n) for n in snap.notes]
     project.seconds = time.perf_counter() - started

@@ -15,6 +15,7 @@ Every limit of the environment wing that concerns a subprocess lives here."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -24,7 +25,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from ..errors import InputError
 from ..subprocesses import Messages, run_bounded
@@ -203,15 +204,74 @@ def resolve_executable(python: str | os.PathLike[str] | None) -> str:
     return path
 
 
-def query(python: str | os.PathLike[str] | None, *, timeout: float = TIMEOUT, max_output: int = MAX_OUTPUT) -> InterpreterFacts:
+class AnswerMemo(Protocol):
+    """Where interpreter answers are kept between runs (the facts cache's `runs` table does)."""
+
+    def get_run(self, identity: str) -> bytes | None: ...
+
+    def put_run(self, identity: str, data: bytes) -> None: ...
+
+
+def answer_key(executable: str, env: Mapping[str, str]) -> str | None:
+    """What an interpreter's answer depends on, as a memo key: the script, the executable's path,
+    its file and its link's (device, inode, size, mtime), the file it resolves to, the pyvenv.cfg
+    that `site` would find, and the environment variables it is given. None when one cannot be
+    read (then the interpreter is asked)."""
+    h = hashlib.sha1(f"{PROTOCOL}\0{SCRIPT}\0{executable}\0{os.path.realpath(executable)}".encode("utf-8", "surrogatepass"))
+    here = os.path.dirname(executable)
+    try:
+        for st in (os.stat(executable), os.lstat(executable)):
+            h.update(repr((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)).encode())
+        for cfg in (os.path.join(here, "pyvenv.cfg"), os.path.join(os.path.dirname(here), "pyvenv.cfg")):
+            try:
+                st = os.stat(cfg)
+            except FileNotFoundError:
+                h.update(b"\0-")
+            else:
+                h.update(repr((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)).encode())
+    except OSError:
+        return None
+    h.update(repr(sorted(env.items())).encode("utf-8", "surrogatepass"))
+    return "interpreter:" + h.hexdigest()
+
+
+def query(
+    python: str | os.PathLike[str] | None, *, timeout: float = TIMEOUT, max_output: int = MAX_OUTPUT,
+    memo: AnswerMemo | None = None,
+) -> InterpreterFacts:
     """Ask the interpreter at `python` (None: the running one, through the same subprocess) about
-    itself. Takes one interpreter start (40-70 ms on a busy 2-core machine). Raises InterpreterError, with one line saying why."""
+    itself. Takes one interpreter start (40-70 ms on a busy 2-core machine). Raises InterpreterError, with one line saying why.
+
+    `memo`: where a previous answer of the same interpreter file (`answer_key`) may be kept; it is
+    validated again like a fresh one, and a damaged one means asking again. Warm runs start none."""
     executable = resolve_executable(python)
     argv = [executable, "-I", "-S", "-B", "-c", SCRIPT]
     env = {k: os.environ[k] for k in _ENV_KEPT if k in os.environ}
+    key = answer_key(executable, env) if memo is not None else None
+    if key is not None:
+        stored = _recall(memo, key)
+        if stored is not None and len(stored) <= max_output:
+            try:
+                return _parse(executable, stored, b"", 0)
+            except InterpreterError:
+                pass  # damaged or from another build: ask again
     with tempfile.TemporaryDirectory(prefix="callgraph-interpreter-") as neutral:
         out, err, code = _run(argv, executable, neutral, env, timeout, max_output)
-    return _parse(executable, out, err, code)
+    facts = _parse(executable, out, err, code)
+    if key is not None:
+        try:
+            memo.put_run(key, out)
+        except Exception:  # a memo that cannot keep it costs one interpreter start next time
+            pass
+    return facts
+
+
+def _recall(memo: AnswerMemo, key: str) -> bytes | None:
+    try:
+        stored = memo.get_run(key)
+    except Exception:  # an unusable memo is no memo
+        return None
+    return stored if isinstance(stored, bytes) else None
 
 
 # -- running, bounded ---------------------------------------------------------------------------

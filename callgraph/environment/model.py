@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from .interpreter import TIMEOUT, InterpreterFacts, query, resolve_executable
+from .interpreter import TIMEOUT, AnswerMemo, InterpreterFacts, query, resolve_executable
 
 
 class PathOrigin(enum.Enum):
@@ -155,7 +155,10 @@ class Environment:
     # -- learning one ------------------------------------------------------------------------------
 
     @classmethod
-    def local(cls, python: str | os.PathLike[str] | None = None, *, user_site: bool = True, timeout: float = TIMEOUT) -> Environment:
+    def local(
+        cls, python: str | os.PathLike[str] | None = None, *, user_site: bool = True, timeout: float = TIMEOUT,
+        memo: AnswerMemo | None = None,
+    ) -> Environment:
         """The environment of the interpreter at `python` (None: the running one, learned through
         the same subprocess as any other). Remembered per absolute executable path (symbolic links
         kept: a virtual environment's python links to its base) and `user_site`, for the process's
@@ -163,11 +166,12 @@ class Environment:
 
         `user_site`: add the user site directory where the interpreter would (not inside a virtual
         environment without system site-packages); False leaves it out, as `python -s` does.
+        `memo`: where the interpreter's answer is kept between processes (`interpreter.query`).
         Raises InterpreterError (an InputError) with one line when the interpreter is unusable."""
         key = (resolve_executable(python), user_site)
         env = _LOCAL.get(key)
         if env is None:
-            env = cls.from_interpreter(query(key[0], timeout=timeout), user_site=user_site)
+            env = cls.from_interpreter(query(key[0], timeout=timeout, memo=memo), user_site=user_site)
             with _LOCAL_LOCK:
                 env = _LOCAL.setdefault(key, env)
         return env

@@ -94,8 +94,20 @@ def analyzer_id() -> str:
     return hashlib.sha1(analyzer_description().encode()).hexdigest()[:20]
 
 
+@functools.lru_cache(maxsize=None)
+def interface_id() -> str:
+    """What outside modules' interface facts depend on besides their bytes: the interface
+    collector's source and what it imports (`store.outside.interface_key`)."""
+    code = hashlib.sha1(b"interface facts 1")
+    for name, data in sorted(_collector_sources(("facts.interface", "facts.serialize")).items()):
+        code.update(name.encode() + b"\0" + data + b"\0")
+    return code.hexdigest()[:12]
+
+
 # The modules whose code decides findings; what they import relatively is followed.
-_CHECKER_ROOTS = ("analysis.checks", "resolve.resolver", "resolve.classes", "store.reuse", "analysis.project")
+_CHECKER_ROOTS = (
+    "analysis.checks", "resolve.resolver", "resolve.classes", "store.reuse", "analysis.project", "facts.interface",
+)
 
 
 @functools.lru_cache(maxsize=None)

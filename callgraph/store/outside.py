@@ -3,12 +3,15 @@
 `EnvironmentModules` is the `resolve.outside.OutsideModules` provider the pipeline gives the
 index. For a name the project does not define it asks the environment where `import name` would
 land (`Environment.find_module`); only a `.py` module or a regular package's `__init__.py` gives
-facts (read bounded, hashed to its git blob id, looked up in the facts cache under
-`CacheKey(blob, module, is_package)`, else collected and stored, as any project file). Every
+facts (read bounded, hashed to its git blob id, looked up in the facts cache, else collected and
+stored). Outside modules never get findings, so their facts are the interface facts
+(`facts.interface.collect_interface`: CPython's `ast`, a fifth of the libcst pass), stored under
+`interface_key`: their own blob prefix, which names the interface collector's own source, so they
+never mix with a project file's full facts and a changed collector never reads old ones. Every
 builtin or extension module (C code, no source) gets its typeshed stub instead, pruned for the
-target's version and platform (`environment.stubs`), cached by the pruned text's blob; every other
-kind (frozen, namespace, a lone .pyi, bytecode, not found, unreadable) is unknown, and unknown is
-silent. The analysed code is read, never imported or executed.
+target's version and platform (`environment.stubs`), cached by the pruned text's blob, read by the
+same interface collector; every other kind (frozen, namespace, a lone .pyi, bytecode, not found,
+unreadable) is unknown, and unknown is silent. The analysed code is read, never imported or executed.
 
 Each lookup is recorded (`lookups`): the run state keeps them, and the next run redoes everything
 when one would now be answered differently (`unchanged`): another file, other bytes, a module that
@@ -20,11 +23,12 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..facts.interface import collect_interface
 from ..facts.model import ModuleFacts
 from ..facts.source import blob_id
 from ..reading import NotRead, read_regular
 from ..resolve.outside import OutsideModule
-from .identity import CacheKey
+from .identity import CacheKey, interface_id
 
 if TYPE_CHECKING:
     from ..environment.model import Environment, ModuleLocation
@@ -42,6 +46,12 @@ class Lookup:
     name: str
     path: str
     blob: str
+
+
+def interface_key(blob: str, name: str, is_package: bool) -> CacheKey:
+    """Where an outside module's interface facts are cached: never a project file's key (those are
+    bare blob ids), and another one whenever the interface collector changes."""
+    return CacheKey(f"interface-{interface_id()}:{blob}", name, is_package)
 
 
 def environment_identity(env: Environment) -> str:
@@ -122,14 +132,12 @@ class EnvironmentModules:
         return self._facts(name, path, blob, data, is_package)
 
     def _facts(self, name: str, path: str, blob: str, data: bytes, is_package: bool, *, stub: bool = False) -> OutsideModule:
-        key = CacheKey(blob, name, is_package)
+        key = interface_key(blob, name, is_package)
         facts = _MEMO.get(key)
         if facts is None and self.cache is not None:
             facts = self.cache.get_many([key]).get(key)
         if facts is None:
-            from ..facts.collector import collect
-
-            facts = collect(name, data, is_package=is_package)
+            facts = collect_interface(name, data, is_package=is_package)
             if self.cache is not None:
                 self.cache.put_many([(key, facts)])
         if len(_MEMO) >= _MEMO_SIZE:
