@@ -29,6 +29,8 @@ from ..errors import InputError
 from ..facts.findings import Finding
 from ..pipeline import analyze_staged, analyze_tree
 from ..reports import render
+from ..reports.annotated import file_lines, full_text
+from ..reports.words import count
 from ..reports.baseline import new_since_baseline
 from ..snapshots.git import git_toplevel
 from ..snapshots.tree import display_finding, display_path, repo_relative
@@ -143,7 +145,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
-    p.add_argument("--format", choices=render.FORMATS, default="text", help="output format (default: text)")
+    p.add_argument(
+        "--format",
+        choices=render.FORMATS,
+        default="text",
+        help="output format (default: text: each finding with its source line, the bound definition and a "
+        "suggestion; concise: one line per finding)",
+    )
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
     p.add_argument(
         "--staged",
@@ -318,7 +326,11 @@ def _render(
     if args.format == "markdown":
         return render.markdown(findings, project, suppressed=shown)
     color = use_color(args.color, sys.stdout) if not args.output else args.color == "always"
-    return render.text(findings, color=color, suppressed=shown)
+    if args.format == "concise":
+        return render.text(findings, color=color, suppressed=shown)
+    # staged: the working tree's lines may not be what was analysed, so no snippet
+    source = (lambda path: None) if analysis.mode.startswith("staged") else file_lines()
+    return full_text(findings, source, color=color, suppressed=shown)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -360,9 +372,9 @@ def run(args: argparse.Namespace) -> int:
         where = cfg.file or "none (defaults)"
         print(f"callgraph: configuration: {where}", file=sys.stderr)
         reused = f"; the previous run's findings still hold for {project.reused}" if project.reused else ""
-        print(f"callgraph: mode: {analysis.mode}; analysed {len(project.files)} files{reused}", file=sys.stderr)
+        print(f"callgraph: mode: {analysis.mode}; analysed {count(len(project.files), 'file')}{reused}", file=sys.stderr)
         if focus is not None:
-            print(f"callgraph: reporting findings that involve {len(focus)} given files", file=sys.stderr)
+            print(f"callgraph: reporting findings that involve {count(len(focus), 'given file')}", file=sys.stderr)
         if project.cache_hits is not None:
             print(f"callgraph: cache: {project.cache_hits} hits, {project.cache_misses} misses", file=sys.stderr)
 

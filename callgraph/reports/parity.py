@@ -294,7 +294,7 @@ def render_markdown(r: ParityReport) -> str:
     out += [f"- {line}" for line in r.summary]
     out.append("")
 
-    out += [f"## 2. File integrity ({len(r.files)} files; sha256 shown to 16 hex digits, all 64 in --format json)", ""]
+    out += [f"## 2. File integrity ({count(len(r.files), 'file')}; sha256 shown to 16 hex digits, all 64 in --format json)", ""]
     if r.files:
         rows = []
         for row in r.files:
