@@ -135,12 +135,14 @@ def register(sub: argparse._SubParsersAction) -> None:
             "  callgraph check src/ --format json\n"
             "  callgraph check --format sarif -o callgraph.sarif\n"
             "  callgraph check --format github          annotations in a GitHub Actions log\n"
-            "  callgraph check app/models.py            findings involving models.py, whole project analysed\n"
+            "  callgraph check app/models.py            findings involving models.py (calls in it, calls to\n"
+            "                                           what it defines); the whole project is analysed\n"
             "  callgraph check --staged                 the staged content of the repository\n"
             "  callgraph check --select CG1 --exclude 'migrations/'\n\n"
             "suppress one finding with '# callgraph: ignore[CG101]' (or '# noqa: CG101') on its line;\n"
             "configure with [tool.callgraph] in pyproject.toml (see 'callgraph config').\n\n"
-            "exit codes: 0 clean, 1 findings, 2 usage or input error"
+            "exit codes: 0 clean (also: no Python files under PATH, with a warning), 1 findings,\n"
+            "2 usage or input error (a PATH that does not exist, or a named file that is not Python)"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -346,8 +348,11 @@ def run(args: argparse.Namespace) -> int:
     if focus_mode:
         py = [p for p in args.paths if p.endswith(".py")]
         focus = {os.path.realpath(p) for p in py}
+        others = [p for p in args.paths if not p.endswith((".py", ".pyi"))]
+        if others and not in_hook:  # `check notes.txt`: a mistake, not a clean result
+            raise InputError(render.not_python(others[0]))
         if not py:  # stubs and other files only: nothing of ours is involved
-            if args.verbose:
+            if args.verbose or not (in_hook or args.quiet):
                 print("callgraph: no .py file among the given files; nothing to check", file=sys.stderr)
             return EXIT_CLEAN
 
@@ -390,8 +395,10 @@ def run(args: argparse.Namespace) -> int:
     if args.format in ("text", "markdown") and not args.quiet:
         for path, message in notes:
             print(f"{path}: note: {message}", file=sys.stderr)
-    if not args.quiet and args.format not in ("json", "sarif"):
-        print(render.summary(project, findings, suppressed=len(hidden)), file=sys.stderr)
+    if not project.files and not project.errors and not focus_mode:
+        print(render.no_python_files(paths), file=sys.stderr)
+    elif not args.quiet and args.format not in ("json", "sarif"):
+        print(render.summary(project, findings, suppressed=len(hidden), focus=len(focus) if focus is not None else None), file=sys.stderr)
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN

@@ -200,13 +200,26 @@ def json_report(project: Project, findings: list[Finding], *, suppressed: Sequen
     return json.dumps(doc, indent=2)
 
 
-def summary(project: Project, findings: list[Finding], *, suppressed: int = 0) -> str:
+def summary(project: Project, findings: list[Finding], *, suppressed: int = 0, focus: int | None = None) -> str:
+    """The closing line; `focus`: how many files were named (only findings involving them are shown)."""
     s = project.stats
     hidden = f" ({suppressed} suppressed)" if suppressed else ""
+    only = f"; shown: those involving the {count(focus, 'named file')}" if focus is not None else ""
     return (
         f"{count(len(findings), 'finding')}{hidden} in {count(s['files'], 'file')} "
         f"({count(s['functions'], 'function')}, {count(s['calls'], 'call')}, {s['resolved_calls']} resolved) in {s['seconds']:.2f}s"
+        f"{only}"
     )
+
+
+def no_python_files(paths: Sequence[str]) -> str:
+    """The warning for a tree without Python files (exit 0: an empty tree is not broken)."""
+    return f"callgraph: warning: no Python files under {', '.join(paths)}; nothing was checked"
+
+
+def not_python(path: str) -> str:
+    """The error for a named file `check` cannot read as Python (exit 2)."""
+    return f"{path}: not a Python file (check reads .py files, and directories holding them)"
 
 
 # -- fingerprints --------------------------------------------------------------------------------
