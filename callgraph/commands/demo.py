@@ -24,6 +24,7 @@ from ..reports import demo_story
 from ..reports.diff import diff_projects
 from ..reports.diff_render import render_diff
 from ..reports.parity import render
+from ..reports.tables import DEFAULT_WIDTH, fit_lines, terminal_width
 from ..reports.parity_evidence import investigate
 from ..errors import InputError
 from ..pipeline import analyze_snapshot
@@ -57,7 +58,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--keep", metavar="DIR", help="build in DIR (created, must be empty) and keep it")
-    p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="parity report format")
+    p.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="report format (default: text, fitted to the terminal: 100 columns when not one)",
+    )
     p.set_defaults(run=run)
 
 
@@ -74,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         base = Path(cleanup.name).resolve()
     try:
         story = build(base)
-        report = story_report(story, args.format)
+        report = story_report(story, args.format, terminal_width())
         elapsed = time.perf_counter() - started
         print(report)
         print(f"(demo built and investigated in {elapsed:.1f}s"
@@ -128,7 +134,7 @@ def _env_chdir() -> bool:
         return False
 
 
-def story_report(story: dict, fmt: str = "markdown") -> str:
+def story_report(story: dict, fmt: str = "markdown", width: int = DEFAULT_WIDTH) -> str:
     repo, spec = story["repo"], story["spec"]
     parity = investigate(".", spec, modules=[MODULE], symbols=[SYMBOL], cwd=repo)
     with open_snapshot("main", repo) as old, open_snapshot("debug/codex-test", repo) as new:
@@ -140,10 +146,11 @@ def story_report(story: dict, fmt: str = "markdown") -> str:
         f"- remote: a sandbox with its own home `{story['app'].parent}` and interpreter, whose site-packages "
         f"`{story['site']}` holds an install from debug/codex-test, and a .pth file that adds the upload "
         f"`{story['app']}` (a copy of main) behind it",
-        f"- reached with the cmd backend: `{spec}`",
+        "- reached with the cmd backend: the spec `remote` (`$REMOTE`), defined at the top of the report below",
         "",
         f"$ cd {shlex.quote(str(repo))}",
-        "$ " + shlex.join(["callgraph", "parity", ".", spec, "--module", MODULE, "--symbol", SYMBOL]),
+        "$ " + shlex.join(["callgraph", "parity", ".", "REMOTE", "--module", MODULE, "--symbol", SYMBOL, "--format", fmt])
+        .replace(" REMOTE ", ' "$REMOTE" ', 1),
         "",
         "",
     ]
@@ -151,11 +158,12 @@ def story_report(story: dict, fmt: str = "markdown") -> str:
         return render(parity, "json")
     tail = [
         "",
-        "$ callgraph diff main debug/codex-test --format markdown",
+        f"$ callgraph diff main debug/codex-test --format {fmt}",
         "",
-        render_diff(diff, "markdown"),
+        render_diff(diff, fmt, width=width),
     ]
-    return "\n".join(intro) + render(parity, "markdown") + "\n".join(tail)
+    text = "\n".join(intro) + render(parity, fmt, width=width) + "\n".join(tail)
+    return fit_lines(text, width) if fmt == "text" else text
 
 
 __all__ = ["build", "register", "run", "story_report"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tabulate import tabulate
+from .tables import DEFAULT_WIDTH, fit_lines, fit_table
 
 from ..version import __version__
 from .diff import ProjectDiff
@@ -15,10 +15,15 @@ def _loc(f) -> str:
     return f"{f.path}:{f.line}:{f.column}"
 
 
-def render_diff(d: ProjectDiff, fmt: str) -> str:
+def render_diff(d: ProjectDiff, fmt: str, *, width: int = DEFAULT_WIDTH) -> str:
+    """`fmt`: "json", "markdown", or "text" (tables and lines at most `width` columns)."""
     if fmt == "json":
         return json.dumps(diff_dict(d), indent=2)
-    table_fmt = "github" if fmt == "markdown" else "simple"
+    table_fmt = "markdown" if fmt == "markdown" else "text"
+
+    def tabulate(rows: list, headers: list[str], tablefmt: str) -> str:
+        return fit_table(rows, headers, fmt=tablefmt, width=width)
+
     h = (lambda s: f"## {s}\n") if fmt == "markdown" else (lambda s: s)
     out: list[str] = [
         (f"# callgraph diff: {d.old_label} → {d.new_label}" if fmt == "markdown" else f"callgraph diff {d.old_label} → {d.new_label}"),
@@ -57,7 +62,8 @@ def render_diff(d: ProjectDiff, fmt: str) -> str:
     if d.files:
         rows = [[c.status.value, c.path, c.old_path or ""] for c in d.files]
         out.append(tabulate(rows, ["status", "path", "was"], tablefmt=table_fmt))
-    return "\n".join(out).rstrip() + "\n"
+    text = "\n".join(out).rstrip() + "\n"
+    return fit_lines(text, width) if fmt == "text" else text
 
 
 def diff_dict(d: ProjectDiff) -> dict:
