@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from ..reports.parity import render
+from ..reports.tables import terminal_width
 from ..reports.parity_evidence import investigate
 from .common import add_root_option
 
@@ -58,7 +59,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--symbol", "-s", action="append", default=[], metavar="S",
                    help="a function or method (a dotted suffix is enough): definitions and call sites on both sides "
                         "(repeatable)")
-    p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="output format (default: markdown)")
+    p.add_argument(
+        "--format",
+        choices=("markdown", "text", "json"),
+        default="markdown",
+        help="output format (default: markdown; text: tables and lines fitted to the terminal, 100 columns when not one)",
+    )
     p.add_argument("--max-files", type=int, metavar="N", help="refuse a remote listing more Python files than this")
     p.add_argument("--max-file-size", type=int, metavar="BYTES", help="refuse a remote file larger than this")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up on a remote call after this long")
@@ -79,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         args.local, args.remote, modules=args.module, symbols=args.symbol, limits=limits,
         local_python=args.local_python, effective=not args.uploaded_only, roots=args.root,
     )
-    print(render(report, args.format), end="" if args.format == "markdown" else "\n")
+    print(render(report, args.format, width=terminal_width()), end="" if args.format != "json" else "\n")
     return report.exit_code
 
 

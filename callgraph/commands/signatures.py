@@ -7,6 +7,7 @@ import json
 
 from tabulate import tabulate
 
+from ..reports.tables import fit_table, terminal_width
 from ..reports.words import count
 from ..reports.query import CallRow, Definition, call_sites, definitions, symbol_family
 from .callers import add_common_options, load
@@ -66,6 +67,11 @@ def run(args: argparse.Namespace) -> int:
 def render(symbol: str, defs: list[Definition], rows: list[CallRow], fmt: str) -> str:
     md = fmt == "github"
     head = (lambda s: f"### {s}\n") if md else (lambda s: s)
+    width = terminal_width()
+
+    def tabulate(rows: list, headers: list[str], tablefmt: str) -> str:  # fitted to the terminal in text
+        return fit_table(rows, headers, fmt="markdown" if tablefmt == "github" else "text", width=width)
+
     def_table = tabulate(
         [
             [f"{d.path}:{d.line}", d.qualname, d.signature, " ".join(d.decorators), d.role,

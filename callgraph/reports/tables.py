@@ -132,7 +132,7 @@ def fit_table(
     cells = [[labels.apply(str(c)) if labels else ("" if c is None else str(c)) for c in row] for row in rows]
     cells, notes = footnoted(cells)
     if fmt == "markdown":
-        table = tabulate(cells, headers, tablefmt="github", disable_numparse=True, colalign=colalign)
+        table = tabulate(cells, headers, tablefmt="github", colalign=colalign)  # numbers right-aligned, as before
         return table + ("\n\n" + "\n".join(f"{n}  " for n in notes) if notes else "")
     caps = _widths(cells, headers, width)
     if caps is not None:
