@@ -265,6 +265,7 @@ def write_app(root: Path, main_text: str) -> Path:
 
 def test_commands_accept_infer(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "250")  # text tables wide enough that no message wraps
     write_app(tmp_path, """
         from app.models import make
 

@@ -62,7 +62,7 @@ def test_hooks_file_is_valid_for_pre_commit() -> None:
     hooks = pre_commit_clientlib.load_manifest(str(HOOKS_FILE))
     assert [h["id"] for h in hooks] == ["callgraph"]
     hook = hooks[0]
-    assert hook["entry"] == "callgraph check"
+    assert hook["entry"] == "callgraph check --format concise"  # one line per finding in the hook's log
     assert hook["language"] == "python"
     assert hook["types_or"] == ["python", "pyi"]
     assert hook["require_serial"] is True
@@ -104,7 +104,7 @@ def commit(repo: Path, env: dict[str, str], message: str) -> subprocess.Complete
 def local_hook_config() -> str:
     """The hook as .pre-commit-hooks.yaml declares it, run from this checkout (uncommitted work included)."""
     hook = pre_commit_clientlib.load_manifest(str(HOOKS_FILE))[0]
-    entry = f"{shlex.quote(sys.executable)} -m callgraph check"
+    entry = f"{shlex.quote(sys.executable)} -m callgraph " + hook["entry"].removeprefix("callgraph ")
     return (
         "repos:\n"
         "  - repo: local\n"

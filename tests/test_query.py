@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 import textwrap
 from pathlib import Path
@@ -59,12 +61,23 @@ def test_signatures_ddl_attempt_json(capsys) -> None:
 
 
 @pytest.mark.parametrize("fmt,marker", [("text", "bound at runtime"), ("markdown", "| defined at")])
-def test_signatures_tables(capsys, fmt: str, marker: str) -> None:
+def test_signatures_tables(capsys, monkeypatch, fmt: str, marker: str) -> None:
+    monkeypatch.setenv("COLUMNS", "250")  # wide enough that no cell wraps
     rc, out, _ = run_cli(capsys, "signatures", "SupabaseWriterDriver._ddl_attempt", ETL, "--format", fmt, "--no-cache")
     assert rc == 1
     assert marker in out
     assert "no (replaced by the def at line 112)" in out
-    assert out.count("TypeError: SupabaseWriterDriver._ddl_attempt() takes 1 positional argument but 6 were given") == 3
+    # the message repeated on three rows is written once, as a footnote under the table
+    message = "TypeError: SupabaseWriterDriver._ddl_attempt() takes 1 positional argument but 6 were given"
+    assert out.count(message) == 1
+    (n,) = re.findall(r"^\[(\d+)\] " + re.escape(message), out, re.M)
+    assert out.count(f"[{n}]") == 4
+
+
+def test_signatures_text_fits_100_columns_when_not_a_terminal(capsys, monkeypatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    rc, out, _ = run_cli(capsys, "signatures", "SupabaseWriterDriver._ddl_attempt", ETL, "--no-cache")
+    assert rc == 1 and max(len(line) for line in out.splitlines()) <= 100
 
 
 def test_signatures_overrides_in_subclasses() -> None:

@@ -48,15 +48,23 @@ def walk(node, path="$"):
 # -- text and json --------------------------------------------------------------------------------
 
 
-def test_text_is_one_sorted_editor_line_per_finding() -> None:
-    proc = cli("check", str(ETL), "--color", "never")
+def test_concise_is_one_sorted_editor_line_per_finding() -> None:
+    proc = cli("check", str(ETL), "--color", "never", "--format", "concise")
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
     assert lines and all(re.match(r"^[^:]+:\d+:\d+: CG\d{3} .+", line) for line in lines), lines
     keys = [(line.split(":")[0], int(line.split(":")[1]), int(line.split(":")[2])) for line in lines]
     assert keys == sorted(keys)
-    assert proc.stdout == cli("check", str(ETL), "--color", "never").stdout  # stable across runs
+    assert proc.stdout == cli("check", str(ETL), "--color", "never", "--format", "concise").stdout  # stable
     assert "finding" in proc.stderr  # the summary line
+
+
+def test_text_headers_are_the_concise_lines_less_the_target() -> None:
+    """The default format starts each finding with the editor line; the rest is indented."""
+    full = cli("check", str(ETL), "--color", "never").stdout.splitlines()
+    concise = cli("check", str(ETL), "--color", "never", "--format", "concise").stdout.splitlines()
+    headers = [line for line in full if line and not line.startswith(" ") and not line[0].isdigit()]
+    assert headers == [re.sub(r" \[[^]]+\]$", "", line) for line in concise]
 
 
 def test_text_colours_only_when_asked_or_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -81,7 +89,7 @@ def test_json_contract_is_unchanged() -> None:
     doc = json.loads(cli("check", ".", "--format", "json", cwd=ETL).stdout)
     assert set(doc) == {"tool", "findings", "errors", "stats"}
     f = doc["findings"][0]
-    assert set(f) == {"code", "name", "path", "line", "column", "message", "target", "definition"}
+    assert set(f) == {"code", "name", "path", "line", "column", "message", "target", "definition", "signature", "suggestion"}
 
 
 # -- SARIF ------------------------------------------------------------------------------------------

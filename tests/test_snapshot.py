@@ -181,7 +181,7 @@ def test_check_baseline_reports_only_new_findings(story: Path, tmp_path: Path) -
     cli_py.write_text("\n\n\n" + cli_py.read_text())
     moved = cli(work, "check", ".", "--baseline", "debug/codex-test", "--format", "json")
     assert moved.returncode == 0 and json.loads(moved.stdout)["findings"] == []
-    from_subdir = cli(work / "etl", "check", "..", "--baseline", "main", "-q")
+    from_subdir = cli(work / "etl", "check", "..", "--baseline", "main", "-q", "--format", "concise")
     assert from_subdir.returncode == 1 and from_subdir.stdout.count("CG101") == 3
     bad = cli(work, "check", ".", "--baseline", "no-such-ref")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr

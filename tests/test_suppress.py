@@ -149,6 +149,6 @@ def test_unused_suppressions_are_cg900_only_when_asked(tmp_path) -> None:
     )
     quiet = run()
     assert quiet.returncode == 0 and quiet.stdout == ""
-    loud = run("--warn-unused-ignores")
+    loud = run("--warn-unused-ignores", "--format", "concise")
     assert loud.returncode == 1
     assert [line.split(" ")[0:2] for line in loud.stdout.splitlines()] == [["m.py:3:1:", "CG900"], ["m.py:4:1:", "CG900"]]

@@ -10,6 +10,7 @@ from ..resolve.binding import BindResult, Verdict, bind, bind_no_arguments, bind
 from ..resolve.native import NOT_VERIFIED, bind_native, bind_overloads, for_version
 from ..facts.findings import Code, Finding, Location
 from ..facts.model import CallShape, FunctionFact, ModuleFacts
+from .suggest import binds_all, suggest
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -110,7 +111,19 @@ def _call_finding(rc: ResolvedCall, targets: Sequence[Target], where: Callable[[
     if len({r.message for _, r in results}) > 1 and not result.message.endswith(NOT_VERIFIED):
         if any(t.kind is not results[0][0].kind or t.kind.value == "native" for t, _ in results):
             result = BindResult(result.verdict, result.code, result.message + NOT_VERIFIED)  # overloads disagree
-    return Finding(result.code, rc.path, rc.call.line, rc.call.column, result.message, target.full_name, where(target))
+    hint = suggest(
+        rc.call, [(t.signature, t.implicit, r) for t, r in results], binds_all([t for t, _ in results], verdict)
+    )
+    signature = target.signature.render() if target.signature is not None else None
+    return Finding(
+        result.code, rc.path, rc.call.line, rc.call.column, result.message, target.full_name, where(target),
+        signature, hint, _span(rc.call.callee_text),
+    )
+
+
+def _span(text: str) -> int:
+    """Characters to underline: the callee's first line."""
+    return max(len(text.split("\n", 1)[0]), 1)
 
 
 # Decorators that leave a plain function behind; any other decorator may have
@@ -146,7 +159,10 @@ def redefinitions(path: str, module: str, facts: ModuleFacts) -> list[Finding]:
             f"becomes {fn.signature.text}; the earlier body is dead and every call binds to the later one"
         )
         out.append(
-            Finding(Code.CG201, path, fn.line, fn.column, message, f"{module}.{fn.qualname}", Location(path, earlier.line))
+            Finding(
+                Code.CG201, path, fn.line, fn.column, message, f"{module}.{fn.qualname}", Location(path, earlier.line),
+                earlier.signature.text or earlier.signature.render(), None, len("def ") + len(fn.name),
+            )
         )
     return out
 

@@ -29,6 +29,8 @@ from ..errors import InputError
 from ..facts.findings import Finding
 from ..pipeline import analyze_staged, analyze_tree
 from ..reports import render
+from ..reports.annotated import file_lines, full_text
+from ..reports.words import count
 from ..reports.baseline import new_since_baseline
 from ..snapshots.git import git_toplevel
 from ..snapshots.tree import display_finding, display_path, repo_relative
@@ -134,17 +136,25 @@ def register(sub: argparse._SubParsersAction) -> None:
             "  callgraph check src/ --format json\n"
             "  callgraph check --format sarif -o callgraph.sarif\n"
             "  callgraph check --format github          annotations in a GitHub Actions log\n"
-            "  callgraph check app/models.py            findings involving models.py, whole project analysed\n"
+            "  callgraph check app/models.py            findings involving models.py (calls in it, calls to\n"
+            "                                           what it defines); the whole project is analysed\n"
             "  callgraph check --staged                 the staged content of the repository\n"
             "  callgraph check --select CG1 --exclude 'migrations/'\n\n"
             "suppress one finding with '# callgraph: ignore[CG101]' (or '# noqa: CG101') on its line;\n"
             "configure with [tool.callgraph] in pyproject.toml (see 'callgraph config').\n\n"
-            "exit codes: 0 clean, 1 findings, 2 usage or input error"
+            "exit codes: 0 clean (also: no Python files under PATH, with a warning), 1 findings,\n"
+            "2 usage or input error (a PATH that does not exist, or a named file that is not Python)"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="*", metavar="PATH", type=path_name, help="files or directories (default: .)")
-    p.add_argument("--format", choices=render.FORMATS, default="text", help="output format (default: text)")
+    p.add_argument(
+        "--format",
+        choices=render.FORMATS,
+        default="text",
+        help="output format (default: text: each finding with its source line, the bound definition and a "
+        "suggestion; concise: one line per finding)",
+    )
     p.add_argument("--output", "-o", metavar="FILE", type=path_name, help="write the report to FILE instead of standard output")
     p.add_argument(
         "--staged",
@@ -319,7 +329,11 @@ def _render(
     if args.format == "markdown":
         return render.markdown(findings, project, suppressed=shown)
     color = use_color(args.color, sys.stdout) if not args.output else args.color == "always"
-    return render.text(findings, color=color, suppressed=shown)
+    if args.format == "concise":
+        return render.text(findings, color=color, suppressed=shown)
+    # staged: the working tree's lines may not be what was analysed, so no snippet
+    source = (lambda path: None) if analysis.mode.startswith("staged") else file_lines()
+    return full_text(findings, source, color=color, suppressed=shown)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -335,8 +349,11 @@ def run(args: argparse.Namespace) -> int:
     if focus_mode:
         py = [p for p in args.paths if p.endswith(".py")]
         focus = {os.path.realpath(p) for p in py}
+        others = [p for p in args.paths if not p.endswith((".py", ".pyi"))]
+        if others and not in_hook:  # `check notes.txt`: a mistake, not a clean result
+            raise InputError(render.not_python(others[0]))
         if not py:  # stubs and other files only: nothing of ours is involved
-            if args.verbose:
+            if args.verbose or not (in_hook or args.quiet):
                 print("callgraph: no .py file among the given files; nothing to check", file=sys.stderr)
             return EXIT_CLEAN
 
@@ -361,9 +378,9 @@ def run(args: argparse.Namespace) -> int:
         where = cfg.file or "none (defaults)"
         print(f"callgraph: configuration: {printable(where)}", file=sys.stderr)
         reused = f"; the previous run's findings still hold for {project.reused}" if project.reused else ""
-        print(f"callgraph: mode: {analysis.mode}; analysed {len(project.files)} files{reused}", file=sys.stderr)
+        print(f"callgraph: mode: {analysis.mode}; analysed {count(len(project.files), 'file')}{reused}", file=sys.stderr)
         if focus is not None:
-            print(f"callgraph: reporting findings that involve {len(focus)} given files", file=sys.stderr)
+            print(f"callgraph: reporting findings that involve {count(len(focus), 'given file')}", file=sys.stderr)
         if project.cache_hits is not None:
             print(f"callgraph: cache: {project.cache_hits} hits, {project.cache_misses} misses", file=sys.stderr)
 
@@ -375,8 +392,10 @@ def run(args: argparse.Namespace) -> int:
     if args.format in ("text", "markdown") and not args.quiet:
         for path, message in notes:
             print(f"{printable(path)}: note: {printable(message)}", file=sys.stderr)
-    if not args.quiet and args.format not in ("json", "sarif"):
-        print(render.summary(project, findings, suppressed=len(hidden)), file=sys.stderr)
+    if not project.files and not project.errors and not focus_mode:
+        print(render.no_python_files(paths), file=sys.stderr)
+    elif not args.quiet and args.format not in ("json", "sarif"):
+        print(render.summary(project, findings, suppressed=len(hidden), focus=len(focus) if focus is not None else None), file=sys.stderr)
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN

@@ -6,9 +6,11 @@ Subcommands live in `callgraph.commands`, one module each, found at start-up.
 from __future__ import annotations
 
 import argparse
+import difflib
 import errno
 import importlib
 import os
+import re
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -24,11 +26,28 @@ _COMMANDS_DIR = str(Path(__file__).parent)
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage mistakes exit 2 without a traceback
-        """One line on stderr (the usage is one `--help` away), whatever the arguments held."""
+    def error(self, message: str) -> None:
+        """A usage mistake: one line on stderr, exit 2, no usage dump (it buried the error) and no
+        traceback; the line ends with where to read more, and a misspelled command gets a guess."""
         from ..reports.escape import printable
 
-        self.exit(EXIT_ERROR, _shorten(f"{self.prog}: error: {printable(message)} (see '{self.prog} --help')") + "\n")
+        self.exit(EXIT_ERROR, _shorten(usage_error(self.prog, printable(message), self._command_names())) + "\n")
+
+    def _command_names(self) -> list[str]:
+        actions = [a for a in self._actions if isinstance(a, argparse._SubParsersAction)]
+        return [name for a in actions for name in a.choices] if actions else []
+
+
+def usage_error(prog: str, message: str, commands: Sequence[str] = ()) -> str:
+    """`callgraph check: error: MESSAGE (see 'callgraph check --help')`, with "did you mean" for a
+    misspelled command (difflib, cutoff 0.6: 'chek' -> 'check', 'sigantures' -> 'signatures')."""
+    match = re.match(r"argument COMMAND: invalid choice: '([^']*)'", message)
+    if match and commands:
+        word = match.group(1)
+        close = difflib.get_close_matches(word, list(commands), n=1, cutoff=0.6)
+        guess = f"; did you mean '{close[0]}'?" if close else f"; commands: {', '.join(commands)}"
+        return f"{prog}: error: unknown command '{word}'{guess} (see '{prog} --help')"
+    return f"{prog}: error: {message} (see '{prog} --help')"
 
 
 def _command_modules(argv: Sequence[str] | None) -> list[str]:
@@ -95,7 +114,11 @@ def _drop_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # name the command whose options these are not, as its own parser would
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        owner = sub.choices.get(args.command, parser) if args.command else parser
+        owner.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return EXIT_ERROR

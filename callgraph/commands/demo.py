@@ -25,6 +25,7 @@ from ..reports import demo_story
 from ..reports.diff import diff_projects
 from ..reports.diff_render import render_diff
 from ..reports.parity import render
+from ..reports.tables import DEFAULT_WIDTH, fit_lines, terminal_width
 from ..reports.parity_evidence import investigate
 from ..errors import InputError
 from ..pipeline import analyze_snapshot
@@ -59,7 +60,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--keep", metavar="DIR", type=path_name, help="build in DIR (created, must be empty) and keep it")
-    p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="parity report format")
+    p.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="report format (default: text, fitted to the terminal: 100 columns when not one)",
+    )
     add_cache_options(p)  # the standard library modules both environments read are parsed once, then cached
     p.set_defaults(run=run)
 
@@ -101,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             where = f" {exc.filename}" if exc.filename else ""
             raise InputError(f"cannot build the demo in {base}:{where}: {exc.strerror or exc}") from None
         with MemoryCache(open_cache(args)) as cache:
-            report = story_report(story, args.format, cache)
+            report = story_report(story, args.format, terminal_width(), cache)
         elapsed = time.perf_counter() - started
         emit(report, fmt=args.format)
         emit(f"(demo built and investigated in {elapsed:.1f}s"
@@ -159,7 +165,7 @@ def _env_chdir() -> bool:
         return False
 
 
-def story_report(story: dict, fmt: str = "markdown", cache=None) -> str:
+def story_report(story: dict, fmt: str = "markdown", width: int = DEFAULT_WIDTH, cache=None) -> str:
     repo, spec = story["repo"], story["spec"]
     parity = investigate(".", spec, modules=[MODULE], symbols=[SYMBOL], cwd=repo,
                          local_path=[str(story["local_site"])] if story.get("local_site") else [], cache=cache)
@@ -176,10 +182,11 @@ def story_report(story: dict, fmt: str = "markdown", cache=None) -> str:
         f"- and the sandbox installed retrylib {REMOTE_RETRYLIB}, while the local environment has retrylib "
         f"{LOCAL_RETRYLIB} (`{story.get('local_site')}`, first on its import path): "
         f"`{PACKAGE}/fetch.py` was written against 1.x",
-        f"- reached with the cmd backend: `{spec}`",
+        "- reached with the cmd backend: the spec `remote` (`$REMOTE`), defined at the top of the report below",
         "",
         f"$ cd {shlex.quote(str(repo))}",
-        "$ " + shlex.join(["callgraph", "parity", ".", spec, "--module", MODULE, "--symbol", SYMBOL]),
+        "$ " + shlex.join(["callgraph", "parity", ".", "REMOTE", "--module", MODULE, "--symbol", SYMBOL, "--format", fmt])
+        .replace(" REMOTE ", ' "$REMOTE" ', 1),
         "",
         "",
     ]
@@ -187,11 +194,12 @@ def story_report(story: dict, fmt: str = "markdown", cache=None) -> str:
         return render(parity, "json")
     tail = [
         "",
-        "$ callgraph diff main debug/codex-test --format markdown",
+        f"$ callgraph diff main debug/codex-test --format {fmt}",
         "",
-        render_diff(diff, "markdown"),
+        render_diff(diff, fmt, width=width),
     ]
-    return "\n".join(intro) + render(parity, "markdown") + "\n".join(tail)
+    text = "\n".join(intro) + render(parity, fmt, width=width) + "\n".join(tail)
+    return fit_lines(text, width) if fmt == "text" else text
 
 
 __all__ = ["build", "register", "run", "story_report"]

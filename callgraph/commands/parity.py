@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from ..reports.parity import render
+from ..reports.tables import terminal_width
 from ..reports.parity_evidence import investigate
 from .common import add_cache_options, add_root_option, emit, open_cache, positive_float, positive_int
 
@@ -61,7 +62,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--symbol", "-s", action="append", default=[], metavar="S",
                    help="a function or method (a dotted suffix is enough): definitions and call sites on both sides "
                         "(repeatable)")
-    p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="output format (default: markdown)")
+    p.add_argument(
+        "--format",
+        choices=("markdown", "text", "json"),
+        default="markdown",
+        help="output format (default: markdown; text: tables and lines fitted to the terminal, 100 columns when not one)",
+    )
     p.add_argument("--max-files", type=positive_int, metavar="N", help="refuse a remote listing more Python files than this")
     p.add_argument("--max-file-size", type=positive_int, metavar="BYTES", help="refuse a remote file larger than this")
     p.add_argument("--timeout", type=positive_float, metavar="SECONDS", help="give up on a remote call after this long")
@@ -94,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             local_python=args.local_python, effective=not args.uploaded_only, roots=args.root,
             environment=args.environment, remote_path=args.remote_path, cache=cache,
         )
-    emit(render(report, args.format), fmt=args.format, end="" if args.format == "markdown" else "\n")
+    emit(render(report, args.format, width=terminal_width()), fmt=args.format, end="" if args.format != "json" else "\n")
     return report.exit_code
 
 

@@ -7,6 +7,8 @@ import json
 
 from tabulate import tabulate as _tabulate
 
+from ..reports.tables import fit_table, terminal_width
+from ..reports.words import count
 from ..reports.query import CallRow, Definition, call_sites, definitions, symbol_family
 from .callers import add_common_options, load
 from ..reports.escape import printable, rows_of
@@ -32,7 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "SYMBOL is a qualified name or any dotted suffix of one:\n"
             "  callgraph signatures _ddl_attempt fixtures/etl_pipeline\n"
             "  callgraph signatures SupabaseWriterDriver._ddl_attempt . --format markdown\n\n"
-            "exit codes: 0 every call binds, 1 some call cannot bind, 2 usage error or unknown/ambiguous SYMBOL"
+            "exit codes: 0 every call binds (or fails only through a possible target, counted as 'may not\n"
+            "bind'), 1 some call cannot bind whichever target it reaches, 2 usage error or unknown/ambiguous SYMBOL"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -62,13 +65,19 @@ def run(args: argparse.Namespace) -> int:
                           "calls": [_row_dict(r) for r in rows]}, indent=2))
     else:
         emit(render(family[0], defs, rows, "github" if args.format == "markdown" else "simple"), fmt=args.format)
-    broken = any(r.verdict == "error" and r.complete and not r.possible for r in rows)
+    broken = any(_fails(r) for r in rows)
     return EXIT_FINDINGS if broken else EXIT_CLEAN
 
 
 def render(symbol: str, defs: list[Definition], rows: list[CallRow], fmt: str) -> str:
     md = fmt == "github"
     head = (lambda s: f"### {s}\n") if md else (lambda s: s)
+    width = terminal_width()
+
+    def tabulate(rows: list, headers: list[str], tablefmt: str) -> str:  # fitted to the terminal in text
+        md = tablefmt == "github"  # every cell escaped: names, defaults and paths come from the tree
+        return fit_table(rows_of(rows, md), headers, fmt="markdown" if md else "text", width=width)
+
     def_table = tabulate(
         [
             [f"{d.path}:{d.line}", d.qualname, d.signature, " ".join(d.decorators), d.role,
@@ -88,15 +97,23 @@ def render(symbol: str, defs: list[Definition], rows: list[CallRow], fmt: str) -
         headers=["call site", "caller", "call", "pos", "kw", "target", "verdict"],
         tablefmt=fmt,
     )
-    n_bad = sum(r.verdict == "error" for r in rows)
+    n_bad = sum(_fails(r) for r in rows)
+    n_maybe = sum(r.verdict == "error" and not _fails(r) for r in rows)
+    maybe = f", {n_maybe} may not bind (through a possible target)" if n_maybe else ""
     parts = [
-        head(f"{printable(symbol)}: {len(defs)} definition{'s' if len(defs) != 1 else ''}"),
+        head(f"{printable(symbol)}: {count(len(defs), 'definition')}"),
         def_table,
         "",
-        head(f"{len(rows)} call site{'s' if len(rows) != 1 else ''}, {n_bad} cannot bind"),
+        head(f"{count(len(rows), 'call site')}, {n_bad} cannot bind{maybe}"),
         call_table if rows else "(no call site resolves to it)",
     ]
     return "\n".join(parts)
+
+
+def _fails(r: CallRow) -> bool:
+    """A call that raises TypeError whichever target it reaches: what the exit code and the
+    "cannot bind" count both mean (a possible target's rejection is reported, not counted)."""
+    return r.verdict == "error" and r.complete and not r.possible
 
 
 def _verdict_text(r: CallRow) -> str:
@@ -165,7 +182,7 @@ def run_at(args: argparse.Namespace) -> int:
         sides = [_at_snapshot(args, spec, cache) for spec in args.at]
     if all("error" in s for s in sides):
         raise SymbolError(sides[0]["error"] + " at any of the snapshots given")
-    broken = any(r.verdict == "error" and r.complete and not r.possible for s in sides for r in s.get("rows", ()))
+    broken = any(_fails(r) for s in sides for r in s.get("rows", ()))
     if args.format == "json":
         emit_json(json.dumps({"symbol": args.symbol, "snapshots": [
             {"snapshot": s["snapshot"], "error": s["error"]} if "error" in s else
@@ -182,7 +199,7 @@ def run_at(args: argparse.Namespace) -> int:
         bound = [d for d in s["defs"] if d.runtime == "yes"]
         summary.append([
             s["snapshot"], len(s["defs"]), " | ".join(d.signature for d in bound) or "?",
-            len(s["rows"]), sum(r.verdict == "error" for r in s["rows"]),
+            len(s["rows"]), sum(_fails(r) for r in s["rows"]),
         ])
     parts = [tabulate(summary, ["snapshot", "definitions", "bound at runtime", "call sites", "cannot bind"], tablefmt=fmt)]
     for s in sides:

@@ -51,6 +51,26 @@ class Location:
     line: int
 
 
+class FixKind(enum.Enum):
+    """What a suggestion changes in the call; `callgraph fix` applies the certain ones."""
+
+    RENAME_KEYWORD = "rename-keyword"  # `heigth=` becomes `height=`
+    KEYWORD_TO_POSITIONAL = "keyword-to-positional"  # `value=5` becomes `5`, in the same place
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A change to the call that the finding's message points at, as data (reporters word it).
+
+    `certain`: the changed call binds to every possible target (checked when the finding is made),
+    so `callgraph fix` may apply it; otherwise it is only shown as a hint."""
+
+    kind: FixKind
+    keywords: tuple[str, ...]  # the keyword arguments as the call passes them, in source order
+    replacement: str = ""  # RENAME_KEYWORD: the parameter name the keyword should be
+    certain: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     code: Code
@@ -60,6 +80,11 @@ class Finding:
     message: str
     target: str | None = None  # qualified name of the function the call was bound to
     definition: Location | None = None
+    # the definition's parameter list as written, "(self, sql)": for a call, the target's; for a
+    # redefinition (CG201), the earlier def's
+    signature: str | None = None
+    suggestion: Suggestion | None = None
+    span: int = 1  # characters from `column` to underline: the callee, or `def name`
 
     @property
     def sort_key(self) -> tuple[str, int, int, str, str]:

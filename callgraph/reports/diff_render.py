@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tabulate import tabulate as _tabulate
+from .tables import DEFAULT_WIDTH, fit_lines, fit_table
 
 from ..version import __version__
 from .diff import ProjectDiff
@@ -16,14 +16,14 @@ def _loc(f) -> str:
     return f"{f.path}:{f.line}:{f.column}"
 
 
-def render_diff(d: ProjectDiff, fmt: str) -> str:
+def render_diff(d: ProjectDiff, fmt: str, *, width: int = DEFAULT_WIDTH) -> str:
+    """`fmt`: "json", "markdown", or "text" (tables and lines at most `width` columns)."""
     if fmt == "json":
         return json.dumps(diff_dict(d), indent=2)
-    table_fmt = "github" if fmt == "markdown" else "simple"
-    md = fmt == "markdown"
+    table_fmt = "markdown" if fmt == "markdown" else "text"
 
-    def tabulate(rows, headers, tablefmt):  # every cell escaped: names come from the analysed trees
-        return _tabulate(rows_of(rows, md), headers, tablefmt=tablefmt)
+    def tabulate(rows: list, headers: list[str], tablefmt: str) -> str:
+        return fit_table(rows_of(rows, tablefmt == "markdown"), headers, fmt=tablefmt, width=width)  # cells escaped: names come from the analysed trees
 
     h = (lambda s: f"## {s}\n") if fmt == "markdown" else (lambda s: s)
     out: list[str] = [
@@ -64,7 +64,8 @@ def render_diff(d: ProjectDiff, fmt: str) -> str:
     if d.files:
         rows = [[c.status.value, c.path, c.old_path or ""] for c in d.files]
         out.append(tabulate(rows, ["status", "path", "was"], tablefmt=table_fmt))
-    return "\n".join(out).rstrip() + "\n"
+    text = "\n".join(out).rstrip() + "\n"
+    return fit_lines(text, width) if fmt == "text" else text
 
 
 def diff_dict(d: ProjectDiff) -> dict:

@@ -19,21 +19,22 @@ import json
 import shlex
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-
 from typing import TYPE_CHECKING
 
-from tabulate import tabulate
-
 from . import parity_environment
+from .tables import DEFAULT_WIDTH, Labels, fit_lines, fit_table
 from ..version import __version__
 from .diff import SignatureChange, SymbolStatus, bound_definitions, compare_findings, signature_changes
 from ..facts.findings import Finding
 from ..analysis.project import Project
 from .escape import md_cell, md_code, printable
 from .render import finding_dict
+from .words import count
 
 if TYPE_CHECKING:
     from .environment_drift import EnvironmentDrift
+
+LABEL_OVER = 40  # characters: a longer spec is named `remote` / `local` once at the top
 
 SAME, DIFFERS, MISSING, EXTRA = "same", "differs", "missing remotely", "extra remotely"
 SUMMARY_LINES = 10
@@ -300,14 +301,44 @@ def _place(p: Place) -> str:
     return _code(where) + (f" ({_cell('; '.join(extra))})" if extra else "")
 
 
-def render_markdown(r: ParityReport) -> str:
-    t = lambda rows, headers: tabulate(rows, headers, tablefmt="github")  # noqa: E731
+def labels_of(r: ParityReport) -> Labels:
+    """Short names for the long specs: `remote` (and `"$REMOTE"` where a command quotes it)."""
+    labels = Labels()
+    for spec, name in ((r.remote_label, "remote"), (r.local_label, "local")):
+        if len(spec) > LABEL_OVER:
+            labels.add(shlex.quote(spec), f'"${name.upper()}"')
+            labels.add(spec, name)
+    return labels
+
+
+def _label_block(r: ParityReport, labels: Labels, width: int | None) -> list[str]:
+    """Each label defined once, as a shell assignment the reproduce commands can use; with a
+    `width`, split into quoted pieces joined by backslash-newline (still one shell word)."""
+    lines = []
+    for spec, name in ((r.local_label, "local"), (r.remote_label, "remote")):
+        if labels.names.get(spec) != name:
+            continue
+        lines.append(f"- `{name}` (`${name.upper()}` in the commands below):")
+        if width is None:
+            lines += ["", f"      {name.upper()}={shlex.quote(spec)}"]
+            continue
+        step = max(width - len(name) - 6, 20)  # NAME='piece'\ fits
+        pieces = [shlex.quote(spec[i : i + step]) for i in range(0, len(spec), step)]
+        lines += ["", f"{name.upper()}=" + "\\\n".join(pieces)]
+    return lines + [""] if lines else []
+
+
+def render_markdown(r: ParityReport, *, fmt: str = "markdown", width: int = DEFAULT_WIDTH) -> str:
+    """The report in markdown, or in "text" with every table and line fitted to `width` columns."""
+    labels = labels_of(r)
+    t = lambda rows, headers: fit_table(rows, headers, fmt=fmt, width=width, labels=labels)  # noqa: E731
     out = [f"# callgraph parity: {_code(r.local_label)} (local) vs {_code(r.remote_label)} (remote)", ""]
+    defined = _label_block(r, labels, width if fmt == "text" else None)
     out += ["## 1. Executive summary", ""]
     out += [f"- {printable(line)}" for line in r.summary]
     out.append("")
 
-    out += [f"## 2. File integrity ({len(r.files)} files; sha256 shown to 16 hex digits, all 64 in --format json)", ""]
+    out += [f"## 2. File integrity ({count(len(r.files), 'file')}; sha256 shown to 16 hex digits, all 64 in --format json)", ""]
     if r.files:
         rows = []
         for row in r.files:
@@ -387,7 +418,8 @@ def render_markdown(r: ParityReport) -> str:
     out.append(t([[section, _code(cmd)] for section, cmd in r.commands], ["section", "command"]))
     if r.notes:
         out += ["", "Notes:", ""] + [f"- {_cell(n)}" for n in r.notes]
-    return "\n".join(out).rstrip() + "\n"
+    text = "\n".join([labels.apply(out[0]), "", *defined, labels.apply("\n".join(out[2:]))]).rstrip() + "\n"
+    return fit_lines(text, width) if fmt == "text" else text
 
 
 def _verdict(c) -> str:
@@ -446,10 +478,11 @@ def report_dict(r: ParityReport) -> dict:
     }
 
 
-def render(r: ParityReport, fmt: str) -> str:
+def render(r: ParityReport, fmt: str, *, width: int = DEFAULT_WIDTH) -> str:
+    """`fmt`: "json", "markdown", or "text" (tables and lines at most `width` columns)."""
     if fmt == "json":
         return json.dumps(report_dict(r), indent=2)
-    return render_markdown(r)
+    return render_markdown(r, fmt=fmt, width=width)
 
 
 def cmdline(*args: str) -> str:

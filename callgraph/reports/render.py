@@ -1,6 +1,8 @@
 """Reporters: findings in, text out. The JSON and SARIF shapes are stable contracts.
 
-Formats: `text` (one `path:line:col: CODE message [target]` per line, for editors), `json`,
+Formats: `text` (each finding with its source line, a caret, the bound definition and a
+suggestion: `reports.annotated`), `concise` (one `path:line:col: CODE message [target]` per
+line, for editors and pre-commit), `json`,
 `sarif` (SARIF 2.1.0 as GitHub code scanning reads it), `github` (workflow commands that
 annotate a pull request), `markdown` (a pipe table for PR comments and job summaries).
 Each reporter takes findings whose `path` is what the user should see; SARIF and GitHub also
@@ -25,13 +27,15 @@ from urllib.parse import quote
 # `call_index` is re-exported for the callers that build `identities` for `sarif`.
 from ..analysis.selection import call_index, finding_identity  # noqa: F401
 from ..facts.findings import Code, Finding
+from .annotated import help_text, note_text
+from .words import count
 from ..version import __version__
 from .escape import gh_data, gh_property, md_code, md_text, printable
 
 if TYPE_CHECKING:
     from ..analysis.project import Project
 
-FORMATS = ("text", "json", "sarif", "github", "markdown")
+FORMATS = ("text", "concise", "json", "sarif", "github", "markdown")
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "callgraph/v1"
@@ -168,6 +172,22 @@ def finding_dict(f: Finding) -> dict:
         "message": f.message,
         "target": f.target,
         "definition": {"path": f.definition.path, "line": f.definition.line} if f.definition else None,
+        "signature": f.signature,
+        "suggestion": suggestion_dict(f),
+    }
+
+
+def suggestion_dict(f: Finding) -> dict | None:
+    """A finding's suggestion for JSON and SARIF: its kind, keywords, replacement, certainty and words."""
+    s = f.suggestion
+    if s is None:
+        return None
+    return {
+        "kind": s.kind.value,
+        "keywords": list(s.keywords),
+        "replacement": s.replacement or None,
+        "certain": s.certain,
+        "message": help_text(s, f.code),
     }
 
 
@@ -183,13 +203,26 @@ def json_report(project: Project, findings: list[Finding], *, suppressed: Sequen
     return json.dumps(doc, indent=2)
 
 
-def summary(project: Project, findings: list[Finding], *, suppressed: int = 0) -> str:
+def summary(project: Project, findings: list[Finding], *, suppressed: int = 0, focus: int | None = None) -> str:
+    """The closing line; `focus`: how many files were named (only findings involving them are shown)."""
     s = project.stats
     hidden = f" ({suppressed} suppressed)" if suppressed else ""
+    only = f"; shown: those involving the {count(focus, 'named file')}" if focus is not None else ""
     return (
-        f"{len(findings)} finding{'s' if len(findings) != 1 else ''}{hidden} in {s['files']} files "
-        f"({s['functions']} functions, {s['calls']} calls, {s['resolved_calls']} resolved) in {s['seconds']:.2f}s"
+        f"{count(len(findings), 'finding')}{hidden} in {count(s['files'], 'file')} "
+        f"({count(s['functions'], 'function')}, {count(s['calls'], 'call')}, {s['resolved_calls']} resolved) in {s['seconds']:.2f}s"
+        f"{only}"
     )
+
+
+def no_python_files(paths: Sequence[str]) -> str:
+    """The warning for a tree without Python files (exit 0: an empty tree is not broken)."""
+    return f"callgraph: warning: no Python files under {', '.join(paths)}; nothing was checked"
+
+
+def not_python(path: str) -> str:
+    """The error for a named file `check` cannot read as Python (exit 2)."""
+    return f"{path}: not a Python file (check reads .py files, and directories holding them)"
 
 
 # -- fingerprints --------------------------------------------------------------------------------
@@ -286,7 +319,7 @@ def sarif(
             result["relatedLocations"] = [
                 {
                     "id": 1,
-                    "message": {"text": f"{printable(f.target)} is defined here"},
+                    "message": {"text": printable(note_text(f) or f"{f.target} is defined here")},
                     "physicalLocation": {
                         "artifactLocation": _artifact(relpath(f.definition.path)),
                         "region": {"startLine": max(f.definition.line, 1)},
@@ -295,6 +328,10 @@ def sarif(
             ]
         if f.target:
             result["properties"] = {"target": printable(f.target)}
+        if f.signature:
+            result.setdefault("properties", {})["signature"] = printable(f.signature)
+        if f.suggestion:
+            result.setdefault("properties", {})["suggestion"] = suggestion_dict(f)
         if is_suppressed:
             result["suppressions"] = [{"kind": "inSource"}]
         results.append(result)
@@ -353,7 +390,7 @@ def github(
 
 def markdown(findings: Sequence[Finding], project: Project | None = None, *, suppressed: Sequence[Finding] = ()) -> str:
     """A heading line and a pipe table (tabulate) of the findings."""
-    files = f" in {project.stats['files']} files" if project is not None else ""
+    files = f" in {count(project.stats['files'], 'file')}" if project is not None else ""
     n = len(findings)
     hidden = f" ({len(suppressed)} suppressed)" if suppressed else ""
     if not findings and not suppressed:

@@ -10,7 +10,7 @@ its own "argument after * must be an iterable" kind of error, which is not a bin
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..facts.findings import Code
 from ..facts.model import CallShape, ParamKind, Signature
@@ -27,6 +27,9 @@ class BindResult:
     verdict: Verdict
     code: Code | None = None  # set only for ERROR
     message: str | None = None  # CPython's exact text, set only for ERROR
+    # the names the message is about: the unexpected keyword (CG103), the missing parameters
+    # (CG102), the positional-only parameters passed by keyword (CG105); data for suggestions
+    names: tuple[str, ...] = field(default=(), compare=False)  # the message already says them
 
 
 _BINDS = BindResult(Verdict.BINDS)
@@ -34,8 +37,8 @@ _UNKNOWN = BindResult(Verdict.UNKNOWN)
 _POSITIONAL = (ParamKind.POSITIONAL_ONLY, ParamKind.POSITIONAL_OR_KEYWORD)
 
 
-def _error(code: Code, message: str) -> BindResult:
-    return BindResult(Verdict.ERROR, code, message)
+def _error(code: Code, message: str, names: tuple[str, ...] = ()) -> BindResult:
+    return BindResult(Verdict.ERROR, code, message, names)
 
 
 def _plural(n: int) -> str:
@@ -94,8 +97,9 @@ def _bind_exact(sig: Signature, given: int, keywords: tuple[str, ...], qualname:
                     Code.CG105,
                     f"{qualname}() got some positional-only arguments passed as keyword arguments: "
                     f"'{', '.join(clashes)}'",
+                    tuple(clashes),
                 )
-            return _error(Code.CG103, f"{qualname}() got an unexpected keyword argument '{keyword}'")
+            return _error(Code.CG103, f"{qualname}() got an unexpected keyword argument '{keyword}'", (keyword,))
         if filled[j]:
             return _error(Code.CG104, f"{qualname}() got multiple values for argument '{keyword}'")
         filled[j] = True
@@ -120,10 +124,10 @@ def _bind_exact(sig: Signature, given: int, keywords: tuple[str, ...], qualname:
 
     missing = [p.name for j, p in enumerate(positional[: co_argcount - defcount]) if not filled[j]]
     if missing:
-        return _error(Code.CG102, _missing(qualname, "positional", missing))
+        return _error(Code.CG102, _missing(qualname, "positional", missing), tuple(missing))
     missing = [p.name for j, p in enumerate(kwonly) if not filled[co_argcount + j] and not p.has_default]
     if missing:
-        return _error(Code.CG102, _missing(qualname, "keyword-only", missing))
+        return _error(Code.CG102, _missing(qualname, "keyword-only", missing), tuple(missing))
     return _BINDS
 
 

@@ -14,12 +14,12 @@ import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..facts.findings import Code, Finding, Location
+from ..facts.findings import Code, Finding, FixKind, Location, Suggestion
 from ..facts.model import ModuleFacts
 from ..facts.serialize import pack_json, unpack_json
 from .outside import Lookup
 
-STATE_VERSION = 5
+STATE_VERSION = 6
 
 
 _BODY_FIELDS = frozenset({"calls", "uses", "suppressions"})  # of ModuleFacts: read by the file's own checks only
@@ -133,7 +133,12 @@ def encode_state(state: State) -> bytes:
 
 def _encode_finding(f: Finding) -> list:
     d = f.definition
-    return [f.code.value, f.path, f.line, f.column, f.message, f.target, d.path if d else None, d.line if d else None]
+    s = f.suggestion
+    hint = [s.kind.value, list(s.keywords), s.replacement, s.certain] if s else None
+    return [
+        f.code.value, f.path, f.line, f.column, f.message, f.target, d.path if d else None, d.line if d else None,
+        f.signature, hint, f.span,
+    ]
 
 
 def decode_state(data: bytes | None) -> State | None:
@@ -162,8 +167,8 @@ def decode_state(data: bytes | None) -> State | None:
 
 
 def _decode_finding(row: Any) -> Finding:
-    code, path, line, column, message, target, def_path, def_line = row
-    for value, tp in ((path, str), (line, int), (column, int), (message, str)):
+    code, path, line, column, message, target, def_path, def_line, signature, hint, span = row
+    for value, tp in ((path, str), (line, int), (column, int), (message, str), (span, int)):
         if type(value) is not tp:
             raise TypeError("malformed finding")
     if not (target is None or type(target) is str):
@@ -173,4 +178,12 @@ def _decode_finding(row: Any) -> Finding:
         if type(def_path) is not str or type(def_line) is not int:
             raise TypeError("malformed finding")
         definition = Location(def_path, def_line)
-    return Finding(Code(code), path, line, column, message, target, definition)
+    if not (signature is None or type(signature) is str):
+        raise TypeError("malformed finding")
+    suggestion = None
+    if hint is not None:
+        kind, keywords, replacement, certain = hint
+        if not all(type(k) is str for k in keywords) or type(replacement) is not str or type(certain) is not bool:
+            raise TypeError("malformed finding")
+        suggestion = Suggestion(FixKind(kind), tuple(keywords), replacement, certain)
+    return Finding(Code(code), path, line, column, message, target, definition, signature, suggestion, span)
