@@ -20,10 +20,11 @@ def render_diff(d: ProjectDiff, fmt: str, *, width: int = DEFAULT_WIDTH) -> str:
     """`fmt`: "json", "markdown", or "text" (tables and lines at most `width` columns)."""
     if fmt == "json":
         return json.dumps(diff_dict(d), indent=2)
-    table_fmt = "markdown" if fmt == "markdown" else "text"
+    md = fmt == "markdown"
+    table_fmt = "markdown" if md else "text"
 
-    def tabulate(rows: list, headers: list[str], tablefmt: str) -> str:
-        return fit_table(rows_of(rows, tablefmt == "markdown"), headers, fmt=tablefmt, width=width)  # cells escaped: names come from the analysed trees
+    def tabulate(rows: list, headers: list[str], tablefmt: str) -> str:  # cells escaped: names come from the trees
+        return fit_table(rows_of(rows, tablefmt == "markdown"), headers, fmt=tablefmt, width=width)
 
     h = (lambda s: f"## {s}\n") if fmt == "markdown" else (lambda s: s)
     out: list[str] = [
