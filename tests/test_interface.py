@@ -116,7 +116,7 @@ class G(Base[int], metaclass=Meta, total=False):
         match v:
             case {"a": aa, **rest}: pass
             case [1, *others] if others: pass
-            case Point(x=px) | _: pass
+            case Point(x=px) | Point(y=px): pass
         globals()["zz"] = 1
         globals().update(v)
         return {k: v for k, v in kw.items()}, self.m

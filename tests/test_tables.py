@@ -42,7 +42,7 @@ def test_the_demo_parity_report_fits_100_columns_in_text(parity) -> None:
     # the note repeated on the unchanged files' rows is written once, under the table
     integrity = text.split("## 2.")[1].split("## 3.")[0]
     assert "\n[1] the copy on sys.path[4]" in integrity
-    assert integrity.count("[1]") == 9  # 8 rows and the footnote itself
+    assert integrity.count("[1]") == 10  # 9 rows (the same files) and the footnote itself
 
 
 def test_the_label_definition_is_one_shell_word(parity) -> None:

@@ -23,6 +23,7 @@ import tokenize
 from dataclasses import dataclass, field
 
 from .assemble import error_facts
+from .interface_bodies import body_facts, literal_class
 from .interface_text import SourceText, dotted, dotted_str, name_of
 from .model import (
     AttrAssign,
@@ -109,6 +110,8 @@ class _Interface(SourceText):
         t = type(target)
         if t is ast.Name:
             callee = dotted(value.func) if type(value) is ast.Call else None
+            if callee is None and (made := literal_class(value)) is not None:
+                callee = (made,)  # a literal: an instance of exactly that builtin class
             vname = dotted(value) if value is not None and callee is None else None
             ref = self.as_ref(value) if value is not None else None
             self._bind(target.id, kind, value=callee, value_name=vname, ref=ref, elements=self.display_elements(value),
@@ -271,6 +274,7 @@ class _Interface(SourceText):
             decorators=decorators, signature=Signature(params, text), block=s.blocks[-1], conditional=s.cond > 0,
             returns=[],
         )
+        info["decorator_returns"], info["forwards"] = body_facts(node)
         index = len(self.functions)
         self._bind(name, BindingKind.DEF, index)
         self.functions.append(info)
@@ -554,6 +558,8 @@ class _Interface(SourceText):
         name = name_of(func)
         if name is not None:
             return (name, *parts)
+        if parts and (made := literal_class(func)) is not None:
+            return (made + "()", *parts)  # "a,b".split: a method of an instance of exactly str
         if type(func) is ast.Call and parts:
             if self._is_plain_super(func):
                 return ("super()", *parts)
