@@ -248,6 +248,12 @@ def environment_options(cfg: Config, cache: Any = None) -> dict[str, Any]:
         return {"use_environment": True}
     from .environment.model import Environment
 
+    origin = cfg.origins.get("python", "")
+    if origin != "--python":  # named by a configuration file: written by whoever wrote the tree
+        from .environment.interpreter import vet_configured
+
+        vet_configured(cfg.python, cfg.base, origin or "configuration")
+
     return {"environment": Environment.local(cfg.python, memo=_answers(cache))}
 
 

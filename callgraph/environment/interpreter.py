@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
@@ -174,6 +175,53 @@ def clean(text: object, limit: int = 200) -> str:
     """Untrusted text made safe for one line: control characters escaped, length bounded."""
     s = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
     return s if len(s) <= limit else s[:limit] + "…"
+
+
+_INTERPRETER_NAME = re.compile(r"(python|pypy)(\d+(\.\d+)*)?[a-z]?(\.exe)?", re.IGNORECASE)
+
+
+def vet_configured(python: str, config_dir: str | os.PathLike[str], origin: str) -> None:
+    """Refuse an interpreter a configuration file names unless it is plainly one: a configuration
+    found in (or above) the analysed tree is written by whoever wrote the tree, and running the
+    program it names would execute code from the tree. Its real path (links followed: a virtual
+    environment's `bin/python` links to its base interpreter, which passes) must be a regular file
+    named like a Python interpreter, not a `#!` script, outside the configuration's directory,
+    owned by root or by us and writable by no one else. `--python` on the command line is the
+    user's own choice and is never vetted.
+
+    Raises InterpreterError (exit 2, one line) saying why and how to choose it anyway."""
+    exe = resolve_executable(python)
+    real = os.path.realpath(exe)
+    base = os.path.realpath(os.fspath(config_dir))
+    why = None
+    try:
+        st = os.stat(real)
+    except OSError as exc:
+        raise InterpreterError(f"{clean(exe)}: cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        why = "not a regular file"
+    elif real == base or real.startswith(base.rstrip(os.sep) + os.sep):
+        why = f"inside {clean(base)}, the directory of the configuration that names it"
+    elif not _INTERPRETER_NAME.fullmatch(os.path.basename(real)):
+        why = "not named like a Python interpreter"
+    elif st.st_uid not in (0, os.getuid()) or st.st_mode & 0o022:
+        why = "owned by another user or writable by others"
+    else:
+        try:
+            fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK)
+            try:
+                head = os.read(fd, 2)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise InterpreterError(f"{clean(real)}: cannot be read ({exc.strerror})") from None
+        if head == b"#!":
+            why = "a script, not an interpreter"
+    if why is not None:
+        raise InterpreterError(
+            f"{origin}: python = {clean(repr(python))} is not run: its real path {clean(real)} is {why}; "
+            f"to use it anyway, pass --python on the command line"
+        )
 
 
 def resolve_executable(python: str | os.PathLike[str] | None) -> str:
