@@ -140,3 +140,56 @@ def test_suppressed_findings_are_not_fixed(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text(source)
     assert cli("fix", ".", "--write", cwd=tmp_path).returncode == 0
     assert (tmp_path / "m.py").read_text() == source
+
+
+# -- --write never writes outside the tree -------------------------------------------------------------
+
+
+def test_write_replaces_the_entry_and_keeps_the_mode(tmp_path: Path) -> None:
+    """An outside file hard-linked into the tree keeps its text: the tree's entry is replaced by a
+    new file (its own inode), never written through; the mode is kept."""
+    before, after = PAIRS["crlf-newlines-kept"]
+    tree, outside = tmp_path / "tree", tmp_path / "outside.py"
+    tree.mkdir()
+    outside.write_bytes(before.encode())
+    os.link(outside, tree / "m.py")
+    os.chmod(tree / "m.py", 0o640)
+    wrote = cli("fix", "tree", "--write", cwd=tmp_path)
+    assert wrote.returncode == 0 and "1 fix in 1 file applied" in wrote.stderr, wrote.stderr
+    assert (tree / "m.py").read_bytes() == after.encode()
+    assert outside.read_bytes() == before.encode()
+    assert os.stat(tree / "m.py").st_ino != os.stat(outside).st_ino
+    assert os.stat(tree / "m.py").st_mode & 0o777 == 0o640
+    assert [p.name for p in tree.iterdir()] == ["m.py"]  # no temporary file left
+
+
+def test_write_skips_a_link_swapped_in_after_analysis(tmp_path: Path) -> None:
+    from callgraph.commands.fix import replace_file
+    from callgraph.reading import real_roots
+
+    before, after = PAIRS["crlf-newlines-kept"]
+    tree, outside = tmp_path / "tree", tmp_path / "outside.py"
+    tree.mkdir()
+    outside.write_bytes(before.encode())
+    (tree / "m.py").symlink_to(outside)  # swapped in after the analysis read the file
+    roots = real_roots([tree])
+    note = replace_file(str(tree / "m.py"), before.encode(), after.encode(), roots)
+    assert note and "link" in note
+    assert outside.read_bytes() == before.encode() and (tree / "m.py").is_symlink()
+    (tree / "m.py").unlink()
+    (tree / "m.py").write_bytes(b"edited by hand\n")  # changed since the analysis
+    note = replace_file(str(tree / "m.py"), before.encode(), after.encode(), roots)
+    assert note and "changed" in note and (tree / "m.py").read_bytes() == b"edited by hand\n"
+    (tree / "m.py").write_bytes(before.encode())
+    assert replace_file(str(tree / "m.py"), before.encode(), after.encode(), roots) is None
+    assert (tree / "m.py").read_bytes() == after.encode()
+
+
+def test_fix_skips_a_link_to_a_file_outside_the_tree(tmp_path: Path) -> None:
+    before, _ = PAIRS["crlf-newlines-kept"]
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "outside.py").write_bytes(before.encode())
+    (tmp_path / "tree" / "m.py").symlink_to(tmp_path / "outside.py")
+    proc = cli("fix", "tree", "--write", cwd=tmp_path)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert (tmp_path / "outside.py").read_bytes() == before.encode()

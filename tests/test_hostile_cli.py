@@ -173,6 +173,8 @@ def hostile_places(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     fake.chmod(0o755)
     (root / "d1").mkdir()
+    (root / "fixable").mkdir()  # `fix` has a diff to print
+    (root / "fixable" / "m.py").write_text("def f(colour):\n    return colour\n\n\nf(color=1)\n")
     return root
 
 
@@ -241,6 +243,7 @@ def test_hostile_arguments_exit_2_with_one_line(hostile_places: Path, args: list
         ["check", "."],
         ["check", ".", "--format", "json"],
         ["check", ".", "--format", "sarif"],
+        ["fix", "../fixable"],
         ["graph", "."],
         ["signatures", "f", "."],
         ["config"],
@@ -258,7 +261,11 @@ def test_a_full_disk_is_one_line_and_exit_2(hostile_places: Path, args: list[str
     assert err == "callgraph: error: cannot write the output: No space left on device\n", err
 
 
-@pytest.mark.parametrize("args", [["graph", "fixtures", "--no-cache"], ["check", "fixtures", "--no-cache", "--format", "sarif"]], ids=" ".join)
+@pytest.mark.parametrize(
+    "args",
+    [["graph", "fixtures", "--no-cache"], ["check", "fixtures", "--no-cache", "--format", "sarif"], ["fix", "fixtures", "--no-cache"]],
+    ids=" ".join,
+)
 def test_a_closed_pipe_is_quiet(args: list[str]) -> None:
     """`callgraph ... | head -1`: the reader has gone; nothing on stderr, no traceback."""
     read, write = os.pipe()
@@ -267,14 +274,29 @@ def test_a_closed_pipe_is_quiet(args: list[str]) -> None:
         r = run(*args, cwd=REPO, stdout=write)
     finally:
         os.close(write)
-    assert r.stderr == b"" or b"finding" in r.stderr and b"Traceback" not in r.stderr, r.stderr
+    assert r.stderr == b"" or b"finding" in r.stderr and b"Traceback" not in r.stderr, r.stderr  # fix: the diff fails first
     assert r.returncode == 2
 
 
-def test_stdout_closed_is_one_line(hostile_places: Path) -> None:
+@pytest.mark.parametrize("args", [["explain", "CG101"], ["fix", "../fixable"]], ids=" ".join)
+def test_stdout_closed_is_one_line(hostile_places: Path, args: list[str]) -> None:
     r = subprocess.run(
-        [sys.executable, "-c", f"import os, sys; os.close(1); os.execv({CLI!r}, [{CLI!r}, 'explain', 'CG101'])"],
+        [sys.executable, "-c", f"import os, sys; os.close(1); os.execv({CLI!r}, [{CLI!r}, *{args!r}])"],
+        cwd=hostile_places / "repo",
         stderr=subprocess.PIPE,
         timeout=60,
     )
     assert r.returncode == 2 and len(r.stderr.decode().splitlines()) == 1, r.stderr
+
+
+def test_fix_write_with_stdout_closed_writes_and_says_so(tmp_path: Path) -> None:
+    """`fix --write >&-`: nothing goes to stdout, so the files are written and the run ends cleanly."""
+    (tmp_path / "m.py").write_text("def f(colour):\n    return colour\n\n\nf(color=1)\n")
+    r = subprocess.run(
+        [sys.executable, "-c", f"import os, sys; os.close(1); os.execv({CLI!r}, [{CLI!r}, 'fix', '.', '--write', '--no-cache'])"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        timeout=120,
+    )
+    assert r.returncode == 0 and b"Traceback" not in r.stderr, r.stderr
+    assert "f(colour=1)" in (tmp_path / "m.py").read_text()

@@ -44,6 +44,7 @@ class Session:
         @self.client.feature(lsp.WINDOW_LOG_MESSAGE)
         def _log(params: lsp.LogMessageParams) -> None:
             self.logs.append(params.message)
+            self.changed.set()
 
         @self.client.feature(lsp.WINDOW_SHOW_MESSAGE)
         def _show(params: lsp.ShowMessageParams) -> None:
@@ -188,6 +189,40 @@ def test_the_server_survives_bad_input(project: Path) -> None:
             assert await s.stop() == 0
 
     asyncio.run(scenario())
+
+
+def test_files_and_buffers_over_the_size_bound_are_not_analysed(project: Path) -> None:
+    """--max-file-size (as `check`'s, default 2 MiB): a workspace file or an open buffer over it
+    is skipped with a log message, never analysed (a 12 MB buffer would take GBs)."""
+    pad = "# padding\n" * 200  # 2,000 bytes, over 1K
+    (project / "c.py").write_text("def g():\n    pass\n\n\ng(1)\n" + pad)
+
+    async def scenario() -> None:
+        s = Session(project)
+        await s.start("--max-file-size", "1K")
+        try:
+            await s.until(lambda: codes(s.of("b.py")) == ["CG103"] and any("c.py" in m for m in s.logs), "c.py's note")
+            note = next(m for m in s.logs if "c.py" in m)
+            assert "over the 1024-byte file size limit" in note, note
+            assert not s.of("c.py")
+            s.open("b.py", B + pad)
+            await s.until(lambda: any("open buffer skipped" in m for m in s.logs) and not s.of("b.py"), "b.py's buffer skipped")
+            s.replace("b.py", 2, B)
+            await s.until(lambda: codes(s.of("b.py")) == ["CG103"], "b.py analysed again under the bound")
+        finally:
+            assert await s.stop() == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_broken_stream_ends_the_server_with_one_line() -> None:
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-m", "callgraph", "lsp", "--no-cache"], input=b"Content-Length: 99999999999999999999\r\n\r\n",
+                       capture_output=True, timeout=TIMEOUT)
+    err = r.stderr.decode()
+    assert r.returncode == 2 and "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert err.startswith("callgraph: error: the client's stream is broken"), err
 
 
 def test_a_broken_configuration_is_reported_and_the_defaults_apply(project: Path) -> None:

@@ -25,7 +25,8 @@ from ..errors import InputError
 from ..facts.findings import Code, Finding
 from ..reports.editor import EditorWorkspace, callee_span
 from ..version import __version__
-from .common import add_cache_options, open_cache
+from .check import DEFAULT_MAX_FILE_SIZE, _file_size
+from .common import EXIT_ERROR, add_cache_options, open_cache
 
 ORDER = 65
 DEBOUNCE_SECONDS = 0.3
@@ -43,10 +44,13 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Configuration: [tool.callgraph] in the workspace's pyproject.toml. Needs pygls "
             "(pip install 'callgraph[lsp]')."
         ),
-        epilog="exit codes: 0 after the client's shutdown and exit, 2 when pygls is missing",
+        epilog="exit codes: 0 after the client's shutdown and exit, 2 when pygls is missing or the stream is broken",
     )
     p.add_argument("--debounce", type=float, default=DEBOUNCE_SECONDS, metavar="SECONDS",
                    help=f"wait this long after the last keystroke before analysing (default: {DEBOUNCE_SECONDS})")
+    p.add_argument("--max-file-size", type=_file_size, default=DEFAULT_MAX_FILE_SIZE, metavar="BYTES",
+                   help="skip workspace files and open buffers larger than this, with a log message; suffixes K, M, G; "
+                   "0: no limit (default: 2M)")
     add_cache_options(p)
     p.set_defaults(run=run, jobs=1)
 
@@ -58,7 +62,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"the language server needs pygls: pip install 'callgraph[lsp]' ({exc})") from None
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the protocol stream
-    server.start_io(stdin, stdout)
+    try:
+        server.start_io(stdin, stdout)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a broken stream (a Content-Length no read can take, ...)
+        print(f"callgraph: error: the client's stream is broken: {type(exc).__name__}: {exc}"[:300], file=sys.stderr)
+        return EXIT_ERROR
     return 0
 
 
@@ -137,6 +147,7 @@ class State:
         self.published: dict[str, tuple] = {}  # uri -> what was last published
         self.timer: asyncio.TimerHandle | None = None
         self.generation = 0
+        self.skipped: list[str] = []  # the size notes last logged
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -178,7 +189,8 @@ class State:
     def initialized(self, params: Any) -> None:
         root = self.root()
         cache = open_cache(self.args)
-        self.workspace = EditorWorkspace(root, cache, jobs=getattr(self.args, "jobs", 1) or 1)
+        self.workspace = EditorWorkspace(root, cache, getattr(self.args, "max_file_size", DEFAULT_MAX_FILE_SIZE),
+                                         jobs=getattr(self.args, "jobs", 1) or 1)
         problem = self.workspace.reload_config()
         if problem:
             self.log(f"callgraph: {problem}; using the defaults", 2)
@@ -231,6 +243,10 @@ class State:
         self.log(f"callgraph: analysed {len(findings)} files ({len(overlays)} open) in "
                  f"{(asyncio.get_running_loop().time() - started) * 1000:.0f} ms; previous findings held for "
                  f"{getattr(project, 'reused', 0)}", 4)
+        if self.workspace.skipped != self.skipped:  # not analysed: over --max-file-size (said once)
+            self.skipped = list(self.workspace.skipped)
+            for note in self.skipped:
+                self.log(f"callgraph: {note}", 2)
         if generation != self.generation:  # a newer edit is waiting: its analysis publishes
             return
         self.findings = findings

@@ -75,6 +75,7 @@ class EditorWorkspace:
         self.jobs = jobs
         self.config: Config = Config(base=self.root)
         self.project: Project | None = None
+        self.skipped: list[str] = []  # the last analysis's notes: files and buffers over max_file_size
 
     def reload_config(self) -> str | None:
         """Read `[tool.callgraph]` (at start, and after pyproject.toml is saved). A broken one is
@@ -97,7 +98,14 @@ class EditorWorkspace:
                  if cfg.selects_file(p)]
         wanted = {os.path.realpath(k): v for k, v in overlays.items()}
         on_disk = [f for f in found if os.path.realpath(f[0]) not in wanted]
-        read, _errors = read_sources(on_disk, self.max_file_size, within=[self.root])
+        read, errors = read_sources(on_disk, self.max_file_size, within=[self.root])
+        self.skipped = [f"{e.path}: {e.message}" for e in errors if "file size limit" in e.message]
+        limit = self.max_file_size
+        for path, text in list(wanted.items()):  # an open buffer: the same bound as a file on disk
+            size = len(text.encode("utf-8", "surrogatepass"))
+            if limit and size > limit:
+                self.skipped.append(f"{path}: open buffer skipped: {size} bytes, over the {limit}-byte file size limit")
+                del wanted[path]
         by_path = {os.path.realpath(Path(p).resolve()): (m, pkg, data) for p, m, pkg, data in read}
         sources = []
         for path, module, pkg in found:
