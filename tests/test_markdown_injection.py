@@ -83,3 +83,12 @@ def test_parity_interpreter_table_escapes_the_remote_answer() -> None:
                              side("remote", hostile, "/x`<img src=x onerror=alert(1)>`/python"), [], [], [])
     out = "\n".join(environment_markdown(drift))
     assert not _raw_html(out), out
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_editor_hover_keeps_hostile_signatures_in_code(name: str) -> None:
+    from callgraph.reports.editor import Hover
+
+    text = Hover("f", (("m.f", f"{name}.py", 3, f"(a={name!r}, b='```')"),), True).markdown()
+    assert not _raw_html(text), text
+    assert not _raw_html(Hover(name, (), False).markdown())
