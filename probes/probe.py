@@ -47,6 +47,9 @@ REMOTE_PREFIXES = ("cmd:", "docker:", "e2b:")
 
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+NAME_FIELD = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # sys.platform, sys.implementation.name
+_PYTHON_FIELDS = {"version": re.compile(r"\d+\.\d+\.\d+\S{0,32}"), "implementation": NAME_FIELD, "platform": NAME_FIELD,
+                  "executable": re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]{1,4096}")}
 
 
 class ProbeError(InputError):
@@ -379,6 +382,10 @@ def build_result(doc: dict, backend: str, label: str, limits: Limits, *, files_e
     if isinstance(python, dict):
         result.python = {k: _str(python.get(k), f"python.{k}", optional=True) for k in
                          ("version", "implementation", "executable", "prefix", "base_prefix", "platform")}
+        for key, pattern in _PYTHON_FIELDS.items():  # printed in reports: only the shapes a real interpreter sends
+            if python.get(key) is not None and not (isinstance(python[key], str) and pattern.fullmatch(python[key])):
+                result.python[key] = None
+                result.notes.append(f"{label}: ignored the remote's invalid python.{key}: {clean(repr(python[key]), 80)}")
     result.cwd = _str(doc.get("cwd"), "cwd", optional=True)
     sys_path = doc.get("sys_path", [])
     if not isinstance(sys_path, list) or len(sys_path) > 10000:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 
-from .probe import _CONTROL, ProbeError, _abspath, _Budget, _int, check_file, clean
+from .probe import _CONTROL, NAME_FIELD, ProbeError, _abspath, _Budget, _int, check_file, clean
 from .remote_environment import (
     _VERSION_LEVELS,
     DOTTED_NAME,
@@ -53,11 +53,18 @@ def check_environment(raw: object, label: str) -> RemoteEnvironment:
         ))
     return RemoteEnvironment(
         version=(info[0], info[1], info[2], info[3], info[4]),
-        platform=_field(raw.get("platform"), "platform"),
-        implementation=_field(raw.get("implementation"), "implementation"),
+        platform=_name(raw.get("platform"), "platform"),
+        implementation=_name(raw.get("implementation"), "implementation"),
         paths={k: _abspath(v, f"{k} path") for k, v in paths.items() if k in ("stdlib", "platstdlib", "purelib", "platlib")},
         distributions=tuple(out),
     )
+
+
+def _name(value: object, what: str) -> str:
+    """sys.platform or sys.implementation.name: letters, digits, `_.-`, at most 64 (printed in reports)."""
+    if not isinstance(value, str) or not NAME_FIELD.fullmatch(value):
+        raise ProbeError(f"remote sent an invalid {what}: {clean(repr(value))}")
+    return value
 
 
 def _field(value: object, what: str, allow_empty: bool = False) -> str:

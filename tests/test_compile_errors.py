@@ -62,6 +62,31 @@ PATTERNS: dict[str, str] = {
 }
 
 
+# name: source the parser or tokenizer itself rejects (libcst may still read it): CG000 all the same
+PARSER_PATTERNS: dict[str, bytes] = {
+    "NUL byte in a comment": b"def f(a):\n    pass\nf(1, 2)  # \x00\n",
+    "non-ASCII bytes literal": 'def f(a):\n    pass\nx = b"\u00e9"\nf(1, 2)\n'.encode(),
+    "unknown \\N name": b'def f(a):\n    pass\nx = "\\N{NOT A REAL NAME}"\nf(1, 2)\n',
+    "5000-digit int literal": b"def f(a):\n    pass\nx = " + b"1" * 5000 + b"\nf(1, 2)\n",
+    "backslash in f-string expression": b'def f(a):\n    pass\nx = f"{\'\\n\'.join(y)}"\nf(1, 2)\n',
+    "type parameters": b"def f[T](a):\n    pass\nf(1, 2)\n",
+}
+
+
+@pytest.mark.parametrize("source", PARSER_PATTERNS.values(), ids=list(PARSER_PATTERNS))
+def test_parser_error_is_cg000_in_cpythons_words(source: bytes) -> None:
+    try:
+        compile(source, "<module>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as err:
+        expected = err
+    else:
+        pytest.skip("this interpreter parses it")
+    facts = collect("m", source)
+    assert facts.error == f"SyntaxError: {expected.msg}"
+    assert (facts.error_line, facts.error_column) == (expected.lineno or 1, expected.offset or 1)
+    assert facts.calls == () and facts.functions == ()
+
+
 def cpython_verdict(source: bytes) -> SyntaxError:
     """The running interpreter's own error for a source it parses but will not compile."""
     ast.parse(source)  # parses: the error is the compiler's

@@ -194,6 +194,10 @@ def test_submodules_sent_along_are_accepted_and_counted() -> None:
 @pytest.mark.parametrize("env, words", [
     ({"version_info": [3, 11], "platform": "linux", "implementation": "cpython"}, "version_info"),
     ({"version_info": [3, 11, 0, "final", 0], "platform": "li\x00nux", "implementation": "cpython"}, "platform"),
+    ({"version_info": [3, 11, 0, "final", 0], "platform": "<img src=x onerror=alert(1)>", "implementation": "cpython"},
+     "platform"),
+    ({"version_info": [3, 11, 0, "final", 0], "platform": "linux", "implementation": "c`python`"}, "implementation"),
+    ({"version_info": [3, 11, 0, "final", 0], "platform": "linux", "implementation": "x" * 65}, "implementation"),
     ({"version_info": [3, 11, 0, "final", 0], "platform": "linux", "implementation": "cpython",
       "distributions": [{"name": "x" * 300, "version": "1", "path": "/a"}]}, "distribution name"),
     ({"version_info": [3, 11, 0, "final", 0], "platform": "linux", "implementation": "cpython",

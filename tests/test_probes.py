@@ -455,3 +455,28 @@ def test_a_module_name_asked_for_may_come_back_unresolved() -> None:
     doc["modules"]["not-a-name"]["status"] = "found"
     with pytest.raises(ProbeError, match="invalid module name"):
         build_result(doc, "cmd", "remote", Limits(), requested=["not-a-name"])
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("version", "3.11<img src=x onerror=alert(1)>"), ("version", "3.11.7" + "x" * 40), ("version", "3.11.7 <b>"),
+    ("implementation", "c`python`"), ("implementation", "x" * 65), ("platform", "linux<i>"),
+    ("executable", "/usr/bin/py\nthon"), ("executable", "/usr/bin/\u202epython"), ("executable", "/" + "x" * 5000),
+    ("executable", 42),
+])
+def test_the_remote_interpreter_fields_keep_a_real_interpreters_shape(key: str, value: object) -> None:
+    """Printed in parity's interpreter line and table: a value of another shape is dropped, with a note."""
+    from probes.probe import build_result
+
+    good = {"version": "3.13.0rc1", "implementation": "cpython", "executable": "/opt/my python/bin/python3",
+            "platform": "linux"}
+    doc = {"protocol": 1, "ok": True, "root": "/srv/app", "files": [], "python": good}
+    assert build_result(doc, "cmd", "remote", Limits()).python == {**good, "prefix": None, "base_prefix": None}
+    doc["python"] = {**good, key: value}
+    try:
+        result = build_result(doc, "cmd", "remote", Limits())
+    except ProbeError as exc:  # refused outright (not a string, too long)
+        assert f"python.{key}" in str(exc)
+        return
+    assert result.python[key] is None and {k: v for k, v in result.python.items() if k != key} == {
+        **{k: v for k, v in good.items() if k != key}, "prefix": None, "base_prefix": None}
+    assert any(f"python.{key}" in n for n in result.notes)

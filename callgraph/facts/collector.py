@@ -16,7 +16,7 @@ import libcst as cst
 
 from .assemble import compile_error_facts, error_facts, module_facts
 from .model import ModuleFacts
-from .parsing import Positions, ast_calls_and_defs, parse_ast, parse_cst, too_deep
+from .parsing import Positions, ast_calls_and_defs, parse_ast, parse_cst
 from .visitor import Collector
 from .walk import Walker
 
@@ -34,7 +34,10 @@ def collect(module: str, source: bytes, *, is_package: bool = False) -> ModuleFa
     tree_ast, syntax_error = parse_ast(source)
     if tree_ast is not None and syntax_error is not None:
         return compile_error_facts(module, is_package, source, syntax_error)  # parses, but CPython will not compile it
-    if tree_ast is None and (syntax_error is None or too_deep(source, syntax_error)):
+    if tree_ast is None:
+        # CPython's parser or tokenizer refuses the bytes (a NUL byte, a non-ASCII bytes literal, an
+        # unknown \N{...} name, an over-long int literal, syntax newer than this interpreter):
+        # CG000, even where libcst would read the file. Deep valid code parses: its budget is fresh.
         return error_facts(module, is_package, syntax_error)
     ast_index = ast_calls_and_defs(tree_ast) if tree_ast is not None else None
     if ast_index is not None and ast_index[2] > MAX_DEPTH:

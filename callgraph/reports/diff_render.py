@@ -8,7 +8,7 @@ from .tables import DEFAULT_WIDTH, fit_lines, fit_table
 
 from ..version import __version__
 from .diff import ProjectDiff
-from .escape import printable, rows_of
+from .escape import md_text, printable, rows_of
 from .render import finding_dict
 
 
@@ -28,7 +28,7 @@ def render_diff(d: ProjectDiff, fmt: str, *, width: int = DEFAULT_WIDTH) -> str:
 
     h = (lambda s: f"## {s}\n") if fmt == "markdown" else (lambda s: s)
     out: list[str] = [
-        (f"# callgraph diff: {printable(d.old_label)} → {printable(d.new_label)}" if md
+        (f"# callgraph diff: {md_text(d.old_label)} → {md_text(d.new_label)}" if md
          else f"callgraph diff {printable(d.old_label)} → {printable(d.new_label)}"),
         "",
     ]

@@ -26,6 +26,7 @@ from ..facts.findings import Code, Finding
 from ..facts.model import ParamKind
 from ..pipeline import analyze_sources, environment_options
 from ..resolve.calls import ResolvedCall, resolve_calls
+from .escape import md_code, md_text
 from ..snapshots.tree import discover, read_sources
 
 if TYPE_CHECKING:
@@ -45,9 +46,12 @@ class Hover:
 
     def markdown(self) -> str:
         if not self.definitions:
-            return f"`{self.callee}(...)`: target unknown to callgraph"
-        lines = [f"```python\ndef {name.rsplit('.', 1)[-1]}{sig}\n```\n`{name}` at {path}:{line}"
-                 for name, path, line, sig in self.definitions]
+            return f"{md_code(self.callee + '(...)')}: target unknown to callgraph"
+        lines = []
+        for name, path, line, sig in self.definitions:
+            code = f"def {name.rsplit('.', 1)[-1]}{sig}"
+            fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", code)), default=0))  # no early close
+            lines.append(f"{fence}python\n{code}\n{fence}\n{md_code(name)} at {md_text(path)}:{line}")
         if not self.complete:
             lines.append("(other targets are possible and unknown)")
         return "\n\n".join(lines)

@@ -215,25 +215,25 @@ def summarise(r: ParityReport, local: Project, remote: Project, shadowing: list[
             continue
         path = change.path
         row = rows.get(path)
-        where = f" (read from `{row.remote.origin}`)" if row and row.remote and row.remote.origin else ""
+        where = f" (read from {md_code(row.remote.origin)})" if row and row.remote and row.remote.origin else ""
         qual = _qual(target, path, remote_modules if change.new else local_modules)
         old_sig, new_sig = _compact(local, target) or change.old, _compact(remote, target) or change.new
         n = len(found)
         messages = sorted({f.message for f in found})
         if change.status is SymbolStatus.CHANGED:
             lines.append(
-                f"Root cause: the remote runs a copy of `{path}`{where} whose `{qual}` is `{new_sig}`, while "
-                f"the local file's is `{old_sig}`; {n} call{'s' if n != 1 else ''} break{'s' if n == 1 else ''} "
-                f"only there: {'; '.join(messages)}."
+                f"Root cause: the remote runs a copy of {md_code(path)}{where} whose {md_code(qual)} is {md_code(new_sig)}, while "
+                f"the local file's is {md_code(old_sig)}; {n} call{'s' if n != 1 else ''} break{'s' if n == 1 else ''} "
+                f"only there: {'; '.join(md_cell(m) for m in messages)}."
             )
         else:
             lines.append(
-                f"Root cause: the remote copy of `{path}`{where} has no `{qual}` (local: `{old_sig}`); "
-                f"{n} call{'s' if n != 1 else ''} break{'s' if n == 1 else ''} only there: {'; '.join(messages)}."
+                f"Root cause: the remote copy of {md_code(path)}{where} has no {md_code(qual)} (local: {md_code(old_sig)}); "
+                f"{n} call{'s' if n != 1 else ''} break{'s' if n == 1 else ''} only there: {'; '.join(md_cell(m) for m in messages)}."
             )
         explained += n
         if row and row.provenance:
-            lines.append(f"That remote copy of `{path}` is {row.provenance}.")
+            lines.append(f"That remote copy of {md_code(path)} is {row.provenance}.")
     by_environment = parity_environment.explained(r.environment)
     environment = parity_environment.summary_lines(r.environment)
     lines += environment  # the dependency drift is a cause too, named beside any stale copy
@@ -244,7 +244,7 @@ def summarise(r: ParityReport, local: Project, remote: Project, shadowing: list[
         f = unexplained[0]
         lines.append(
             f"{len(unexplained)} call{'s' if len(unexplained) != 1 else ''} fail{'s' if len(unexplained) == 1 else ''} "
-            f"only remotely without a signature change of the target, e.g. `{f.path}:{f.line}`: {f.message}."
+            f"only remotely without a signature change of the target, e.g. {md_code(f'{f.path}:{f.line}')}: {md_cell(f.message)}."
         )
     for text in shadowing:
         lines.append(text)
@@ -264,7 +264,7 @@ def summarise(r: ParityReport, local: Project, remote: Project, shadowing: list[
     elif not explained and not unexplained and r.drifted and not environment:
         lines.insert(0, "The remote copy drifted from the local one, but no call breaks because of it.")
     if r.local_python or r.remote_python:
-        lines.append(f"Interpreters: local {r.local_python or 'unknown'}, remote {r.remote_python or 'unknown'}.")
+        lines.append(f"Interpreters: local {md_cell(r.local_python or 'unknown')}, remote {md_cell(r.remote_python or 'unknown')}.")
     return lines[:SUMMARY_LINES]
 
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
+from .escape import md_cell, md_code
+
 if TYPE_CHECKING:
     from .environment_drift import EnvironmentCall, EnvironmentDrift
 
@@ -15,12 +17,11 @@ MAX_DISTRIBUTION_ROWS = 50  # in markdown; JSON lists them all
 
 
 def _code(text: object) -> str:
-    s = str(text).replace("`", "'").replace("|", "\\|").replace("\n", " ")
-    return f"`{s}`" if s else ""
+    return md_code(text) if str(text) else ""
 
 
 def _with(dist: str | None, where: str) -> str:
-    return f"with {dist} {where}" if dist else where
+    return f"with {md_cell(dist)} {where}" if dist else where
 
 
 HERE_THERE = ("here", "there")
@@ -62,12 +63,12 @@ def render_markdown(drift: EnvironmentDrift | None, sides: tuple[str, str] = LOC
         return []
     t = lambda rows, headers: tabulate(rows, headers, tablefmt="github", disable_numparse=True)  # noqa: E731
     out = ["", "## Interpreters", ""]
-    out.append(t([[sides[0], drift.local.python, _code(drift.local.executable)],
-                  [sides[1], drift.remote.python, _code(drift.remote.executable)]], ["side", "Python", "executable"]))
+    out.append(t([[sides[0], md_cell(drift.local.python), _code(drift.local.executable)],
+                  [sides[1], md_cell(drift.remote.python), _code(drift.remote.executable)]], ["side", "Python", "executable"]))
     out.append("")
     out += [f"## Distributions that differ ({len(drift.distributions)})", ""]
     if drift.distributions:
-        rows = [[_code(d.name), d.local or "(not installed)", d.remote or "(not installed)"]
+        rows = [[_code(d.name), md_cell(d.local or "(not installed)"), md_cell(d.remote or "(not installed)")]
                 for d in drift.distributions[:MAX_DISTRIBUTION_ROWS]]
         out.append(t(rows, ["distribution", *sides]))
         if len(drift.distributions) > MAX_DISTRIBUTION_ROWS:
@@ -77,8 +78,8 @@ def render_markdown(drift: EnvironmentDrift | None, sides: tuple[str, str] = LOC
     out.append("")
     out += [f"## {title} ({len(drift.calls)})", ""]
     if drift.calls:
-        rows = [[_code(f"{c.path}:{c.line}"), _code(c.call), _code(c.target), c.local_distribution or "",
-                 _code(c.local_signature or "(none)"), c.remote_distribution or "", _code(c.remote_signature or "(none)"),
+        rows = [[_code(f"{c.path}:{c.line}"), _code(c.call), _code(c.target), md_cell(c.local_distribution or ""),
+                 _code(c.local_signature or "(none)"), md_cell(c.remote_distribution or ""), _code(c.remote_signature or "(none)"),
                  f"fails {_adverb(sides[1] if c.fails == 'remote' else sides[0])}: {_code(c.message)}"]
                 for c in drift.calls]
         out.append(t(rows, ["call site", "call", "target", f"{sides[0]} package", f"{sides[0]} signature",

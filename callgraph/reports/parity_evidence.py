@@ -27,6 +27,7 @@ from ..snapshots.spec import open_snapshot
 from ..snapshots.tree import DirSnapshot
 from ..store.memory import MemoryCache
 from ..store.outside import EnvironmentModules
+from .escape import md_cell, md_code
 from .environment_drift import analyze_remote, environment_drift, local_side, remote_side
 from .parity import FileFacts, ModuleRow, ParityReport, Place, SymbolReport, SymbolSide, build_report
 
@@ -215,15 +216,15 @@ def _shadowing(snap: RemoteSnapshot) -> list[str]:
     for ov in snap.overlays:
         res = result.modules.get(ov.name)
         entry = result.sys_path[ov.index] if ov.index is not None and ov.index < len(result.sys_path) else None
-        where = f"sys.path[{ov.index}]" + (f", {entry['origin']}" if entry and entry.get("origin") else "")
+        where = f"sys.path[{ov.index}]" + (f", {md_cell(entry['origin'])}" if entry and entry.get("origin") else "")
         upload_dir = posixpath.join(root, ov.prefix.rsplit("/", 2)[0]) if ov.prefix.count("/") > 1 else root
         up = rows.get(posixpath.normpath(upload_dir))
-        ahead = f"`{posixpath.join(root, ov.prefix)}`"
+        ahead = md_code(posixpath.join(root, ov.prefix))
         if up is not None:
-            ahead += f" (sys.path[{up['index']}], {up.get('origin') or 'on sys.path'})"
+            ahead += f" (sys.path[{up['index']}], {md_cell(up.get('origin') or 'on sys.path')})"
         else:
             ahead += " (its directory is not on the remote sys.path)"
-        text = f"Why: the remote interpreter imports `{ov.name}` from `{ov.remote}` ({where}), not the upload {ahead}"
+        text = f"Why: the remote interpreter imports {md_code(ov.name)} from {md_code(ov.remote)} ({where}), not the upload {ahead}"
         if res and res.from_root and res.from_root.get("origin", "").startswith(root.rstrip("/") + "/"):
             text += "; started from the root (`python -m`) it would import the upload"
         out.append(text + ".")
@@ -281,7 +282,7 @@ def _place_from(
         origin = rows[res.index].get("origin", "")
     note = ""
     if res.shadowed:
-        note = "shadows " + ", ".join(f"`{s}`" for s in res.shadowed[:3])
+        note = "shadows " + ", ".join(md_code(s) for s in res.shadowed[:3])
     if res.kind == "namespace":
         note = "namespace package: " + ", ".join(res.portions[:3])
     return Place("found", res.origin or res.location, res.kind, res.sha256 or sha, res.index, origin, res.shadowed,
@@ -395,9 +396,9 @@ def _provenance(local: Snapshot, oids: dict[str, str]) -> dict[str, str]:
                 hits.append((ref, log))
         if hits:
             ref, log = hits[0]
-            more = f" (also {', '.join(h[0] for h in hits[1:4])})" if len(hits) > 1 else ""
+            more = f" (also {', '.join(md_code(h[0]) for h in hits[1:4])})" if len(hits) > 1 else ""
             commit, _, subject = log.partition(" ")
-            out[path] = f"git blob {oid[:12]}, the version on `{ref}`{more}, last changed in {commit} \"{subject}\""
+            out[path] = f"git blob {oid[:12]}, the version on {md_code(ref)}{more}, last changed in {md_cell(commit)} \"{md_cell(subject)}\""
         else:
             out[path] = f"git blob {oid[:12]}, on no local branch or tag"
     return out

@@ -27,6 +27,8 @@ from typing import IO
 
 from tabulate import tabulate
 
+from .escape import md_code
+
 DEFAULT_WIDTH = 100  # columns when the output is not a terminal
 MIN_WIDTH = 40
 ATOM = 16  # characters: a cell token up to this long (a 16-digit hash) is never broken
@@ -66,7 +68,7 @@ class Labels:
 
     def block(self, code: bool = True) -> list[str]:
         """`- remote: `cmd:...`` lines defining each label (empty when there are none)."""
-        q = (lambda s: f"`{s}`") if code else (lambda s: s)
+        q = md_code if code else (lambda s: s)
         return [f"- {name}: {q(value)}" for value, name in self.names.items()]
 
 
