@@ -235,18 +235,8 @@ class _Budget:
 
     def receive(self, label: str, size: int) -> None:
         """Bytes actually received for one file (whatever was declared for it), against every limit."""
-        lim = self.limits
-        if size > lim.max_file_bytes:
-            raise ProbeError(
-                f"{self.label}: remote file {clean(label)} is {size} bytes, over the {lim.max_file_bytes}-byte size limit "
-                f"(raise it with --max-file-size or {Limits.ENV['max_file_bytes']})"
-            )
         self.received += size
-        if self.received > lim.max_total_bytes:
-            raise ProbeError(
-                f"{self.label}: remote files exceed {lim.max_total_bytes} bytes in all "
-                f"(raise it with {Limits.ENV['max_total_bytes']})"
-            )
+        self._check(label, size, self.received)
 
     def take(self, label: str, size: int) -> None:
         lim = self.limits
@@ -256,13 +246,18 @@ class _Budget:
                 f"{self.label}: the manifest has more than {lim.max_files} Python files, over the count limit "
                 f"(raise it with --max-files or {Limits.ENV['max_files']})"
             )
+        self.total += size
+        self._check(label, size, self.total)
+
+    def _check(self, label: str, size: int, total: int) -> None:
+        """One file's size and the running total (declared or received) against the limits."""
+        lim = self.limits
         if size > lim.max_file_bytes:
             raise ProbeError(
                 f"{self.label}: remote file {clean(label)} is {size} bytes, over the {lim.max_file_bytes}-byte size limit "
                 f"(raise it with --max-file-size or {Limits.ENV['max_file_bytes']})"
             )
-        self.total += size
-        if self.total > lim.max_total_bytes:
+        if total > lim.max_total_bytes:
             raise ProbeError(
                 f"{self.label}: remote files exceed {lim.max_total_bytes} bytes in all "
                 f"(raise it with {Limits.ENV['max_total_bytes']})"
