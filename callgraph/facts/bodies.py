@@ -9,19 +9,7 @@ from __future__ import annotations
 import libcst as cst
 
 from .expressions import dotted_str
-
-_NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
-
-
-def _own(node: cst.CSTNode):
-    """Every node of a function's own body: nested defs, classes and lambdas are not entered."""
-    stack = list(node.children)
-    while stack:
-        n = stack.pop()
-        yield n
-        if not isinstance(n, _NESTED):
-            stack.extend(n.children)
-
+from .walk import code_children
 
 def _last(fn: cst.FunctionDef) -> cst.CSTNode | None:
     """The body's last top-level small statement (`return x`, `raise`, an expression...)."""
@@ -36,8 +24,12 @@ def _last(fn: cst.FunctionDef) -> cst.CSTNode | None:
     return None  # a compound statement (if, try, for...): paths may fall through
 
 
-def body_facts(fn: cst.FunctionDef) -> tuple[tuple[tuple[str, ...], ...] | None, tuple[str, ...] | None]:
-    """(decorator_returns, forwards).
+def body_facts(
+    fn: cst.FunctionDef, returns: list[cst.Return], generator: bool
+) -> tuple[tuple[tuple[str, ...], ...] | None, tuple[str, ...] | None]:
+    """(decorator_returns, forwards), given the body's own `return` statements and whether it
+    has its own `yield` or `await` (nested defs, classes and lambdas not entered): the visitor
+    gathers both in its one walk, so no second walk over every body.
 
     decorator_returns: every value the function can return, when no path falls off the end, there
     is no yield, and each `return` is a name, possibly under `cast(T, ...)`, `update_wrapper(...,
@@ -49,13 +41,6 @@ def body_facts(fn: cst.FunctionDef) -> tuple[tuple[tuple[str, ...], ...] | None,
     callee(*leading, *args, **kwargs)` (or that call alone), the leading arguments plain names, with
     no other `return`, no `yield` and no `await` anywhere in the body, and `args`/`kwargs` read
     nowhere else: every call of the function that gets there hands its arguments on, unchanged."""
-    returns = []
-    generator = False
-    for n in _own(fn.body):
-        if isinstance(n, cst.Return):
-            returns.append(n)
-        elif isinstance(n, (cst.Yield, cst.Await)):
-            generator = True
     last = _last(fn)
     decorator_returns = None
     if not generator and isinstance(last, (cst.Return, cst.Raise)):
@@ -119,8 +104,8 @@ def _wrapped_name(expr: cst.BaseExpression | None) -> tuple[str, ...] | None:
 
 
 def _everything(node: cst.CSTNode):
-    stack = list(node.children)
+    stack = code_children(node)
     while stack:
         n = stack.pop()
         yield n
-        stack.extend(n.children)
+        stack.extend(code_children(n))

@@ -32,13 +32,14 @@ def literal_class(expr: ast.AST | None) -> str | None:
 
 
 def _own(nodes: list[ast.AST]):
-    """Every node of a function's own body: nested defs, classes and lambdas are not entered."""
-    stack = list(nodes)
+    """Every node of a function's own body, in source order (as the libcst visitor meets them):
+    nested defs, classes and lambdas are not entered."""
+    stack = list(reversed(nodes))
     while stack:
         n = stack.pop()
         yield n
         if not isinstance(n, _NESTED):
-            stack.extend(ast.iter_child_nodes(n))
+            stack.extend(reversed(list(ast.iter_child_nodes(n))))
 
 
 def _names(nodes: list[ast.AST]):

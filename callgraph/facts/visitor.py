@@ -89,6 +89,9 @@ class Collector:
         self.lambda_stack: list[int] = []
         self.lambda_counters: dict[str, int] = {}
         self.fn_stack: list[int] = []
+        # Per def body or lambda being walked: its own `return` nodes and whether it yields or
+        # awaits (for bodies.body_facts); a lambda's frame only keeps its yields from the def's.
+        self.body_frames: list[tuple[list[cst.Return], list[bool]]] = []
 
     # -- scope helpers -------------------------------------------------
     @property
@@ -206,7 +209,6 @@ class Collector:
             conditional=s.cond > 0,
             returns=[],
         )
-        info["decorator_returns"], info["forwards"] = body_facts(node)
         self._bind(name, BindingKind.DEF, len(self.functions))
         self.functions.append((node, info))
         self.def_nodes.append(node)
@@ -216,6 +218,7 @@ class Collector:
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         s = self.scope
         self.fn_stack.append(len(self.functions) - 1)
+        self.body_frames.append(([], [False]))
         info = self.functions[-1][1]  # nothing between a def and its body can define a function
         params = info["signature"].params
         first = None
@@ -230,9 +233,21 @@ class Collector:
 
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         self.scopes.pop()
-        self.fn_stack.pop()
+        info = self.functions[self.fn_stack.pop()][1]
+        returns, generator = self.body_frames.pop()
+        info["decorator_returns"], info["forwards"] = body_facts(node, returns, generator[0])
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self.body_frames:
+            self.body_frames[-1][1][0] = True
+
+    def visit_Await(self, node: cst.Await) -> None:
+        if self.body_frames:
+            self.body_frames[-1][1][0] = True
 
     def visit_Return(self, node: cst.Return) -> None:
+        if self.body_frames:
+            self.body_frames[-1][0].append(node)
         if self.fn_stack and node.value is not None:
             ref = as_ref(node.value)
             if ref is not None:
@@ -285,9 +300,11 @@ class Collector:
         self.lambda_ids[id(node)] = len(self.lambdas)
         self.lambda_stack.append(len(self.lambdas))
         self.lambdas.append((node, info))
+        self.body_frames.append(([], [False]))
 
     def leave_Lambda(self, node: cst.Lambda) -> None:
         self.lambda_stack.pop()
+        self.body_frames.pop()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         s = self.scope

@@ -57,6 +57,28 @@ def _walked_fields(t: type) -> tuple[str, ...]:
     return tuple(n for n in ordered if not any(s in n for s in _SKIP) or n == "star_arg")
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """A node's code-holding children, in source order: libcst's `.children` without the
+    whitespace and punctuation, and without running a visitor (it is ~10x cheaper)."""
+    t = type(node)
+    fields = _FIELDS.get(t)
+    if fields is None:
+        fields = _FIELDS[t] = _walked_fields(t)
+    out: list[cst.CSTNode] = []
+    nodes = NODE_CLASSES
+    for name in fields:
+        value = getattr(node, name)
+        vt = type(value)
+        if vt in nodes:
+            out.append(value)
+        elif vt is tuple or vt is list:
+            out.extend(item for item in value if type(item) in nodes)
+    return out
+
+
 class Walker:
     """Binds a handler class's hook methods once, then walks any number of trees."""
 
@@ -64,7 +86,6 @@ class Walker:
         self.visits: dict[type, object] = {}
         self.leaves: dict[type, object] = {}
         self.field_hooks: dict[type, dict[str, tuple[object, object]]] = {}
-        self.fields: dict[type, tuple[str, ...]] = {}
         by_name = {cls.__name__: cls for cls in NODE_CLASSES}
         for attr in dir(handler_class):
             kind, _, rest = attr.partition("_")
@@ -95,9 +116,9 @@ class Walker:
         visit = self.visits.get(t)
         if visit is not None:
             visit(handler, node)
-        fields = self.fields.get(t)
+        fields = _FIELDS.get(t)
         if fields is None:
-            fields = self.fields[t] = _walked_fields(t)
+            fields = _FIELDS[t] = _walked_fields(t)
         hooks = self.field_hooks.get(t)
         nodes = NODE_CLASSES
         for name in fields:
