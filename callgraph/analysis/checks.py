@@ -24,8 +24,13 @@ if TYPE_CHECKING:
 def verdict(target: Target, shape: CallShape) -> BindResult:
     from ..resolve.resolver import TargetKind
 
+    if target.bound_keywords:  # a partial's stored keywords: `{**stored, **given}`, in that order
+        keywords = target.bound_keywords + tuple(k for k in shape.keywords if k not in target.bound_keywords)
+        shape = CallShape(shape.positional, keywords, shape.star, shape.double_star)
     if target.forwards_to:
         return _handed_on(target, shape)
+    if target.implicit and target.kind in (TargetKind.NO_ARGUMENTS, TargetKind.NO_KEYWORDS):
+        shape = CallShape(shape.positional + target.implicit, shape.keywords, shape.star, shape.double_star)  # a partial's
     if target.kind is TargetKind.NO_ARGUMENTS:
         return bind_no_arguments(target.qualname, shape)
     if target.kind is TargetKind.NO_KEYWORDS:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from .model import Param, ParamKind
+from .model import Param, ParamKind, PartialFact
 
 WRAPPERS = ("staticmethod", "classmethod")  # a call of one is a reference step "@name", not "()"
 
@@ -138,3 +138,25 @@ def parameters(ps: cst.Parameters) -> tuple[Param, ...]:
     if isinstance(ps.star_kwarg, cst.Param):
         out.append(Param(ps.star_kwarg.name.value, ParamKind.VAR_KEYWORD, False, None))
     return tuple(out)
+
+
+PARTIAL_NAMES = ("partial", "partialmethod")
+
+
+def partial_call(expr: cst.BaseExpression | None) -> PartialFact | None:
+    """`partial(f, 1, k=2)` as a `PartialFact` when the callee is a dotted name ending in
+    "partial"/"partialmethod"; None for any other expression."""
+    if not isinstance(expr, cst.Call):
+        return None
+    callee = dotted(expr.func)
+    if callee is None or callee[-1] not in PARTIAL_NAMES:
+        return None
+    args = list(expr.args)
+    first = args[0] if args else None
+    if first is None or first.star or first.keyword is not None:
+        return PartialFact(callee, None, None, 0, (), True)
+    rest = args[1:]
+    star = any(a.star for a in rest)
+    keywords = tuple(a.keyword.value for a in rest if a.keyword is not None and not a.star)
+    positional = sum(1 for a in rest if a.keyword is None and not a.star)
+    return PartialFact(callee, dotted(first.value), partial_call(first.value), positional, keywords, star)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from .assemble import error_facts
 from .interface_bodies import body_facts, literal_class
-from .interface_text import SourceText, dotted, dotted_str, name_of
+from .interface_text import SourceText, dotted, dotted_str, name_of, partial_call
 from .model import (
     AttrAssign,
     Binding,
@@ -89,10 +89,12 @@ class _Interface(SourceText):
     def scope(self) -> _Scope:
         return self.scopes[-1]
 
-    def _bind(self, name, kind, index=-1, value=None, value_name=None, ref=None, elements=None, iterates=None) -> None:
+    def _bind(self, name, kind, index=-1, value=None, value_name=None, ref=None, elements=None, iterates=None,
+              partial=None) -> None:
         s = self.scope
         self.bindings.append(
-            Binding(s.qualname, name, kind, 0, s.blocks[-1], s.cond > 0, index, value, value_name, ref, elements, iterates)
+            Binding(s.qualname, name, kind, 0, s.blocks[-1], s.cond > 0, index, value, value_name, ref, elements, iterates,
+                    partial)
         )
         outer = s.declared.get(name)
         if outer is not None and kind not in (BindingKind.GLOBAL, BindingKind.NONLOCAL):
@@ -115,7 +117,7 @@ class _Interface(SourceText):
             vname = dotted(value) if value is not None and callee is None else None
             ref = self.as_ref(value) if value is not None else None
             self._bind(target.id, kind, value=callee, value_name=vname, ref=ref, elements=self.display_elements(value),
-                       iterates=iterates)
+                       iterates=iterates, partial=partial_call(value))
             if target.id == "__all__" and self.scope.kind is ScopeKind.MODULE:
                 self._record_all(value, kind)
         elif t in (ast.Tuple, ast.List):
@@ -125,7 +127,8 @@ class _Interface(SourceText):
             self._bind_target(target.value, None, BindingKind.OTHER)
         elif t is ast.Attribute:
             callee = dotted(value.func) if type(value) is ast.Call else None
-            self.attr_assigns.append(AttrAssign(self.scope.qualname, dotted(target.value), target.attr, callee, 0))
+            self.attr_assigns.append(AttrAssign(self.scope.qualname, dotted(target.value), target.attr, callee, 0,
+                                                partial_call(value)))
         elif t is ast.Subscript:
             key = None if type(target.slice) in (ast.Slice, ast.Tuple) else target.slice
             self._dynamic_write(target.value, key)
@@ -668,7 +671,7 @@ def collect_interface(module: str, source: bytes, *, is_package: bool = False) -
         if b.ref is not None or b.elements is not None or b.iterates is not None:
             elements = None if b.elements is None else tuple((k, fix(r)) for k, r in b.elements)
             b = Binding(b.scope, b.name, b.kind, b.line, b.block, b.conditional, b.index, b.value, b.value_name,
-                        fix(b.ref), elements, fix(b.iterates))
+                        fix(b.ref), elements, fix(b.iterates), b.partial)
         if b.kind is BindingKind.DEF:
             b = _with_line(b, functions[b.index].line)
         elif b.kind is BindingKind.CLASS:
@@ -692,4 +695,4 @@ def collect_interface(module: str, source: bytes, *, is_package: bool = False) -
 
 def _with_line(b: Binding, line: int) -> Binding:
     return Binding(b.scope, b.name, b.kind, line, b.block, b.conditional, b.index, b.value, b.value_name, b.ref,
-                   b.elements, b.iterates)
+                   b.elements, b.iterates, b.partial)

@@ -9,6 +9,8 @@ import io
 import re
 import tokenize
 
+from .model import PartialFact
+
 _WS = re.compile(r"\s+")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 WRAPPERS = ("staticmethod", "classmethod")  # a call of one is a reference step "@name", not "()"
@@ -39,6 +41,27 @@ def dotted(expr: ast.AST | None) -> tuple[str, ...] | None:
 def dotted_str(expr: ast.AST | None) -> str | None:
     d = dotted(expr)
     return ".".join(d) if d else None
+
+
+def partial_call(expr: ast.AST | None) -> PartialFact | None:
+    """`expressions.partial_call` on CPython's ast: the same fact for the same source."""
+    if type(expr) is not ast.Call:
+        return None
+    callee = dotted(expr.func)
+    if callee is None or callee[-1] not in ("partial", "partialmethod"):
+        return None
+    first = expr.args[0] if expr.args else None
+    if first is None or type(first) is ast.Starred or (expr.keywords and _before(expr.keywords[0], first)):
+        return PartialFact(callee, None, None, 0, (), True)
+    rest = expr.args[1:]
+    star = any(type(a) is ast.Starred for a in rest) or any(k.arg is None for k in expr.keywords)
+    keywords = tuple(k.arg for k in expr.keywords if k.arg is not None)
+    positional = sum(1 for a in rest if type(a) is not ast.Starred)
+    return PartialFact(callee, dotted(first), partial_call(first), positional, keywords, star)
+
+
+def _before(a: ast.AST, b: ast.AST) -> bool:
+    return (a.lineno, a.col_offset) < (b.lineno, b.col_offset)
 
 
 class SourceText:

@@ -155,6 +155,20 @@ class ImportFact:
         return self.module.split(".")[0]
 
 
+@dataclass(frozen=True, slots=True)
+class PartialFact:
+    """`partial(func, *args, **keywords)` (or `partialmethod`) with a dotted callee named so: what
+    a later call through the object adds to its own arguments. The resolver decides whether the
+    callee is functools'."""
+
+    callee: tuple[str, ...]  # ("functools", "partial"), ("partial",), ("partialmethod",)
+    func: tuple[str, ...] | None  # dotted path of the wrapped callable; None: see `inner`, or unreadable
+    inner: PartialFact | None  # the wrapped callable is itself such a call
+    positional: int  # stored positionals after func
+    keywords: tuple[str, ...]  # stored keyword names, in source order
+    star: bool  # a *expr or **expr among the stored arguments (or func passed by keyword)
+
+
 class BindingKind(enum.Enum):
     DEF = "def"
     CLASS = "class"
@@ -184,6 +198,7 @@ class Binding:
     # ASSIGN of a dict/list/tuple/set display: (key step "['k']" or "[0]" or "[?]", element reference)
     elements: tuple[tuple[str, tuple[str, ...] | None], ...] | None = None
     iterates: tuple[str, ...] | None = None  # `for NAME in REF`: NAME holds the elements of REF
+    partial: PartialFact | None = None  # ASSIGN: the value is a `partial(...)`-named call
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +213,7 @@ class AttrAssign:
     attr: str
     value: tuple[str, ...] | None  # callee path when the value is a call of a dotted name
     line: int
+    partial: PartialFact | None = None  # the value is a `partial(...)`-named call
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import libcst as cst
 
 from .expected_errors import catches_type_error, expects_type_error, tests_environment
 from .bodies import body_facts
-from .expressions import as_ref, display_elements, dotted, dotted_str, literal_class, parameters, string_value
+from .expressions import as_ref, display_elements, dotted, dotted_str, literal_class, parameters, partial_call, string_value
 from .model import (
     AttrAssign,
     Binding,
@@ -100,11 +100,12 @@ class Collector:
 
     def _bind(
         self, name: str, kind: BindingKind, index: int = -1, value=None, value_name=None, ref=None, elements=None,
-        iterates=None,
+        iterates=None, partial=None,
     ) -> None:
         s = self.scope
         self.bindings.append(
-            Binding(s.qualname, name, kind, 0, s.blocks[-1], s.cond > 0, index, value, value_name, ref, elements, iterates)
+            Binding(s.qualname, name, kind, 0, s.blocks[-1], s.cond > 0, index, value, value_name, ref, elements, iterates,
+                    partial)
         )
         outer = s.declared.get(name)
         if outer is not None and kind not in (BindingKind.GLOBAL, BindingKind.NONLOCAL):
@@ -413,7 +414,7 @@ class Collector:
             vname = dotted(value) if value is not None and callee is None else None
             ref = as_ref(value) if value is not None else None
             self._bind(target.value, kind, value=callee, value_name=vname, ref=ref, elements=display_elements(value),
-                       iterates=iterates)
+                       iterates=iterates, partial=partial_call(value))
             if target.value == "__all__" and self.scope.kind is ScopeKind.MODULE:
                 self._record_all(value, kind)
         elif isinstance(target, (cst.Tuple, cst.List)):
@@ -423,7 +424,9 @@ class Collector:
             self._bind_target(target.value, None, BindingKind.OTHER)
         elif isinstance(target, cst.Attribute):
             callee = dotted(value.func) if isinstance(value, cst.Call) else None
-            self.attr_assigns.append(AttrAssign(self.scope.qualname, dotted(target.value), target.attr.value, callee, 0))
+            self.attr_assigns.append(
+                AttrAssign(self.scope.qualname, dotted(target.value), target.attr.value, callee, 0, partial_call(value))
+            )
         elif isinstance(target, cst.Subscript):
             self._dynamic_write(target.value, target.slice[0].slice if len(target.slice) == 1 else None)
 

@@ -45,6 +45,7 @@ class ValueKind(enum.Enum):
     CLASS = "class"
     FUNCTION = "function"
     INSTANCE = "instance"
+    PARTIAL = "partial"  # a functools.partial/partialmethod object (`partials.Bound`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,8 @@ class Value:
     cls: ClassFact | None = None
     exact: bool = True  # CLASS/INSTANCE: False when it may be any subclass too
     mode: Mode = Mode.PLAIN  # FUNCTION found in a class body
-    implicit: int = 0  # FUNCTION: leading positionals passed for it (bound self/cls)
+    implicit: int = 0  # FUNCTION: leading positionals passed for it (bound self/cls); PARTIAL: 1 through an instance
+    partial: object = None  # PARTIAL: a `partials.Bound` (typed loosely: partials imports this module)
 
 
 class TargetKind(enum.Enum):
@@ -81,6 +83,7 @@ class Target:
     forwards_to: tuple[Target, ...] = ()
     forward_leading: tuple[str, ...] = ()  # its parameters handed on by name before `*args`
     version: tuple[int, int] | None = None  # the target interpreter's, for its words (None: 3.11's)
+    bound_keywords: tuple[str, ...] = ()  # stored by a functools.partial: first in the call's keywords
 
     @property
     def full_name(self) -> str:
@@ -108,10 +111,12 @@ class Resolver:
         self._memo: dict[tuple[str, str, str], Values] = {}
         self._patched = {a for a, items in index.attr_assigns.items() if items}  # by name: lenient edges, infer
         from .decorators import ProjectDecorators  # they read Values and Targets: imported late
+        from .partials import Partials
         from .writes import AttributeWrites
 
         self.writes = AttributeWrites(index, self)
         self.decorators = ProjectDecorators(self, mutators)
+        self.partials = Partials(self)
 
     # -- entry point ---------------------------------------------------------
     def resolve_call(self, module: str, call: CallSite) -> Resolution:
@@ -127,7 +132,7 @@ class Resolver:
         if not complete:
             return Resolution(targets, False)
         # Deduplicate by identity: hashing a Target would hash its whole FunctionFact.
-        unique = {(t.kind, t.module, t.qualname, t.implicit, id(t.function), id(t.cls)): t for t in targets}
+        unique = {(t.kind, t.module, t.qualname, t.implicit, id(t.function), id(t.cls), t.bound_keywords): t for t in targets}
         if self.index.version is not None:
             unique = {k: replace(t, version=self.index.version) for k, t in unique.items()}
         if call.environment_guarded and any(self.index.is_outside(t.module) for t in unique.values()):
@@ -146,6 +151,11 @@ class Resolver:
             elif v.kind is ValueKind.CLASS:
                 made = self.classes.constructors(v.module, v.cls, v.exact)
                 if made is None:
+                    return tuple(targets), False
+                targets.extend(made)
+            elif v.kind is ValueKind.PARTIAL:
+                made, complete = self.partials.targets(v)
+                if not complete:
                     return tuple(targets), False
                 targets.extend(made)
             else:
@@ -258,6 +268,8 @@ class Resolver:
         if b.kind is BindingKind.IMPORT:
             return self._import_values(module, index.import_(module, b))
         if b.kind is BindingKind.ASSIGN:
+            if b.partial is not None and (made := self.partials.made(module, scope, b.partial)) is not self.partials.NOT:
+                return made
             if b.value is not None:
                 return self.path_values(module, scope, (*b.value[:-1], b.value[-1] + "()"))
             if b.value_name is not None:
@@ -462,7 +474,9 @@ class Resolver:
             first = self._first_param(module, a.scope)
             if first is None or a.base != (first,):
                 return None
-            made = self.path_values(module, a.scope, (*a.value[:-1], a.value[-1] + "()"))
+            made = self.partials.made(module, a.scope, a.partial) if a.partial is not None else self.partials.NOT
+            if made is self.partials.NOT:
+                made = self.path_values(module, a.scope, (*a.value[:-1], a.value[-1] + "()"))
             if made is None:
                 return None
             out.extend(made)
@@ -510,6 +524,8 @@ _NOT_BOUND = _NotBound()
 
 def _accessed(v: Value, through_instance: bool) -> Value:
     """A class-body value as seen through an instance or the class (the descriptor protocol)."""
+    if v.kind is ValueKind.PARTIAL:
+        return replace(v, implicit=1 if through_instance else 0)  # `partials.Partials.targets` decides
     if v.kind is not ValueKind.FUNCTION:
         return v
     if v.mode is Mode.STATIC:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ..resolve.index import Index
     from ..resolve.calls import ResolvedCall
 
-TABLE_VERSION = 4
+TABLE_VERSION = 5
 
 Key = tuple[str, tuple[str, ...]]  # (scope, callee)
 
@@ -78,14 +78,14 @@ def record(index: Index, calls: Iterable[ResolvedCall], blobs: dict[str, str]) -
     known_targets: dict[tuple, KnownTarget] = {}
 
     def known(t: Target) -> KnownTarget:
-        key = (t.kind, t.module, t.qualname, t.implicit, id(t.function), id(t.cls))
+        key = (t.kind, t.module, t.qualname, t.implicit, id(t.function), id(t.cls), t.bound_keywords)
         if key not in known_targets:
             owner = t.function if t.function is not None else t.cls
             inside = owner is not None and t.module in index.modules
             outside = owner is not None and not inside and index.is_outside(t.module)
             path = index.path_of(t.module) if inside or outside else None
             known_targets[key] = KnownTarget(
-                Target(t.kind, t.module, t.qualname, t.signature, t.implicit, version=t.version),
+                Target(t.kind, t.module, t.qualname, t.signature, t.implicit, version=t.version, bound_keywords=t.bound_keywords),
                 path,
                 owner.line if path is not None else 0,
                 ref_of(t.module, owner) if inside else None,  # an outside line never moves: a changed
@@ -130,7 +130,8 @@ def _encode_target(kt: KnownTarget) -> list:
     if t.signature is not None:
         sig = [t.signature.text, [[p.name, p.kind.value, p.has_default, p.annotation] for p in t.signature.params]]
     version = list(t.version) if t.version else None
-    return [t.kind.value, t.module, t.qualname, t.implicit, sig, kt.path, kt.line, list(kt.ref) if kt.ref else None, kt.blob, version]
+    return [t.kind.value, t.module, t.qualname, t.implicit, sig, kt.path, kt.line, list(kt.ref) if kt.ref else None, kt.blob, version,
+            list(t.bound_keywords)]
 
 
 def decode(data: bytes | None, token: str) -> FileTable | None:
@@ -160,7 +161,8 @@ def _check(tp: type, *values: Any) -> None:
 
 
 def _decode_target(row: Any) -> KnownTarget:
-    kind, module, qualname, implicit, sig, path, line, ref, blob, version = row
+    kind, module, qualname, implicit, sig, path, line, ref, blob, version, bound = row
+    _check(str, *bound)
     if version is not None:
         _check(int, *version)
         version = (version[0], version[1])
@@ -188,4 +190,5 @@ def _decode_target(row: Any) -> KnownTarget:
         ref = (ref_kind, ref_index)
     if blob is not None:
         _check(str, blob)
-    return KnownTarget(Target(TargetKind(kind), module, qualname, signature, implicit, version=version), path, line, ref, blob)
+    target = Target(TargetKind(kind), module, qualname, signature, implicit, version=version, bound_keywords=tuple(bound))
+    return KnownTarget(target, path, line, ref, blob)
