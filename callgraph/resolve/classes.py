@@ -149,12 +149,15 @@ class ClassModel:
         return None
 
     # -- construction ------------------------------------------------------------
-    def constructors(self, module: str, cls: ClassFact, exact: bool) -> list[Target] | None:
+    def constructors(self, module: str, cls: ClassFact, exact: bool, written: tuple[str, ...] = ("__init__", "__new__")) -> list[Target] | None:
+        """What calling the class runs; `written`: the slots whose writes make it unknown."""
         out: list[Target] = []
         classes = self.dispatch_classes(module, cls, exact)
         if classes is None:
             return None
         for m, c in classes:
+            if self._construction_written(m, c, written):
+                return None
             made = self._constructor(m, c)
             if made is None:
                 return None
@@ -166,6 +169,7 @@ class ClassModel:
         markers = STUB_CLASS_MARKERS if self.index.is_stub(module) else frozenset()
         return all(
             (name := q(module, cls.scope, d.name)) in PLAIN_CLASS_DECORATORS or name in DATACLASS or name in markers
+            or (name is None and self.resolver.decorators.keeps_class(module, cls.scope, d))
             for d in cls.decorators
         )
 
@@ -212,7 +216,7 @@ class ClassModel:
 
     def constructs_plainly(self, module: str, cls: ClassFact, exact: bool) -> bool:
         """Calling the class certainly returns a new instance of it (no __new__, metaclass or decorator tricks)."""
-        made = self.constructors(module, cls, exact)
+        made = self.constructors(module, cls, exact, ("__new__",))  # another __init__ still makes an instance
         return made is not None and not any(t.function is not None and t.function.name == "__new__" for t in made)
 
     def _constructor(self, module: str, cls: ClassFact) -> list[Target] | None:
@@ -258,6 +262,15 @@ class ClassModel:
                     return None
                 return [Target(TargetKind.DATACLASS_INIT, m, f"{c.qualname}.__init__", sig, 1, None, c)]
         return [Target(TargetKind.NO_ARGUMENTS, module, cls.name, None, 0, None, cls)]
+
+    def _construction_written(self, module: str, cls: ClassFact, attrs: tuple[str, ...]) -> bool:
+        """`C.__init__ = f` (or `__new__`) on this class or a base, or on an object we cannot
+        resolve: `type.__call__` finds the slot through the class's MRO, so the body's definition
+        may not be what runs. A write on an instance (`obj.__init__ = f`) is never consulted."""
+        from .resolver import Value, ValueKind
+
+        probe = Value(ValueKind.CLASS, module, cls=cls)
+        return any(self.resolver.writes.reaching(probe, attr, through_instance=False) != [] for attr in attrs)
 
     def _plain_metaclass(self, module: str, cls: ClassFact, seen: frozenset[int] = frozenset()) -> bool:
         """A project metaclass that changes nothing about calling its classes: every class of its

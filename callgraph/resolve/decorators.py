@@ -71,6 +71,39 @@ class ProjectDecorators:
             return None
         return self._decorated(v.module, deco, inner)
 
+    def keeps_class(self, module: str, scope: str, d: Decorator) -> bool:
+        """A project class decorator that hands back its argument unchanged on every path
+        (`def register(cls): REGISTRY.append(cls); return cls`, or what a factory returns), with no
+        write of unknown names (`setattr(cls, k, v)`) in its body: the name keeps the class. Any
+        other project decorator leaves that one class unknown, as before."""
+        from .resolver import Mode, ValueKind
+
+        if d.name is None:
+            return False
+        found = self.r.path_values(module, scope, tuple(d.name.split(".")))
+        if not found or len(found) != 1:
+            return False
+        v = found[0]
+        if v.kind is not ValueKind.FUNCTION or v.implicit or v.mode is not Mode.PLAIN or self.r.index.is_outside(v.module):
+            return False
+        full = f"{v.module}.{v.fn.qualname}"
+        if full in self.mutators:
+            return False
+        if full in self.r.preserving:
+            return True
+        if v.fn.decorators or id(v.fn) in self._inner:
+            return False
+        deco = self._factory_product(v.module, v.fn) if d.is_call else v.fn
+        if deco is None or deco.decorators or not deco.decorator_returns:
+            return False
+        params = deco.signature.params
+        if len(params) != 1 or params[0].kind not in _POSITIONAL or not self._only_param(v.module, deco.qualname, params[0].name):
+            return False
+        if any(ret != (params[0].name,) for ret in deco.decorator_returns):
+            return False
+        inside = (deco.qualname, deco.qualname + ".")
+        return not any(m == v.module and a.scope.startswith(inside) for m, a in self.r.index.attr_assigns.get("*", []))
+
     def _factory_product(self, module: str, factory: FunctionFact) -> FunctionFact | None:
         """The one local def a decorator factory returns on every path."""
         returns = factory.decorator_returns
