@@ -149,6 +149,8 @@ Q = [lambda: 1, lambda: 2][0]
         "\ufeffdef f(x):\n    return x\n",
         "def f(é, /, ü=1):\n    '''ünïcode'''\n    return lambda ä=1: ä\nX = f\n",
         "if True:\n    @d(\n        k=(\n            1\n        ),\n    )\n    def f(): pass\n",
+        "import functools as ft\np = ft.partial(ft.partial(f, 1, k=2), *a, j=3, **kw)\nq = partial(k=1, *a)\n"
+        "class C:\n    m = partialmethod(g, 1)\n    def __init__(self):\n        self.h = partial(self.m, x=1)\n",
     'class C:\n    @d(\n        """\n        text\n        """,\n        f"""\n    x\n        """,\n    )\n    def f(self): pass\n',
     'class C:\n    @d(\n        "one "\n        \'two\',\n        k="a"\n        """b\n  c""",\n    )\n    def f(self): pass\n',
     ],
