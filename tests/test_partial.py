@@ -70,6 +70,7 @@ POSITIVE = {
         "    thick = functools.partialmethod(paint, coats=3)\n"
         "C().thick('red', 2)"
     ),
+    "partial of an outside Python function": "import functools, json\nloads = functools.partial(json.loads, '1')\nloads(1, 2, 3)",
     "partial of a pass-through wrapper": (
         "import functools\n"
         "def deco(fn):\n"
