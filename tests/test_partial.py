@@ -219,6 +219,34 @@ def test_partial_of_an_outside_python_function() -> None:
     assert found == [(4, str(info.value))]
 
 
+def test_a_write_on_an_outside_class_reaches_only_its_subclasses() -> None:
+    """`pdb.Pdb.__init__ = f` (click's testing.py) once made every constructor unknown: it
+    reaches the classes whose MRO holds `pdb.Pdb`, and no other."""
+    import pdb
+
+    from callgraph import analyze_sources
+    from callgraph.environment.model import Environment
+
+    source = (
+        "import pdb\n"
+        "class C:\n    def __init__(self, a): ...\n"
+        "class P(pdb.Pdb): ...\n"
+        "def patched(self, *a, **k): ...\n"
+        "pdb.Pdb.__init__ = patched\n"
+        "P(1, 2, 3)\n"
+        "C()\n"
+    )
+    project = analyze_sources([("m.py", "m", False, source.encode())], environment=Environment.local(sys.executable))
+    found = [(f.line, f.message) for f in project.findings()]
+    saved = pdb.Pdb.__init__
+    try:
+        with pytest.raises(TypeError) as info:
+            _run(source)
+    finally:
+        pdb.Pdb.__init__ = saved
+    assert found == [(8, str(info.value))]
+
+
 def test_partial_facts() -> None:
     facts = collect("m", b"import functools\np = functools.partial(functools.partial(f, 1, k=2), *a, j=3)\n")
     (b,) = [b for b in facts.bindings if b.name == "p"]

@@ -12,6 +12,9 @@ on those objects. The rules, and why none can turn a call that binds into a repo
 - `C.m = v` (a class receiver) changes `C.__dict__`, which every subclass and instance of `C` or
   of a subclass sees through the MRO. Lookups on classes or instances whose runtime classes meet
   `{C} | subclasses(C)` are unknown. When the subclasses cannot all be placed, it is every lookup.
+  `X.m = v` on an outside class `X` (`pdb.Pdb.__init__ = f`) reaches the classes whose MRO holds
+  `X`, and every class whose MRO we cannot compute: an MRO we know without `X` never reads
+  `X.__dict__`.
 - `mod.m = v` on a module changes that module's attribute `m` only.
 - `f.m = v` on a function sets a function attribute: no lookup the resolver follows reads those.
 - A receiver we cannot resolve (or an instance of a class whose MRO we cannot compute: it may be
@@ -49,6 +52,7 @@ class Write:
     classes: frozenset[int]  # ids of ClassFacts (INSTANCES, CLASSES)
     module: str = ""  # MODULE
     source: tuple[str, AttrAssign] | None = None
+    via_mro: bool = False  # CLASSES on an outside class: reaches the classes whose MRO holds it
 
 
 EVERYWHERE = None  # a write on an unknown object
@@ -98,6 +102,9 @@ class AttributeWrites:
                     continue
                 elif v.kind is ValueKind.CLASS:
                     subs = classes.dispatch_classes(v.module, v.cls, False)
+                    if subs is None and v.module not in self.index.modules:
+                        out.append(Write(Reach.CLASSES, frozenset({id(v.cls)}), source=(module, a), via_mro=True))
+                        continue
                     if subs is None:
                         return EVERYWHERE
                     out.append(Write(Reach.CLASSES, frozenset(id(c) for _, c in subs), source=(module, a)))
@@ -120,7 +127,15 @@ class AttributeWrites:
             return EVERYWHERE
         ids = {id(c) for _, c in runtime}
         kinds = (Reach.CLASSES, Reach.INSTANCES) if through_instance else (Reach.CLASSES,)
-        return [w for w in found if w.reach in kinds and w.classes & ids]
+        return [w for w in found if w.reach in kinds and (self._in_mro(runtime, w.classes) if w.via_mro else w.classes & ids)]
+
+    def _in_mro(self, runtime: list, written: frozenset[int]) -> bool:
+        """Some runtime class inherits a written outside class, or has an MRO we cannot compute."""
+        for m, c in runtime:
+            mro = self.resolver.classes.mro(m, c)
+            if mro is None or any(id(x) in written for _, x in mro):
+                return True
+        return False
 
     def touches_module(self, module: str, attr: str, *, outside: bool) -> bool:
         """A project write may rebind `module.attr`. A write on an unknown object counts only for
