@@ -94,6 +94,10 @@ POSITIVE = {
         "def deco(cls):\n    cls.extra = 1\n    return cls\n@deco\nclass C:\n    def m(self): ...\nC().m(1)"
     ),
     # -- writes of __init__ reach only what they can
+    "super().__init__ unaffected by a write on an unrelated class": (
+        "class A:\n    def __init__(self, a): ...\nclass B(A):\n    def __init__(self):\n        super().__init__()\n"
+        "class Z:\n    def __init__(self): ...\ndef other(self, *a): ...\nZ.__init__ = other\nB()"
+    ),
     "a write on an instance's __init__ is not construction": (
         "class C:\n    def __init__(self, a): ...\ndef other(*a): ...\nc = C(1)\nc.__init__ = other\nC()"
     ),
@@ -176,6 +180,10 @@ NEGATIVE = {
     "__init__ written on an unknown object": (
         "class C:\n    def __init__(self, a): ...\ndef other(self, *a): ...\n"
         "def patch(obj):\n    obj.__init__ = other\npatch(C)\nC()"
+    ),
+    "a base's __init__ replaced, reached through super()": (
+        "class A:\n    def __init__(self, a): ...\nclass B(A):\n    def __init__(self):\n        super().__init__(1, 2)\n"
+        "def other(self, *a): ...\nA.__init__ = other\nB()"
     ),
     "__new__ replaced": (
         "class C:\n    def __init__(self, a): ...\nC.__new__ = lambda cls, *a: object.__new__(cls)\nC.__init__ = lambda *a: None\nC()"

@@ -508,6 +508,8 @@ class Resolver:
         if classes is None:
             return None
         for m, concrete in classes:
+            if self.writes.reaching(Value(ValueKind.CLASS, m, cls=concrete), path[1], through_instance=False) != []:
+                return None  # `Base.__init__ = f`: super() finds what the write stored
             found = self.classes.lookup_after(m, concrete, module, owners[0], path[1])
             if found is None:
                 return None
