@@ -101,6 +101,10 @@ POSITIVE = {
     "a write on an instance's __init__ is not construction": (
         "class C:\n    def __init__(self, a): ...\ndef other(*a): ...\nc = C(1)\nc.__init__ = other\nC()"
     ),
+    "an __init__ write on a receiver we cannot resolve is trusted not to reach": (
+        "class C:\n    def __init__(self, a): ...\nclass D: ...\ndef other(self, *a): ...\n"
+        "def patch(obj):\n    obj.__init__ = other\npatch(D)\nC()"
+    ),
     "a write on another class's __init__": (
         "class A:\n    def __init__(self, a): ...\nclass B:\n    def __init__(self, a): ...\n"
         "def other(self, *a): ...\nA.__init__ = other\nB()"
@@ -176,10 +180,6 @@ NEGATIVE = {
     ),
     "setattr of __init__ on the class": (
         "class C:\n    def __init__(self, a): ...\ndef other(self, *a): ...\nsetattr(C, '__init__', other)\nC()"
-    ),
-    "__init__ written on an unknown object": (
-        "class C:\n    def __init__(self, a): ...\ndef other(self, *a): ...\n"
-        "def patch(obj):\n    obj.__init__ = other\npatch(C)\nC()"
     ),
     "a base's __init__ replaced, reached through super()": (
         "class A:\n    def __init__(self, a): ...\nclass B(A):\n    def __init__(self):\n        super().__init__(1, 2)\n"

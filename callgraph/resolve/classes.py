@@ -264,13 +264,15 @@ class ClassModel:
         return [Target(TargetKind.NO_ARGUMENTS, module, cls.name, None, 0, None, cls)]
 
     def _construction_written(self, module: str, cls: ClassFact, attrs: tuple[str, ...]) -> bool:
-        """`C.__init__ = f` (or `__new__`) on this class or a base, or on an object we cannot
-        resolve: `type.__call__` finds the slot through the class's MRO, so the body's definition
-        may not be what runs. A write on an instance (`obj.__init__ = f`) is never consulted."""
+        """`C.__init__ = f` (or `__new__`) on this class or a base: `type.__call__` finds the slot
+        through the class's MRO, so the body's definition may not be what runs. A write on an
+        instance (`obj.__init__ = f`) is never consulted; one on a receiver we cannot resolve is
+        trusted not to reach (`writes` module docstring)."""
         from .resolver import Value, ValueKind
 
         probe = Value(ValueKind.CLASS, module, cls=cls)
-        return any(self.resolver.writes.reaching(probe, attr, through_instance=False) != [] for attr in attrs)
+        writes = self.resolver.writes
+        return any(writes.reaching(probe, attr, through_instance=False, trusted=True) != [] for attr in attrs)
 
     def _plain_metaclass(self, module: str, cls: ClassFact, seen: frozenset[int] = frozenset()) -> bool:
         """A project metaclass that changes nothing about calling its classes: every class of its

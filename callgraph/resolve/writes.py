@@ -11,15 +11,22 @@ on those objects. The rules, and why none can turn a call that binds into a repo
   `.m` is still found through its class.
 - `C.m = v` (a class receiver) changes `C.__dict__`, which every subclass and instance of `C` or
   of a subclass sees through the MRO. Lookups on classes or instances whose runtime classes meet
-  `{C} | subclasses(C)` are unknown. When the subclasses cannot all be placed, it is every lookup.
-  `X.m = v` on an outside class `X` (`pdb.Pdb.__init__ = f`) reaches the classes whose MRO holds
-  `X`, and every class whose MRO we cannot compute: an MRO we know without `X` never reads
-  `X.__dict__`.
+  `{C} | subclasses(C)` are unknown.
+  `X.m = v` on an outside class `X` (`pdb.Pdb.__init__ = f`), or on a project class whose
+  subclasses we cannot all place, reaches the classes whose MRO holds `X`, and every class whose
+  MRO we cannot compute: an MRO we know without `X` never reads `X.__dict__`.
 - `mod.m = v` on a module changes that module's attribute `m` only.
 - `f.m = v` on a function sets a function attribute: no lookup the resolver follows reads those.
 - A receiver we cannot resolve (or an instance of a class whose MRO we cannot compute: it may be
   a metaclass, whose instances are classes) may be any object: every lookup of `.m` on a class,
   an instance or an outside module is unknown, as before.
+
+Construction (`classes.ClassModel.constructors`) reads the writes of `__init__`/`__new__` whose
+receiver we resolve (`trusted=True`): one on a receiver we cannot resolve (a decorator's `klass`
+parameter, `cls: Type[Any]`) keeps the long-standing trust that it does not replace the slot of
+the class being called, as the project's own module functions keep it (`touches_module`).
+Counting it would leave every constructor of the project unknown (Django's `deconstructible`,
+SQLAlchemy's declarative base: the one real SQLAlchemy bug went silent).
 
 Writes with unknown names (`setattr(self, k, v)`, `self.__dict__.update(d)`) are handled in
 `classes.ClassModel.has_dynamic_members`; see `restores_state` for the one narrowing there.
@@ -63,6 +70,7 @@ class AttributeWrites:
         self.index = index
         self.resolver = resolver
         self._writes: dict[str, list[Write] | None] = {}
+        self._trusted: dict[str, list[Write]] = {}
 
     def writes(self, attr: str) -> list[Write] | None:
         """Every project write of `attr`; None when one may touch any object."""
@@ -84,16 +92,35 @@ class AttributeWrites:
             self._writes[attr] = found
         return found
 
-    def _compute(self, items: list[tuple[str, AttrAssign]]) -> list[Write] | None:
+    def trusted(self, attr: str) -> list[Write]:
+        """The writes of `attr` whose receiver we resolve; the others are left out (see the module
+        docstring: construction only)."""
+        if attr in self._trusted:
+            return self._trusted[attr]
+        key = ("trusted", attr)
+        if key in self.resolver._active:
+            return []
+        self.resolver._active.add(key)
+        try:
+            found = self._compute(self.index.attr_assigns.get(attr, []), skip_unknown=True) or []
+        finally:
+            self.resolver._active.discard(key)
+        if not self.resolver._active:
+            self._trusted[attr] = found
+        return found
+
+    def _compute(self, items: list[tuple[str, AttrAssign]], skip_unknown: bool = False) -> list[Write] | None:
+        """The writes, as the objects they reach; EVERYWHERE at a receiver we cannot resolve
+        (left out instead with `skip_unknown`)."""
         from .resolver import ValueKind
 
         classes = self.resolver.classes
         out: list[Write] = []
         for module, a in items:
-            if a.base is None:
-                return EVERYWHERE
-            values = self.resolver.path_values(module, a.scope, a.base)
+            values = None if a.base is None else self.resolver.path_values(module, a.scope, a.base)
             if values is None:
+                if skip_unknown:
+                    continue
                 return EVERYWHERE
             for v in values:
                 if v.kind is ValueKind.MODULE:
@@ -102,24 +129,26 @@ class AttributeWrites:
                     continue
                 elif v.kind is ValueKind.CLASS:
                     subs = classes.dispatch_classes(v.module, v.cls, False)
-                    if subs is None and v.module not in self.index.modules:
+                    if subs is None:  # subclasses we cannot all place: whatever has it in its MRO
                         out.append(Write(Reach.CLASSES, frozenset({id(v.cls)}), source=(module, a), via_mro=True))
                         continue
-                    if subs is None:
-                        return EVERYWHERE
                     out.append(Write(Reach.CLASSES, frozenset(id(c) for _, c in subs), source=(module, a)))
                 elif v.kind is ValueKind.INSTANCE:
                     runtime = classes.dispatch_classes(v.module, v.cls, v.exact)
                     if runtime is None or any(classes.mro(m, c) is None for m, c in runtime):
+                        if skip_unknown:
+                            continue  # an instance write never reaches construction
                         return EVERYWHERE
                     out.append(Write(Reach.INSTANCES, frozenset(id(c) for _, c in runtime), source=(module, a)))
+                elif skip_unknown:
+                    continue
                 else:
                     return EVERYWHERE
         return out
 
-    def reaching(self, v: Value, attr: str, *, through_instance: bool) -> list[Write] | None:
+    def reaching(self, v: Value, attr: str, *, through_instance: bool, trusted: bool = False) -> list[Write] | None:
         """The writes of `attr` that may change its lookup on `v` (a CLASS or INSTANCE value)."""
-        found = self.writes(attr)
+        found = self.trusted(attr) if trusted else self.writes(attr)
         if not found:
             return found
         runtime = self.resolver.classes.dispatch_classes(v.module, v.cls, v.exact)
