@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..facts.model import AttrAssign, ParamKind, ScopeKind
+from .answers import writes_key
 from .index import Index
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ class AttributeWrites:
 
     def writes(self, attr: str) -> list[Write] | None:
         """Every project write of `attr`; None when one may touch any object."""
+        self.resolver.keys.add(writes_key(attr))
         if attr in self._writes:
             return self._writes[attr]
         items = self.index.attr_assigns.get(attr, [])
@@ -73,7 +75,7 @@ class AttributeWrites:
             return EVERYWHERE  # resolving a receiver needs this very attribute: stay unknown
         self.resolver._active.add(key)  # also turns the name memo off: cut-short lookups are not cached
         try:
-            found = self._compute(items)
+            found = self.resolver.tracked(self._compute, items, merge=False)[0]  # a project-wide answer
         finally:
             self.resolver._active.discard(key)
         if not self.resolver._active:
