@@ -87,6 +87,10 @@ class Run:
             i for i, (p, _, _) in enumerate(self.files) if p not in records or records[p].blob != self.blobs[p]
         ]
         self._old: dict[int, ModuleFacts | None] = {}
+        self._position: dict[str, int] = {}  # module -> the position of the file the index keeps for it
+        for i, (_, module, _) in enumerate(self.files):
+            self._position.setdefault(module, i)
+        self._answers: dict[str, str] = {}  # project-wide answers computed again this run (`_unread`)
         self._plan: tuple[dict[str, ModuleFacts], dict[str, calltable.FileTable], Any] | None = None
 
     def _old_facts(self, i: int) -> ModuleFacts | None:
@@ -194,6 +198,10 @@ class Run:
         records = self.previous.files if self.previous is not None else None
         keep = still_valid(records, self.blobs, lambda p: self._same_interface(by_index[p], facts[p]))
         resolved: dict[str, int] = defaultdict(int)
+        token = self.previous.token if self.previous is not None else self.content
+        if keep is None:
+            keep = self._unread(project, facts)
+            token = self.previous.token if keep is not None and self.previous is not None else self.content
         if keep is None:
             findings = project.findings()
             for rc in project.calls:
@@ -202,7 +210,7 @@ class Run:
             if self.edits_follow:
                 tables.update((p, {}) for p in self.blobs if p not in tables)  # a file without calls has one too
             # Interfaces may have changed: a new token.
-            return self._finish(findings, facts, resolved, tables, self.content, all_fresh=True)
+            return self._finish(findings, facts, resolved, tables, self.content, all_fresh=True, resolver=project.resolver)
         assert self.previous is not None
         redo = [sf for sf in project.files if sf.path not in keep]
         calls = resolve_calls(project.resolver, redo)
@@ -214,7 +222,36 @@ class Run:
         tables = calltable.record(project.index, calls, self.blobs) if self.edits_follow else {}  # kept ones hold
         if self.edits_follow:
             tables.update((sf.path, {}) for sf in redo if sf.path not in tables)
-        return self._finish(fresh, {sf.path: sf.facts for sf in redo}, resolved, tables, self.previous.token)
+        return self._finish(fresh, {sf.path: sf.facts for sf in redo}, resolved, tables, token, resolver=project.resolver)
+
+    def _unread(self, project: Project, facts: dict[str, ModuleFacts]) -> set[str] | None:
+        """After an interface edit: the files whose previous findings still hold because their
+        resolutions read none of the modules whose interface changed, and every project-wide
+        answer they used is the same now (computed again over this run's facts); None when the
+        previous run did not record what each file read."""
+        if self.previous is None or self.previous.files.keys() != self.blobs.keys():
+            return None
+        records = self.previous.files
+        if any(r.reads is None for r in records.values()):
+            return None
+        changed = {p for p, blob in self.blobs.items() if records[p].blob != blob}
+        by_index = {p: i for i, (p, _, _) in enumerate(self.files)}
+        modules = {p: m for p, m, _ in self.files}
+        moved = {
+            self._position[modules[p]] for p in changed if not self._same_interface(by_index[p], facts[p])
+        }
+        answers = project.resolver.answers
+        self._answers = {k: answers.digest(k) for k in self.previous.answers}
+        different = {k for k, d in self._answers.items() if d != self.previous.answers[k]}
+        return {
+            p
+            for p, r in records.items()
+            if p not in changed
+            and moved.isdisjoint(r.reads)
+            and different.isdisjoint(r.keys)
+            and all(k in self._answers for k in r.keys)
+            and not any(f.definition is not None and f.definition.path in changed for f in r.findings)
+        }
 
     def _finish(
         self,
@@ -225,6 +262,7 @@ class Run:
         token: str,
         *,
         all_fresh: bool = False,
+        resolver: Any = None,
     ) -> Outcome:
         """Findings: `fresh` for the files in `facts` and the previous run's for the rest (with
         `all_fresh`, `fresh` is every finding, all computed). Records the state and the call table
@@ -240,19 +278,44 @@ class Run:
         grouped: dict[str, list[Finding]] = defaultdict(list)
         for f in findings:
             grouped[f.path].append(f)
+        read = resolver.file_reads if resolver is not None else {}
         files: dict[str, FileRecord] = {}
         for p, _, _ in self.files:
             if p in facts:
                 fa = facts[p]
+                if p in read:
+                    modules, keys = read[p]
+                    reads = tuple(sorted({self._position[m] for m in modules if m in self._position}))
+                    used = tuple(sorted(keys))
+                elif p in previous:  # from the call table: its calls are ones resolved before, which read these
+                    reads, used = previous[p].reads, previous[p].keys
+                else:
+                    reads, used = None, ()
                 files[p] = FileRecord(
-                    self.blobs[p], len(fa.functions), len(fa.calls), resolved[p], fa.unsupported, tuple(grouped.get(p, ()))
+                    self.blobs[p], len(fa.functions), len(fa.calls), resolved[p], fa.unsupported, tuple(grouped.get(p, ())),
+                    reads, used,
                 )
             else:
                 files[p] = dataclasses.replace(previous[p], blob=self.blobs[p])
-        self._record(State(token, files, self._outside(all_fresh)))
+        self._record(State(token, files, self._outside(all_fresh), self._answer_digests(files, resolver, all_fresh)))
         if self.edits_follow:
             self.cache.put_runs((f"{self.identity}:calls:{p}", calltable.encode(token, t)) for p, t in tables.items())
         return Outcome(findings, None if all_fresh else counts_of(files.values()), [], len(kept), files)
+
+    def _answer_digests(self, files: dict[str, FileRecord], resolver: Any, all_fresh: bool) -> dict[str, str]:
+        """The digest of every project-wide answer a file's record uses: this run's where it
+        computed them, else the previous run's (no interface changed since)."""
+        known = dict(self.previous.answers) if self.previous is not None and not all_fresh else {}
+        known.update(self._answers)
+        out = {}
+        for r in files.values():
+            for k in r.keys:
+                if k not in out:
+                    if k not in known and resolver is not None:
+                        known[k] = resolver.answers.digest(k)
+                    if k in known:
+                        out[k] = known[k]
+        return out
 
     def reuse_all(self) -> Outcome:
         """The previous run's findings, stats and notes, unchanged (see `facts_unchanged`)."""
@@ -261,7 +324,8 @@ class Run:
         findings = sorted((f for r in records for f in r.findings), key=lambda x: x.sort_key)
         notes = [ReadError(p, r.note) for (p, _, _), r in zip(self.files, records) if r.note is not None]
         files = {p: dataclasses.replace(r, blob=self.blobs[p]) for (p, _, _), r in zip(self.files, records)}
-        self._record(State(self.previous.token, files, self._outside()))  # the same facts: the call table still holds
+        state = State(self.previous.token, files, self._outside(), self.previous.answers)
+        self._record(state)  # the same facts: the call table still holds
         return Outcome(findings, counts_of(records), notes, len(records), files)
 
     def _outside(self, all_fresh: bool = False) -> tuple[Lookup, ...]:
