@@ -7,7 +7,12 @@ without line and column numbers (the resolver never reads a position). So when n
 interface differs from its previous version's (whose facts are still in the facts cache), and
 the project has the same files, analyser and settings, a file whose bytes did not change still
 has its previous findings. One exception: a call finding names its target's definition line, so
-a file with a finding that points into a changed file is redone. Anything else redoes it all.
+a file with a finding that points into a changed file is redone.
+
+When an interface did change, each file's record says what its resolutions read: the project's
+modules (`Index.reads`) and the keys of the project-wide answers (`resolve.answers`). A file that
+read no module whose interface changed, and whose answers are the same computed again over this
+run's facts, keeps its findings (`Run._unread`). A record without reads redoes it all.
 
 An edit inside function bodies that adds no def, class, import, assignment or block (the usual
 edit between two commits) redoes only the edited file: the other files' facts are still decoded
