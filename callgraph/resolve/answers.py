@@ -77,7 +77,17 @@ class Answers:
             ]
         return "unknown"
 
-    def digest(self, key: str) -> str:
-        """The answer to `key` in this run, as a digest (computed apart: it reads nothing for the caller)."""
+    def digest(self, key: str) -> tuple[str, set[str], set[str]]:
+        """The answer to `key` in this run, as a digest, with what computing it read: the modules
+        and the other answers' keys (computed apart: it reads nothing for the caller)."""
         answer = self.resolver.tracked(self._answer, key, merge=False)[0]
-        return hashlib.sha1(repr(answer).encode("utf-8", "surrogatepass")).hexdigest()
+        r = self.resolver
+        if key == DYNAMIC_KEY:
+            reads, keys = r.classes.dynamic_record
+        elif key.startswith("s:"):
+            reads, keys = r.classes.subclass_record
+        else:
+            reads, keys = r.writes.records.get(key[2:], (set(), set()))
+            if key[2:] not in r.writes.records and r.index.attr_assigns.get(key[2:]):
+                reads = set(r.index.modules)  # not kept (a cut-short answer): it may rest on anything
+        return hashlib.sha1(repr(answer).encode("utf-8", "surrogatepass")).hexdigest(), reads, keys - {key}

@@ -46,6 +46,9 @@ class ClassModel:
         self._subclasses: dict[int, list[ClassRef]] | None = None
         self._dynamic: tuple[set[int], set[int]] | None = None
         self._unplaced_bases: set[str] = set()
+        # What building the project-wide answers read (`resolve.answers`).
+        self.subclass_record: tuple[set[str], set[str]] = (set(), set())
+        self.dynamic_record: tuple[set[str], set[str]] = (set(), set())
 
     # -- bases and MRO ---------------------------------------------------------
     def bases(self, module: str, cls: ClassFact) -> list[ClassRef] | None:
@@ -99,13 +102,14 @@ class ClassModel:
         answer: its key is recorded, what building the table read is not (`resolve.answers`)."""
         self.resolver.keys.add(self.resolver.answers.subclasses_key(cls))
         if self._subclasses is None:
-            self.resolver.tracked(self._subclass_table, merge=False)
+            self.subclass_record = self.resolver.tracked(self._subclass_table, merge=False)[1]
         if cls.name in self._unplaced_bases:
             return None
         return self._subclasses.get(id(cls), [])
 
     def _subclass_table(self) -> None:
         if self._subclasses is None:
+            self.index.reads.update(self.index.modules)  # every module's classes, or that it has none
             table: dict[int, list[ClassRef]] = {}
             for m, src in self.index.modules.items():
                 for c in src.facts.classes:
@@ -218,7 +222,7 @@ class ClassModel:
         answer, built once; what building it read is not recorded (`resolve.answers`)."""
         if self._dynamic is None:
             self._dynamic = (set(), set())  # lookups made while computing it see no dynamic classes
-            self._dynamic = self.resolver.tracked(self._dynamic_classes, merge=False)[0]
+            self._dynamic, self.dynamic_record = self.resolver.tracked(self._dynamic_classes, merge=False)
         return self._dynamic
 
     def _dynamic_classes(self) -> tuple[set[int], set[int]]:
@@ -229,6 +233,7 @@ class ClassModel:
         classes: set[int] = set()
         instances: set[int] = set()
         for module, a in self.index.attr_assigns.get("*", []):
+            self.index.reads.add(module)
             if a.base is None or restores_state(self.index, module, a):
                 continue
             for v in self.resolver.path_values(module, a.scope, a.base) or []:

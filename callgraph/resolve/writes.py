@@ -60,6 +60,7 @@ class AttributeWrites:
         self.index = index
         self.resolver = resolver
         self._writes: dict[str, list[Write] | None] = {}
+        self.records: dict[str, tuple[set[str], set[str]]] = {}  # what computing each answer read
 
     def writes(self, attr: str) -> list[Write] | None:
         """Every project write of `attr`; None when one may touch any object."""
@@ -75,11 +76,12 @@ class AttributeWrites:
             return EVERYWHERE  # resolving a receiver needs this very attribute: stay unknown
         self.resolver._active.add(key)  # also turns the name memo off: cut-short lookups are not cached
         try:
-            found = self.resolver.tracked(self._compute, items, merge=False)[0]  # a project-wide answer
+            found, record = self.resolver.tracked(self._compute, items, merge=False)  # a project-wide answer
         finally:
             self.resolver._active.discard(key)
         if not self.resolver._active:
             self._writes[attr] = found
+            self.records[attr] = record
         return found
 
     def _compute(self, items: list[tuple[str, AttrAssign]]) -> list[Write] | None:

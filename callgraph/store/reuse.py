@@ -33,11 +33,12 @@ from ..facts.findings import Finding, Location
 from ..facts.model import ModuleFacts
 from ..facts.source import ReadError, SourceFile
 from ..resolve.calls import ResolvedCall, resolve_calls
+from ..resolve.answers import DYNAMIC_KEY
 from ..resolve.resolver import Resolution
 from . import calltable
 from .identity import CacheKey
 from .outside import Lookup
-from .runs import FileRecord, State, counts_of, decode_state, encode_state, interface_digest, run_identity, still_valid
+from .runs import Answer, FileRecord, State, counts_of, decode_state, encode_state, interface_digest, run_identity, still_valid
 
 if TYPE_CHECKING:
     from ..analysis.project import Project
@@ -95,7 +96,7 @@ class Run:
         self._position: dict[str, int] = {}  # module -> the position of the file the index keeps for it
         for i, (_, module, _) in enumerate(self.files):
             self._position.setdefault(module, i)
-        self._answers: dict[str, str] = {}  # project-wide answers computed again this run (`_unread`)
+        self._answers: dict[str, Answer] = {}  # project-wide answers computed again this run (`_unread`)
         self._plan: tuple[dict[str, ModuleFacts], dict[str, calltable.FileTable], Any] | None = None
 
     def _old_facts(self, i: int) -> ModuleFacts | None:
@@ -245,9 +246,29 @@ class Run:
         moved = {
             self._position[modules[p]] for p in changed if not self._same_interface(by_index[p], facts[p])
         }
-        answers = project.resolver.answers
-        self._answers = {k: answers.digest(k) for k in self.previous.answers}
-        different = {k for k, d in self._answers.items() if d != self.previous.answers[k]}
+        # The answers: computed again when what computing them read changed (or the attribute's
+        # writes did), until no answer they used differs; the others are the previous run's.
+        written = set()
+        for p in changed:
+            old, new = self._old_facts(by_index[p]), facts[p]
+            written.update(a.attr for f in (old, new) if f is not None for a in f.attr_assigns)
+        previous = self.previous.answers
+        different: set[str] = set()
+        while True:
+            redo = [
+                k for k, (_, reads, keys) in previous.items()
+                if k not in self._answers
+                and (not moved.isdisjoint(reads) or not different.isdisjoint(keys) or k[2:] in written
+                     or (k == DYNAMIC_KEY and "*" in written))
+            ]
+            if not redo:
+                break
+            for k in sorted(redo):
+                self._answers[k] = self._digest(project.resolver, k)
+                if self._answers[k][0] != previous[k][0]:
+                    different.add(k)
+        for k, answer in previous.items():
+            self._answers.setdefault(k, answer)
         return {
             p
             for p, r in records.items()
@@ -307,19 +328,26 @@ class Run:
             self.cache.put_runs((f"{self.identity}:calls:{p}", calltable.encode(token, t)) for p, t in tables.items())
         return Outcome(findings, None if all_fresh else counts_of(files.values()), [], len(kept), files)
 
-    def _answer_digests(self, files: dict[str, FileRecord], resolver: Any, all_fresh: bool) -> dict[str, str]:
-        """The digest of every project-wide answer a file's record uses: this run's where it
-        computed them, else the previous run's (no interface changed since)."""
+    def _digest(self, resolver: Any, key: str) -> Answer:
+        digest, reads, keys = resolver.answers.digest(key)
+        return digest, tuple(sorted({self._position[m] for m in reads if m in self._position})), tuple(sorted(keys))
+
+    def _answer_digests(self, files: dict[str, FileRecord], resolver: Any, all_fresh: bool) -> dict[str, Answer]:
+        """Every project-wide answer a file's record uses, and those they use in turn: this run's
+        where it computed them, else the previous run's (no interface changed since)."""
         known = dict(self.previous.answers) if self.previous is not None and not all_fresh else {}
         known.update(self._answers)
-        out = {}
-        for r in files.values():
-            for k in r.keys:
-                if k not in out:
-                    if k not in known and resolver is not None:
-                        known[k] = resolver.answers.digest(k)
-                    if k in known:
-                        out[k] = known[k]
+        out: dict[str, Answer] = {}
+        todo = sorted({k for r in files.values() for k in r.keys})
+        while todo:
+            k = todo.pop()
+            if k in out:
+                continue
+            if k not in known and resolver is not None:
+                known[k] = self._digest(resolver, k)
+            if k in known:
+                out[k] = known[k]
+                todo.extend(known[k][2])
         return out
 
     def reuse_all(self) -> Outcome:

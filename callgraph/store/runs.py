@@ -103,6 +103,9 @@ def still_valid(
     }
 
 
+Answer = tuple[str, tuple[int, ...], tuple[str, ...]]
+
+
 @dataclasses.dataclass(frozen=True)
 class State:
     """A run's record: each file's contribution, and a token that changes whenever an interface may
@@ -111,7 +114,9 @@ class State:
     token: str
     files: dict[str, FileRecord]
     outside: tuple[Lookup, ...] = ()  # the outside modules the run's resolutions read (`store.outside`)
-    answers: dict[str, str] = dataclasses.field(default_factory=dict)  # key -> digest (`resolve.answers`)
+    # The project-wide answers the records use (`resolve.answers`): key -> (digest, the positions
+    # of the modules computing it read, the other answers it used).
+    answers: dict[str, Answer] = dataclasses.field(default_factory=dict)
 
 
 def counts_of(records: Iterable[FileRecord]) -> dict[str, int]:
@@ -133,7 +138,7 @@ def encode_state(state: State) -> bytes:
             for p, r in state.files.items()
         ],
         [[o.name, o.path, o.blob] for o in state.outside],
-        sorted(state.answers.items()),
+        [[k, d, list(reads), list(keys)] for k, (d, reads, keys) in sorted(state.answers.items())],
     ]
     return pack_json(doc)
 
@@ -176,10 +181,12 @@ def decode_state(data: bytes | None) -> State | None:
                 return None
             lookups.append(Lookup(name, path, blob))
         table = {}
-        for key, digest in answers:
+        for key, digest, reads, keys in answers:
             if type(key) is not str or type(digest) is not str:
                 return None
-            table[key] = digest
+            if not all(type(i) is int and 0 <= i < len(rows) for i in reads) or not all(type(k) is str for k in keys):
+                return None
+            table[key] = (digest, tuple(reads), tuple(keys))
         return State(token, out, tuple(lookups), table)
     except Exception:  # CacheDecodeError, zlib.error, ValueError, TypeError (wrong shapes), RecursionError, ...
         return None
