@@ -271,3 +271,42 @@ def test_interface_edits_redo_only_the_readers_and_agree_with_a_run_from_scratch
     assert {"param", "rename", "import", "move", "bases", "write"} <= set(ops), ops
     assert sum(1 for n in kept if n > 0) >= 5, kept  # the readers path ran and kept files' findings
     assert {"reuse_all", "settle"} <= set(paths), paths
+
+
+BASE = {
+    "pkg/__init__.py": "",
+    "pkg/shapes.py": "class Shape:\n    def area(self, scale):\n        return scale\n",
+    "pkg/use.py": "from pkg.shapes import Shape\n\ndef go(s: Shape):\n    return s.area(1, 2)\n",
+    "pkg/plain.py": "def alone(x):\n    return x\n\nalone(1)\n",
+    "pkg/other.py": "import os\n\ndef helper():\n    return os.getcwd()\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("edit", "redone"),
+    [
+        # a new parameter: the caller that read the class is redone, the others keep their findings
+        ({"pkg/shapes.py": "class Shape:\n    def area(self, scale, more=0):\n        return scale\n"}, {"shapes.py", "use.py"}),
+        # an import added to a module nobody reads
+        ({"pkg/other.py": "import os\nimport sys\n\ndef helper():\n    return os.getcwd()\n"}, {"other.py"}),
+        # a subclass elsewhere overrides the method: the subclasses answer changed
+        ({"pkg/other.py": "from pkg.shapes import Shape\n\nclass Square(Shape):\n    def area(self, *a):\n        return 0\n"},
+         {"other.py", "use.py"}),
+        # an attribute write elsewhere: the writes answer changed
+        ({"pkg/other.py": "from pkg.shapes import Shape\n\nShape.area = print\n"}, {"other.py", "use.py"}),
+        # a renamed def: its module's readers only
+        ({"pkg/plain.py": "def alone2(x):\n    return x\n\nalone2(1)\n"}, {"plain.py"}),
+    ],
+)
+def test_an_interface_edit_redoes_the_files_that_read_it(edit: dict, redone: set, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "proj"
+    write(root, BASE)
+    cache = tmp_path / "cache"
+    same_as_from_scratch(root, cache)
+    write(root, edit)
+    unread = Run._unread
+    kept: list[set[str]] = []
+    monkeypatch.setattr(Run, "_unread", lambda self, *a: (kept.append(unread(self, *a)), kept[-1])[1])
+    same_as_from_scratch(root, cache)
+    assert kept and kept[0] is not None
+    assert {Path(p).name for p in BASE if p.endswith(".py")} - {Path(p).name for p in kept[0]} == redone
