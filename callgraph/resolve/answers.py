@@ -10,12 +10,13 @@ so the next run computes it again over its own facts and compares (`store.reuse`
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import Any
 
 from ..facts.model import ClassFact
 
-if TYPE_CHECKING:
-    from .resolver import Resolver
+# The resolver is typed loosely here: it and `classes` import this module, and importing the
+# resolver back (even for types) would close an import circle.
+Resolver = Any
 
 DYNAMIC_KEY = "d"
 
