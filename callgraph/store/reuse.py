@@ -96,7 +96,8 @@ class Run:
         self._position: dict[str, int] = {}  # module -> the position of the file the index keeps for it
         for i, (_, module, _) in enumerate(self.files):
             self._position.setdefault(module, i)
-        self._answers: dict[str, Answer] = {}  # project-wide answers computed again this run (`_unread`)
+        self._answers: dict[str, Answer] = {}
+        self._read_positions: dict[int, tuple[set[str], tuple[int, ...]]] = {}  # id(a record's reads) -> (it, positions)  # project-wide answers computed again this run (`_unread`)
         self._plan: tuple[dict[str, ModuleFacts], dict[str, calltable.FileTable], Any] | None = None
 
     def _old_facts(self, i: int) -> ModuleFacts | None:
@@ -330,7 +331,9 @@ class Run:
 
     def _digest(self, resolver: Any, key: str) -> Answer:
         digest, reads, keys = resolver.answers.digest(key)
-        return digest, tuple(sorted({self._position[m] for m in reads if m in self._position})), tuple(sorted(keys))
+        if id(reads) not in self._read_positions:  # one record is shared by many answers (every subclass key)
+            self._read_positions[id(reads)] = (reads, tuple(sorted({self._position[m] for m in reads if m in self._position})))
+        return digest, self._read_positions[id(reads)][1], tuple(sorted(keys))
 
     def _answer_digests(self, files: dict[str, FileRecord], resolver: Any, all_fresh: bool) -> dict[str, Answer]:
         """Every project-wide answer a file's record uses, and those they use in turn: this run's
