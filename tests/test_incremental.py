@@ -190,3 +190,123 @@ def test_diff_and_baseline_are_the_same_cold_warm_and_uncached(tmp_path: Path) -
         for extra in (["--no-cache"], ["--cache-dir", cache], ["--cache-dir", cache])
     ]
     assert checks[0] == checks[1] == checks[2] and len(checks[0]) == 4
+
+
+def _interface_edit(files: list[Path], rng: random.Random, history: dict[Path, list[str]]) -> str:
+    """An edit other modules can see: a new parameter, a renamed def, an import added or removed,
+    a class moved to another module, changed bases, an attribute written from outside."""
+    path = rng.choice(files)
+    text = path.read_text()
+    history.setdefault(path, []).append(text)
+    lines = text.splitlines(keepends=True)
+    defs = [i for i, line in enumerate(lines) if line.lstrip().startswith("def ")]
+    classes = [i for i, line in enumerate(lines) if line.startswith("class ")]
+    names = sorted({line.split()[1].split("(")[0].rstrip(":") for line in lines if line.startswith(("def ", "class "))})
+    op = rng.choice(["param", "rename", "import", "unimport", "move", "bases", "write", "revert"])
+    if op == "revert" and len(history[path]) > 1:
+        path.write_text(rng.choice(history[path][:-1]))
+        return op
+    if op == "param" and defs:
+        i = rng.choice(defs)
+        lines[i] = lines[i].replace(")", ", extra=None)" if "()" not in lines[i] else "extra=None)", 1)
+    elif op == "rename" and defs:
+        i = rng.choice(defs)
+        lines[i] = lines[i].replace("def ", "def renamed_", 1)
+    elif op == "import":
+        other = rng.choice(files).relative_to(files[0].parents[len(files[0].parts) - len(path.parts) - 1]).with_suffix("")
+        lines.insert(0, rng.choice(["import os\n", f"import {'.'.join(other.parts)}\n", "from typing import *\n"]))
+    elif op == "unimport":
+        imports = [i for i, line in enumerate(lines) if line.startswith(("import ", "from "))]
+        if imports:
+            del lines[rng.choice(imports)]
+    elif op == "move" and classes:
+        start = rng.choice(classes)
+        end = next((j for j in range(start + 1, len(lines)) if lines[j].strip() and not lines[j][0].isspace()), len(lines))
+        block = lines[start:end]
+        del lines[start:end]
+        target = rng.choice([f for f in files if f != path] or [path])
+        history.setdefault(target, []).append(target.read_text())
+        target.write_text(target.read_text() + "\n\n" + "".join(block))
+    elif op == "bases" and classes:
+        i = rng.choice(classes)
+        head = lines[i].split(":", 1)[0].split("(")[0]
+        lines[i] = lines[i].replace(lines[i].split(":", 1)[0], rng.choice([head, f"{head}(object)", f"{head}(Exception)"] + [f"{head}({n})" for n in names[:3]]), 1)
+    elif op == "write" and names:
+        lines.append(f"\n{rng.choice(names)}.{rng.choice(['run', 'area', 'load', 'save', '__init__'])} = None\n")
+    path.write_text("".join(lines))
+    return op
+
+
+@pytest.mark.parametrize("fixture", ["resolution", "classes", "etl_pipeline"])
+def test_interface_edits_redo_only_the_readers_and_agree_with_a_run_from_scratch(
+    fixture: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths: list[str] = []
+    for name in ("reuse_all", "reuse_calls", "settle"):
+        original = getattr(Run, name)
+        monkeypatch.setattr(Run, name, lambda self, *a, _o=original, _n=name: (paths.append(_n), _o(self, *a))[1])
+    unread = Run._unread
+    kept: list[int] = []
+
+    def counting(self: Run, *a):  # the dependency path: how many files it kept
+        found = unread(self, *a)
+        kept.append(-1 if found is None else len(found))
+        return found
+
+    monkeypatch.setattr(Run, "_unread", counting)
+    root = tmp_path / fixture
+    shutil.copytree(FIXTURES / fixture, root)
+    files = sorted(root.rglob("*.py"))
+    rng = random.Random(f"interface:{fixture}")
+    cache = tmp_path / "cache"
+    same_as_from_scratch(root, cache)
+    history: dict[Path, list[str]] = {}
+    ops = []
+    for step in range(40):
+        if step % 4 == 3:
+            _mutate(rng.choice(files), rng, history)  # a body or no-op edit between: the other paths too
+        else:
+            ops.append(_interface_edit(files, rng, history))
+        same_as_from_scratch(root, cache)
+    assert {"param", "rename", "import", "move", "bases", "write"} <= set(ops), ops
+    assert sum(1 for n in kept if n > 0) >= 5, kept  # the readers path ran and kept files' findings
+    assert {"reuse_all", "settle"} <= set(paths), paths
+
+
+BASE = {
+    "pkg/__init__.py": "",
+    "pkg/shapes.py": "class Shape:\n    def area(self, scale):\n        return scale\n",
+    "pkg/use.py": "from pkg.shapes import Shape\n\ndef go(s: Shape):\n    return s.area(1, 2)\n",
+    "pkg/plain.py": "def alone(x):\n    return x\n\nalone(1)\n",
+    "pkg/other.py": "import os\n\ndef helper():\n    return os.getcwd()\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("edit", "redone"),
+    [
+        # a new parameter: the caller that read the class is redone, the others keep their findings
+        ({"pkg/shapes.py": "class Shape:\n    def area(self, scale, more=0):\n        return scale\n"}, {"shapes.py", "use.py"}),
+        # an import added to a module nobody reads
+        ({"pkg/other.py": "import os\nimport sys\n\ndef helper():\n    return os.getcwd()\n"}, {"other.py"}),
+        # a subclass elsewhere overrides the method: the subclasses answer changed
+        ({"pkg/other.py": "from pkg.shapes import Shape\n\nclass Square(Shape):\n    def area(self, *a):\n        return 0\n"},
+         {"other.py", "use.py"}),
+        # an attribute write elsewhere: the writes answer changed
+        ({"pkg/other.py": "from pkg.shapes import Shape\n\nShape.area = print\n"}, {"other.py", "use.py"}),
+        # a renamed def: its module's readers only
+        ({"pkg/plain.py": "def alone2(x):\n    return x\n\nalone2(1)\n"}, {"plain.py"}),
+    ],
+)
+def test_an_interface_edit_redoes_the_files_that_read_it(edit: dict, redone: set, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "proj"
+    write(root, BASE)
+    cache = tmp_path / "cache"
+    same_as_from_scratch(root, cache)
+    write(root, edit)
+    unread = Run._unread
+    kept: list[set[str]] = []
+    monkeypatch.setattr(Run, "_unread", lambda self, *a: (kept.append(unread(self, *a)), kept[-1])[1])
+    same_as_from_scratch(root, cache)
+    assert kept and kept[0] is not None
+    assert {Path(p).name for p in BASE if p.endswith(".py")} - {Path(p).name for p in kept[0]} == redone

@@ -20,10 +20,17 @@ class ResolvedCall:
 
 
 def resolve_calls(resolver: Resolver, files: Iterable[SourceFile]) -> list[ResolvedCall]:
-    """Resolve every call site of `files`."""
+    """Resolve every call site of `files`; what each file's resolutions read goes to
+    `resolver.file_reads` (the modules, and the keys of the project-wide answers used)."""
+    out: list[ResolvedCall] = []
+    index = resolver.index
     with gc_paused():
-        return [
-            ResolvedCall(f.path, f.module, call, resolver.resolve_call(f.module, call))
-            for f in files
-            for call in f.facts.calls
-        ]
+        for f in files:
+            outer = index.reads, resolver.keys
+            index.reads, resolver.keys = set(), set()
+            try:
+                out.extend(ResolvedCall(f.path, f.module, call, resolver.resolve_call(f.module, call)) for call in f.facts.calls)
+            finally:
+                resolver.file_reads[f.path] = (index.reads, resolver.keys)
+                index.reads, resolver.keys = outer
+    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .answers import DYNAMIC_KEY
 from .index import Index
 from .outside import BUILTINS, builtin_exception, builtin_exception_chain, is_builtin_exception
 from ..facts.model import ClassFact, Param, ParamKind, Signature
@@ -41,12 +42,17 @@ class ClassModel:
         self.index = index
         self.resolver = resolver
         self._mro: dict[int, list[ClassRef] | None] = {}
+        self._mro_reads: dict[int, tuple[set[str], set[str]]] = {}
         self._subclasses: dict[int, list[ClassRef]] | None = None
         self._dynamic: tuple[set[int], set[int]] | None = None
         self._unplaced_bases: set[str] = set()
+        # What building the project-wide answers read (`resolve.answers`).
+        self.subclass_record: tuple[set[str], set[str]] = (set(), set())
+        self.dynamic_record: tuple[set[str], set[str]] = (set(), set())
 
     # -- bases and MRO ---------------------------------------------------------
     def bases(self, module: str, cls: ClassFact) -> list[ClassRef] | None:
+        self.index.reads.add(module)
         if cls.has_star_bases:
             return None
         out: list[ClassRef] = []
@@ -74,20 +80,36 @@ class ClassModel:
     def mro(self, module: str, cls: ClassFact) -> list[ClassRef] | None:
         key = id(cls)
         if key in self._mro:
+            self.resolver.replay(self._mro_reads.get(key))
             return self._mro[key]
         self._mro[key] = None  # a cycle in the bases stays unknown
+        result, self._mro_reads[key] = self.resolver.tracked(self._linearise, module, cls)
+        self._mro[key] = result
+        return result
+
+    def _linearise(self, module: str, cls: ClassFact) -> list[ClassRef] | None:
+        self.index.reads.add(module)
         bases = self.bases(module, cls)
         result: list[ClassRef] | None = None
         if bases is not None:
             seqs = [self.mro(m, b) for m, b in bases]
             if all(s is not None for s in seqs):
                 result = _c3([(module, cls)], [list(s) for s in seqs] + [list(bases)])
-        self._mro[key] = result
         return result
 
     def subclasses(self, module: str, cls: ClassFact) -> list[ClassRef] | None:
-        """Every project subclass; None when a class we cannot place may be one."""
+        """Every project subclass; None when a class we cannot place may be one. A project-wide
+        answer: its key is recorded, what building the table read is not (`resolve.answers`)."""
+        self.resolver.keys.add(self.resolver.answers.subclasses_key(cls))
         if self._subclasses is None:
+            self.subclass_record = self.resolver.tracked(self._subclass_table, merge=False)[1]
+        if cls.name in self._unplaced_bases:
+            return None
+        return self._subclasses.get(id(cls), [])
+
+    def _subclass_table(self) -> None:
+        if self._subclasses is None:
+            self.index.reads.update(self.index.modules)  # every module's classes, or that it has none
             table: dict[int, list[ClassRef]] = {}
             for m, src in self.index.modules.items():
                 for c in src.facts.classes:
@@ -98,22 +120,24 @@ class ClassModel:
                     for _, ancestor in (mro or [])[1:]:
                         table.setdefault(id(ancestor), []).append((m, c))
             self._subclasses = table
-        if cls.name in self._unplaced_bases:
-            return None
-        return self._subclasses.get(id(cls), [])
 
     def dispatch_classes(self, module: str, cls: ClassFact, exact: bool) -> list[ClassRef] | None:
         """The classes whose attribute lookup a value of `cls` may use at runtime (None: unknown)."""
+        self.index.reads.add(module)
         if exact:
             return [(module, cls)]
         if module not in self.index.modules:
             return None  # an outside class: outside subclasses we never read may override anything
         subs = self.subclasses(module, cls)
-        return None if subs is None else [(module, cls)] + subs
+        if subs is None:
+            return None
+        self.index.reads.update(m for m, _ in subs)
+        return [(module, cls)] + subs
 
     # -- members ---------------------------------------------------------------
     def _own(self, module: str, cls: ClassFact, attr: str):
         """Values `attr` has in one class body; _NOT_FOUND when the body does not bind it."""
+        self.index.reads.add(module)
         bindings = self.index.scope_bindings(module, cls.qualname, attr)
         if not bindings:
             return _NOT_FOUND
@@ -165,6 +189,7 @@ class ClassModel:
         return out
 
     def plainly_decorated(self, module: str, cls: ClassFact) -> bool:
+        self.index.reads.add(module)
         q = self.resolver.qualify
         markers = STUB_CLASS_MARKERS if self.index.is_stub(module) else frozenset()
         return all(
@@ -185,17 +210,24 @@ class ClassModel:
 
     def has_dynamic_members(self, module: str, cls: ClassFact, through_instance: bool) -> bool:
         """Members we cannot see: setattr/__dict__ writes with unknown names, __getattribute__."""
-        if self._dynamic is None:
-            self._dynamic = (set(), set())  # lookups made while computing it see no dynamic classes
-            self._dynamic = self._dynamic_classes()
-        classes, instances = self._dynamic
+        self.resolver.keys.add(DYNAMIC_KEY)
+        classes, instances = self.dynamic_classes()
         mro = self.mro(module, cls) or [(module, cls)]
+        self.index.reads.update(m for m, _ in mro)
         for m, c in mro:
             if id(c) in classes or (through_instance and id(c) in instances):
                 return True
             if through_instance and self.index.scope_bindings(m, c.qualname, "__getattribute__"):
                 return True
         return False
+
+    def dynamic_classes(self) -> tuple[set[int], set[int]]:
+        """Ids of classes written with unknown names (as classes, through instances): a project-wide
+        answer, built once; what building it read is not recorded (`resolve.answers`)."""
+        if self._dynamic is None:
+            self._dynamic = (set(), set())  # lookups made while computing it see no dynamic classes
+            self._dynamic, self.dynamic_record = self.resolver.tracked(self._dynamic_classes, merge=False)
+        return self._dynamic
 
     def _dynamic_classes(self) -> tuple[set[int], set[int]]:
         """Ids of classes written with unknown attribute names, as classes and through instances."""
@@ -205,6 +237,7 @@ class ClassModel:
         classes: set[int] = set()
         instances: set[int] = set()
         for module, a in self.index.attr_assigns.get("*", []):
+            self.index.reads.add(module)
             if a.base is None or restores_state(self.index, module, a):
                 continue
             for v in self.resolver.path_values(module, a.scope, a.base) or []:
@@ -220,6 +253,7 @@ class ClassModel:
         return made is not None and not any(t.function is not None and t.function.name == "__new__" for t in made)
 
     def _constructor(self, module: str, cls: ClassFact) -> list[Target] | None:
+        self.index.reads.add(module)
         from .resolver import Target, TargetKind
 
         if self.index.is_stub(module):
@@ -292,6 +326,7 @@ class ClassModel:
     def _plain_meta_chain(self, module: str, meta: ClassFact, seen: frozenset[int]) -> bool:
         from .resolver import ValueKind
 
+        self.index.reads.add(module)
         if id(meta) in seen or module not in self.index.modules or meta.has_star_bases or meta.metaclass is not None:
             return False
         if not self.plainly_decorated(module, meta) or meta.decorators:
@@ -341,6 +376,7 @@ class ClassModel:
 
     def _dataclass_options(self, module: str, cls: ClassFact) -> dict | None:
         """{'is_dataclass': bool, 'init': bool, 'kw_only': bool}; None when an option is not a literal."""
+        self.index.reads.add(module)
         for d in cls.decorators:
             if self.resolver.qualify(module, cls.scope, d.name) in DATACLASS:
                 opts: dict = {"is_dataclass": True}
@@ -356,6 +392,7 @@ class ClassModel:
         """The __init__ that @dataclass writes: fields of every dataclass in the MRO, bases first."""
         fields: dict[str, tuple[bool, bool, bool]] = {}  # name -> (init, has_default, kw_only)
         for m, c in reversed(mro):
+            self.index.reads.add(m)
             options = self._dataclass_options(m, c)
             if options is None:
                 return None

@@ -57,6 +57,9 @@ class Index:
         self.attr_assigns: dict[str, list[tuple[str, AttrAssign]]] = defaultdict(list)  # the project's
         self.parent: dict[tuple[str, str], str] = {}  # scope qualname -> enclosing scope qualname
         self._order: dict[int, int] = {}
+        # The modules the resolution under way has read (the resolver swaps the set per file and
+        # per memo entry, `Resolver.tracked`): what a file's findings rest on, for `store.reuse`.
+        self.reads: set[str] = set()
         for module, src in self.modules.items():
             self._add(module, src.facts)
             for a in src.facts.attr_assigns:
@@ -130,6 +133,7 @@ class Index:
         return found
 
     def facts(self, module: str) -> ModuleFacts:
+        self.reads.add(module)
         src = self.modules.get(module)  # the hot path: a project module
         return src.facts if src is not None else self._known(module).facts
 
@@ -144,6 +148,7 @@ class Index:
 
     def scope_bindings(self, module: str, scope: str, name: str) -> list[Binding]:
         """Bindings of `name` in one scope, star imports included in source order."""
+        self.reads.add(module)
         table = self.bindings.get((module, scope))
         if table is None:
             return []

@@ -8,7 +8,9 @@ complete resolutions: unknown means silent.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from .builtin_values import STUB_MARKERS, builtin_value_class, builtin_values, literal_values, with_builtin
 from .classes import ClassModel
@@ -109,9 +111,17 @@ class Resolver:
         self.classes = ClassModel(index, self)
         self._active: set[tuple] = set()
         self._memo: dict[tuple[str, str, str], Values] = {}
+        self._memo_reads: dict[tuple[str, str, str], tuple[set[str], set[str]]] = {}
+        # Beside `index.reads`: the project-wide answers (subclasses, attribute writes, dynamic
+        # classes: `resolve.answers`) the resolution under way used, by key.
+        self.keys: set[str] = set()
+        self.file_reads: dict[str, tuple[set[str], set[str]]] = {}  # by path, filled by `resolve_calls`
         self._patched = {a for a, items in index.attr_assigns.items() if items}  # by name: lenient edges, infer
         from .decorators import ProjectDecorators  # they read Values and Targets: imported late
         from .partials import Partials
+        from .answers import Answers
+
+        self.answers = Answers(self)
         from .writes import AttributeWrites
 
         self.writes = AttributeWrites(index, self)
@@ -143,6 +153,7 @@ class Resolver:
         """What calling these values reaches, and whether that is all of it."""
         targets: list[Target] = []
         for v in values:
+            self.index.reads.add(v.module)
             if v.kind is ValueKind.FUNCTION:
                 fn = v.fn
                 kind = TargetKind.NATIVE if self.index.is_stub(v.module) else TargetKind.FUNCTION
@@ -161,6 +172,30 @@ class Resolver:
             else:
                 return tuple(targets), False
         return tuple(targets), True
+
+    # -- what a resolution read --------------------------------------------------
+    def tracked(self, compute: Callable[..., Any], *args: Any, merge: bool = True) -> tuple[Any, tuple[set[str], set[str]]]:
+        """compute(*args) with its own record of modules read and answers used, returned beside its
+        value (a memo entry keeps it, and gives it to every later hit); with `merge`, the record
+        is added to the current one too. Without, it is a project-wide answer's own (shielded)."""
+        index = self.index
+        outer = index.reads, self.keys
+        index.reads, self.keys = set(), set()
+        try:
+            value = compute(*args)
+        finally:
+            record = index.reads, self.keys
+            index.reads, self.keys = outer
+            if merge:
+                outer[0].update(record[0])
+                outer[1].update(record[1])
+        return value, record
+
+    def replay(self, record: tuple[set[str], set[str]] | None) -> None:
+        """A memo hit: what computing it read is read now."""
+        if record is not None:
+            self.index.reads.update(record[0])
+            self.keys.update(record[1])
 
     # -- names -----------------------------------------------------------------
     def path_values(self, module: str, scope: str, path: tuple[str, ...]) -> Values:
@@ -194,9 +229,12 @@ class Resolver:
         if self._active:  # inside a lookup: a cycle guard may have cut it short, so no caching
             return self._name_values(module, scope, name)
         key = (module, scope, name)
-        if key not in self._memo:
-            self._memo[key] = self._name_values(module, scope, name)
-        return self._memo[key]
+        if key in self._memo:
+            self.replay(self._memo_reads.get(key))
+            return self._memo[key]
+        found, self._memo_reads[key] = self.tracked(self._name_values, module, scope, name)
+        self._memo[key] = found
+        return found
 
     def _name_values(self, module: str, scope: str, name: str) -> Values:
         index = self.index
@@ -353,6 +391,7 @@ class Resolver:
 
     # -- functions and parameters --------------------------------------------
     def function_values(self, module: str, fn: FunctionFact) -> Values:
+        self.index.reads.add(module)
         mode = Mode.PLAIN
         if fn.scope_kind is ScopeKind.CLASS:
             if fn.name == "__new__":
@@ -380,6 +419,7 @@ class Resolver:
         return [Value(v.kind, v.module, v.fn, v.cls, v.exact, mode) for v in values]
 
     def _param_values(self, module: str, scope: str, name: str) -> Values:
+        self.index.reads.add(module)
         fns = self.index.functions_by_qualname.get((module, scope), [])
         out: list[Value] = []
         for fn in fns:
@@ -463,11 +503,13 @@ class Resolver:
         if mro is None:
             return None
         related |= {id(c) for _, c in mro}
+        self.index.reads.update(m for m, _ in classes)
         for module, cls in mro:
             if self.index.scope_bindings(module, cls.qualname, attr):
                 return None
         out: list[Value] = []
         for module, a in self.index.attr_assigns[attr] if writes is None else writes:
+            self.index.reads.add(module)
             owners = self.index.class_by_qualname.get((module, self.index.parent.get((module, a.scope), "")), [])
             if a.value is None or len(owners) != 1 or id(owners[0]) not in related:
                 return None
@@ -483,6 +525,7 @@ class Resolver:
         return out or None
 
     def _first_param(self, module: str, scope: str) -> str | None:
+        self.index.reads.add(module)
         names = set()
         for fn in self.index.functions_by_qualname.get((module, scope), []):
             positional = [p for p in fn.signature.params if p.kind in (ParamKind.POSITIONAL_ONLY, ParamKind.POSITIONAL_OR_KEYWORD)]
@@ -493,6 +536,7 @@ class Resolver:
     def _super_values(self, module: str, scope: str, path: tuple[str, ...]) -> Values:
         if len(path) != 2:
             return None
+        self.index.reads.add(module)
         fns = self.index.functions_by_qualname.get((module, scope), [])
         owners = self.index.class_by_qualname.get((module, self.index.parent.get((module, scope), "")), [])
         if not fns or len(owners) != 1 or fns[0].scope_kind is not ScopeKind.CLASS:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..facts.model import AttrAssign, ParamKind, ScopeKind
+from .answers import trusted_key, writes_key
 from .index import Index
 
 if TYPE_CHECKING:
@@ -71,9 +72,12 @@ class AttributeWrites:
         self.resolver = resolver
         self._writes: dict[str, list[Write] | None] = {}
         self._trusted: dict[str, list[Write]] = {}
+        self.records: dict[str, tuple[set[str], set[str]]] = {}  # what computing each answer read
+        self.trusted_records: dict[str, tuple[set[str], set[str]]] = {}  # the same, for `trusted`
 
     def writes(self, attr: str) -> list[Write] | None:
         """Every project write of `attr`; None when one may touch any object."""
+        self.resolver.keys.add(writes_key(attr))
         if attr in self._writes:
             return self._writes[attr]
         items = self.index.attr_assigns.get(attr, [])
@@ -85,16 +89,18 @@ class AttributeWrites:
             return EVERYWHERE  # resolving a receiver needs this very attribute: stay unknown
         self.resolver._active.add(key)  # also turns the name memo off: cut-short lookups are not cached
         try:
-            found = self._compute(items)
+            found, record = self.resolver.tracked(self._compute, items, merge=False)  # a project-wide answer
         finally:
             self.resolver._active.discard(key)
         if not self.resolver._active:
             self._writes[attr] = found
+            self.records[attr] = record
         return found
 
     def trusted(self, attr: str) -> list[Write]:
         """The writes of `attr` whose receiver we resolve; the others are left out (see the module
         docstring: construction only)."""
+        self.resolver.keys.add(trusted_key(attr))
         if attr in self._trusted:
             return self._trusted[attr]
         key = ("trusted", attr)
@@ -102,11 +108,14 @@ class AttributeWrites:
             return []
         self.resolver._active.add(key)
         try:
-            found = self._compute(self.index.attr_assigns.get(attr, []), skip_unknown=True) or []
+            found, record = self.resolver.tracked(  # a project-wide answer
+                lambda items: self._compute(items, skip_unknown=True) or [],
+                self.index.attr_assigns.get(attr, []), merge=False)
         finally:
             self.resolver._active.discard(key)
         if not self.resolver._active:
             self._trusted[attr] = found
+            self.trusted_records[attr] = record
         return found
 
     def _compute(self, items: list[tuple[str, AttrAssign]], skip_unknown: bool = False) -> list[Write] | None:

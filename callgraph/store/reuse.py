@@ -7,7 +7,12 @@ without line and column numbers (the resolver never reads a position). So when n
 interface differs from its previous version's (whose facts are still in the facts cache), and
 the project has the same files, analyser and settings, a file whose bytes did not change still
 has its previous findings. One exception: a call finding names its target's definition line, so
-a file with a finding that points into a changed file is redone. Anything else redoes it all.
+a file with a finding that points into a changed file is redone.
+
+When an interface did change, each file's record says what its resolutions read: the project's
+modules (`Index.reads`) and the keys of the project-wide answers (`resolve.answers`). A file that
+read no module whose interface changed, and whose answers are the same computed again over this
+run's facts, keeps its findings (`Run._unread`). A record without reads redoes it all.
 
 An edit inside function bodies that adds no def, class, import, assignment or block (the usual
 edit between two commits) redoes only the edited file: the other files' facts are still decoded
@@ -28,11 +33,12 @@ from ..facts.findings import Finding, Location
 from ..facts.model import ModuleFacts
 from ..facts.source import ReadError, SourceFile
 from ..resolve.calls import ResolvedCall, resolve_calls
+from ..resolve.answers import DYNAMIC_KEY
 from ..resolve.resolver import Resolution
 from . import calltable
 from .identity import CacheKey
 from .outside import Lookup
-from .runs import FileRecord, State, counts_of, decode_state, encode_state, interface_digest, run_identity, still_valid
+from .runs import Answer, FileRecord, State, counts_of, decode_state, encode_state, interface_digest, run_identity, still_valid
 
 if TYPE_CHECKING:
     from ..analysis.project import Project
@@ -87,6 +93,11 @@ class Run:
             i for i, (p, _, _) in enumerate(self.files) if p not in records or records[p].blob != self.blobs[p]
         ]
         self._old: dict[int, ModuleFacts | None] = {}
+        self._position: dict[str, int] = {}  # module -> the position of the file the index keeps for it
+        for i, (_, module, _) in enumerate(self.files):
+            self._position.setdefault(module, i)
+        self._answers: dict[str, Answer] = {}
+        self._read_positions: dict[int, tuple[set[str], tuple[int, ...]]] = {}  # id(a record's reads) -> (it, positions)  # project-wide answers computed again this run (`_unread`)
         self._plan: tuple[dict[str, ModuleFacts], dict[str, calltable.FileTable], Any] | None = None
 
     def _old_facts(self, i: int) -> ModuleFacts | None:
@@ -194,6 +205,10 @@ class Run:
         records = self.previous.files if self.previous is not None else None
         keep = still_valid(records, self.blobs, lambda p: self._same_interface(by_index[p], facts[p]))
         resolved: dict[str, int] = defaultdict(int)
+        token = self.previous.token if self.previous is not None else self.content
+        if keep is None:
+            keep = self._unread(project, facts)
+            token = self.previous.token if keep is not None and self.previous is not None else self.content
         if keep is None:
             findings = project.findings()
             for rc in project.calls:
@@ -202,7 +217,7 @@ class Run:
             if self.edits_follow:
                 tables.update((p, {}) for p in self.blobs if p not in tables)  # a file without calls has one too
             # Interfaces may have changed: a new token.
-            return self._finish(findings, facts, resolved, tables, self.content, all_fresh=True)
+            return self._finish(findings, facts, resolved, tables, self.content, all_fresh=True, resolver=project.resolver)
         assert self.previous is not None
         redo = [sf for sf in project.files if sf.path not in keep]
         calls = resolve_calls(project.resolver, redo)
@@ -214,7 +229,56 @@ class Run:
         tables = calltable.record(project.index, calls, self.blobs) if self.edits_follow else {}  # kept ones hold
         if self.edits_follow:
             tables.update((sf.path, {}) for sf in redo if sf.path not in tables)
-        return self._finish(fresh, {sf.path: sf.facts for sf in redo}, resolved, tables, self.previous.token)
+        return self._finish(fresh, {sf.path: sf.facts for sf in redo}, resolved, tables, token, resolver=project.resolver)
+
+    def _unread(self, project: Project, facts: dict[str, ModuleFacts]) -> set[str] | None:
+        """After an interface edit: the files whose previous findings still hold because their
+        resolutions read none of the modules whose interface changed, and every project-wide
+        answer they used is the same now (computed again over this run's facts); None when the
+        previous run did not record what each file read."""
+        if self.previous is None or self.previous.files.keys() != self.blobs.keys():
+            return None
+        records = self.previous.files
+        if any(r.reads is None for r in records.values()):
+            return None
+        changed = {p for p, blob in self.blobs.items() if records[p].blob != blob}
+        by_index = {p: i for i, (p, _, _) in enumerate(self.files)}
+        modules = {p: m for p, m, _ in self.files}
+        moved = {
+            self._position[modules[p]] for p in changed if not self._same_interface(by_index[p], facts[p])
+        }
+        # The answers: computed again when what computing them read changed (or the attribute's
+        # writes did), until no answer they used differs; the others are the previous run's.
+        written = set()
+        for p in changed:
+            old, new = self._old_facts(by_index[p]), facts[p]
+            written.update(a.attr for f in (old, new) if f is not None for a in f.attr_assigns)
+        previous = self.previous.answers
+        different: set[str] = set()
+        while True:
+            redo = [
+                k for k, (_, reads, keys) in previous.items()
+                if k not in self._answers
+                and (not moved.isdisjoint(reads) or not different.isdisjoint(keys) or k[2:] in written
+                     or (k == DYNAMIC_KEY and "*" in written))
+            ]
+            if not redo:
+                break
+            for k in sorted(redo):
+                self._answers[k] = self._digest(project.resolver, k)
+                if self._answers[k][0] != previous[k][0]:
+                    different.add(k)
+        for k, answer in previous.items():
+            self._answers.setdefault(k, answer)
+        return {
+            p
+            for p, r in records.items()
+            if p not in changed
+            and moved.isdisjoint(r.reads)
+            and different.isdisjoint(r.keys)
+            and all(k in self._answers for k in r.keys)
+            and not any(f.definition is not None and f.definition.path in changed for f in r.findings)
+        }
 
     def _finish(
         self,
@@ -225,6 +289,7 @@ class Run:
         token: str,
         *,
         all_fresh: bool = False,
+        resolver: Any = None,
     ) -> Outcome:
         """Findings: `fresh` for the files in `facts` and the previous run's for the rest (with
         `all_fresh`, `fresh` is every finding, all computed). Records the state and the call table
@@ -240,19 +305,53 @@ class Run:
         grouped: dict[str, list[Finding]] = defaultdict(list)
         for f in findings:
             grouped[f.path].append(f)
+        read = resolver.file_reads if resolver is not None else {}
         files: dict[str, FileRecord] = {}
         for p, _, _ in self.files:
             if p in facts:
                 fa = facts[p]
+                if p in read:
+                    modules, keys = read[p]
+                    reads = tuple(sorted({self._position[m] for m in modules if m in self._position}))
+                    used = tuple(sorted(keys))
+                elif p in previous:  # from the call table: its calls are ones resolved before, which read these
+                    reads, used = previous[p].reads, previous[p].keys
+                else:
+                    reads, used = None, ()
                 files[p] = FileRecord(
-                    self.blobs[p], len(fa.functions), len(fa.calls), resolved[p], fa.unsupported, tuple(grouped.get(p, ()))
+                    self.blobs[p], len(fa.functions), len(fa.calls), resolved[p], fa.unsupported, tuple(grouped.get(p, ())),
+                    reads, used,
                 )
             else:
                 files[p] = dataclasses.replace(previous[p], blob=self.blobs[p])
-        self._record(State(token, files, self._outside(all_fresh)))
+        self._record(State(token, files, self._outside(all_fresh), self._answer_digests(files, resolver, all_fresh)))
         if self.edits_follow:
             self.cache.put_runs((f"{self.identity}:calls:{p}", calltable.encode(token, t)) for p, t in tables.items())
         return Outcome(findings, None if all_fresh else counts_of(files.values()), [], len(kept), files)
+
+    def _digest(self, resolver: Any, key: str) -> Answer:
+        digest, reads, keys = resolver.answers.digest(key)
+        if id(reads) not in self._read_positions:  # one record is shared by many answers (every subclass key)
+            self._read_positions[id(reads)] = (reads, tuple(sorted({self._position[m] for m in reads if m in self._position})))
+        return digest, self._read_positions[id(reads)][1], tuple(sorted(keys))
+
+    def _answer_digests(self, files: dict[str, FileRecord], resolver: Any, all_fresh: bool) -> dict[str, Answer]:
+        """Every project-wide answer a file's record uses, and those they use in turn: this run's
+        where it computed them, else the previous run's (no interface changed since)."""
+        known = dict(self.previous.answers) if self.previous is not None and not all_fresh else {}
+        known.update(self._answers)
+        out: dict[str, Answer] = {}
+        todo = sorted({k for r in files.values() for k in r.keys})
+        while todo:
+            k = todo.pop()
+            if k in out:
+                continue
+            if k not in known and resolver is not None:
+                known[k] = self._digest(resolver, k)
+            if k in known:
+                out[k] = known[k]
+                todo.extend(known[k][2])
+        return out
 
     def reuse_all(self) -> Outcome:
         """The previous run's findings, stats and notes, unchanged (see `facts_unchanged`)."""
@@ -261,7 +360,8 @@ class Run:
         findings = sorted((f for r in records for f in r.findings), key=lambda x: x.sort_key)
         notes = [ReadError(p, r.note) for (p, _, _), r in zip(self.files, records) if r.note is not None]
         files = {p: dataclasses.replace(r, blob=self.blobs[p]) for (p, _, _), r in zip(self.files, records)}
-        self._record(State(self.previous.token, files, self._outside()))  # the same facts: the call table still holds
+        state = State(self.previous.token, files, self._outside(), self.previous.answers)
+        self._record(state)  # the same facts: the call table still holds
         return Outcome(findings, counts_of(records), notes, len(records), files)
 
     def _outside(self, all_fresh: bool = False) -> tuple[Lookup, ...]:

@@ -19,7 +19,7 @@ from ..facts.model import ModuleFacts
 from ..facts.serialize import pack_json, unpack_json
 from .outside import Lookup
 
-STATE_VERSION = 6
+STATE_VERSION = 7
 
 
 _BODY_FIELDS = frozenset({"calls", "uses", "suppressions"})  # of ModuleFacts: read by the file's own checks only
@@ -38,6 +38,10 @@ class FileRecord:
     resolved: int  # its call sites with a complete resolution
     note: str | None  # the facts' `unsupported` note
     findings: tuple[Finding, ...]
+    # What its resolutions read (`resolve.calls.resolve_calls`): the project's modules, as positions
+    # in the run's file list (None: not recorded), and the keys of the project-wide answers used.
+    reads: tuple[int, ...] | None = None
+    keys: tuple[str, ...] = ()
 
 
 @functools.cache
@@ -99,6 +103,9 @@ def still_valid(
     }
 
 
+Answer = tuple[str, tuple[int, ...], tuple[str, ...]]
+
+
 @dataclasses.dataclass(frozen=True)
 class State:
     """A run's record: each file's contribution, and a token that changes whenever an interface may
@@ -107,6 +114,9 @@ class State:
     token: str
     files: dict[str, FileRecord]
     outside: tuple[Lookup, ...] = ()  # the outside modules the run's resolutions read (`store.outside`)
+    # The project-wide answers the records use (`resolve.answers`): key -> (digest, the positions
+    # of the modules computing it read, the other answers it used).
+    answers: dict[str, Answer] = dataclasses.field(default_factory=dict)
 
 
 def counts_of(records: Iterable[FileRecord]) -> dict[str, int]:
@@ -123,10 +133,12 @@ def encode_state(state: State) -> bytes:
         STATE_VERSION,
         state.token,
         [
-            [p, r.blob, r.functions, r.calls, r.resolved, r.note, [_encode_finding(f) for f in r.findings]]
+            [p, r.blob, r.functions, r.calls, r.resolved, r.note, [_encode_finding(f) for f in r.findings],
+             None if r.reads is None else list(r.reads), list(r.keys)]
             for p, r in state.files.items()
         ],
         [[o.name, o.path, o.blob] for o in state.outside],
+        [[k, d, list(reads), list(keys)] for k, (d, reads, keys) in sorted(state.answers.items())],
     ]
     return pack_json(doc)
 
@@ -146,22 +158,36 @@ def decode_state(data: bytes | None) -> State | None:
     if data is None:
         return None
     try:
-        version, token, rows, outside = unpack_json(data)
+        version, token, rows, outside, answers = unpack_json(data)
         if version != STATE_VERSION or type(token) is not str or type(rows) is not list:
             return None
         out: dict[str, FileRecord] = {}
-        for path, blob, functions, calls, resolved, note, findings in rows:
+        for path, blob, functions, calls, resolved, note, findings, reads, keys in rows:
             if not all(type(v) is str for v in (path, blob)) or not all(type(v) is int for v in (functions, calls, resolved)):
                 return None
             if not (note is None or type(note) is str):
                 return None
-            out[path] = FileRecord(blob, functions, calls, resolved, note, tuple(_decode_finding(f) for f in findings))
+            if not (reads is None or all(type(i) is int and 0 <= i < len(rows) for i in reads)):
+                return None
+            if not all(type(k) is str for k in keys):
+                return None
+            out[path] = FileRecord(
+                blob, functions, calls, resolved, note, tuple(_decode_finding(f) for f in findings),
+                None if reads is None else tuple(reads), tuple(keys),
+            )
         lookups = []
         for name, path, blob in outside:
             if not all(type(v) is str for v in (name, path, blob)):
                 return None
             lookups.append(Lookup(name, path, blob))
-        return State(token, out, tuple(lookups))
+        table = {}
+        for key, digest, reads, keys in answers:
+            if type(key) is not str or type(digest) is not str:
+                return None
+            if not all(type(i) is int and 0 <= i < len(rows) for i in reads) or not all(type(k) is str for k in keys):
+                return None
+            table[key] = (digest, tuple(reads), tuple(keys))
+        return State(token, out, tuple(lookups), table)
     except Exception:  # CacheDecodeError, zlib.error, ValueError, TypeError (wrong shapes), RecursionError, ...
         return None
 
