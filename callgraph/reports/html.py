@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .environment_drift import EnvironmentDrift
     from .parity import ParityReport, Place
 
+LONG_CODE = 48  # characters: a longer code span may wrap
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 CSS = """
 :root { color-scheme: light; }
@@ -37,9 +38,12 @@ h2 { font-size: 1.25em; margin: 32px 0 8px; padding-bottom: 4px; border-bottom: 
 h3 { font-size: 1.05em; margin: 20px 0 6px; }
 p.lead { color: #4a5568; margin: 0 0 16px; }
 code, pre, .mono { font-family: ui-monospace, Menlo, Consolas, "Liberation Mono", monospace; font-size: 13px; }
-code { background: #edf2f7; padding: 1px 4px; border-radius: 3px; overflow-wrap: anywhere; }
+code { background: #edf2f7; padding: 1px 4px; border-radius: 3px; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 14px; }
-th, td { border: 1px solid #e2e8f0; padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border: 1px solid #e2e8f0; padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+div.scroll { overflow-x: auto; }
+td code { white-space: nowrap; }
+code.long, td code.long { white-space: normal; overflow-wrap: anywhere; }
 table.narrow { width: auto; min-width: 240px; }
 th { background: #edf2f7; font-weight: 600; }
 tr:nth-child(even) td { background: #fafbfc; }
@@ -64,7 +68,7 @@ p.note b { color: #2b6cb0; }
 p.help b { color: #2f855a; }
 figure { margin: 12px 0 20px; overflow-x: auto; }
 figcaption { font-size: 13px; color: #4a5568; margin-top: 4px; }
-svg.graph { max-width: 100%; height: auto; }
+svg.graph { height: auto; }
 .legend span { display: inline-block; margin-right: 14px; font-size: 13px; }
 .legend i { display: inline-block; width: 12px; height: 12px; border-radius: 3px; margin-right: 4px;
             vertical-align: -1px; border: 1px solid; }
@@ -98,7 +102,18 @@ def join(parts: Iterable[object], sep: str = "") -> Html:
 
 
 def code(text: object) -> Html:
-    return tag("code", text) if text not in (None, "") else Html("")
+    """A code span; a long one (a signature, a spec) may wrap, a short one (a path, a hash) does not."""
+    if text in (None, ""):
+        return Html("")
+    return tag("code", text, cls="long" if len(str(text)) > LONG_CODE else "")
+
+
+def inline(text: object) -> Html:
+    """A summary line whose `backtick` spans become code spans; everything escaped."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an odd number of backticks: not spans
+        return esc(text)
+    return join(code(p) if i % 2 else p for i, p in enumerate(parts))
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]], empty: str = "Nothing.", cls: str = "") -> Html:
@@ -107,7 +122,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]], empty: str =
     if not body:
         return tag("p", empty, cls="empty")
     head = tag("thead", tag("tr", join(tag("th", h) for h in headers)))
-    return tag("table", join([head, tag("tbody", join(body, "\n"))], "\n"), cls=cls)
+    return tag("div", tag("table", join([head, tag("tbody", join(body, "\n"))], "\n"), cls=cls), cls="scroll")
 
 
 def page(title: str, heading: object, lead: object, sections: Iterable[object]) -> str:
@@ -331,14 +346,18 @@ def _status(text: str) -> Html:
 def parity_report(r: ParityReport, graphviz: bool | None = None) -> str:
     """`callgraph parity --format html`: the report's sections, each a readable table, and the
     broken calls pictured for each side (callers from the `--symbol` call sites, when given)."""
-    s: list[object] = [tag("h2", "1. Executive summary"), tag("ul", join((tag("li", line) for line in r.summary), "\n"))]
-    s.append(tag("h2", f"2. File integrity ({len(r.files)} files)"))
+    s: list[object] = [tag("h2", "1. Executive summary"), tag("ul", join((tag("li", inline(line)) for line in r.summary), "\n"))]
+    s.append(tag("h2", f"2. File integrity ({len(r.files)} files; sha256 to 16 hex digits, all 64 in --format json)"))
+    notes = ["; ".join(x for x in (f.note, f.provenance) if x) for f in r.files]
+    repeated = {n: i for i, n in enumerate(dict.fromkeys(n for n in notes if n and notes.count(n) > 1), 1)}
     s.append(table(
         ["path", "local sha256", "local size", "remote sha256", "remote size", "status", "notes"],
         ([code(f.path), code(f.local.sha256[:16] if f.local else ""), f.local.size if f.local else "",
           code(f.remote.sha256[:16] if f.remote else ""), f.remote.size if f.remote else "", _status(f.status),
-          "; ".join(x for x in (f.note, f.provenance) if x)] for f in r.files),
+          f"[{repeated[n]}]" if n in repeated else n] for f, n in zip(r.files, notes)),
         empty="No Python files on either side."))
+    if repeated:
+        s.append(tag("ol", join(tag("li", n) for n in repeated), cls="footnotes"))
     s.append(tag("h2", f"3. Signature drift in the files that differ ({len(r.drift)})"))
     s.append(table(["symbol", "status", "local", "remote", "what changed", "where"],
                    ([code(c.symbol), c.status.value, code(c.old), code(c.new), "; ".join(c.details),
