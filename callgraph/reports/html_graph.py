@@ -85,6 +85,12 @@ def _at(loc: Location) -> str:
     return f"{loc.path}:{loc.line}"
 
 
+def _within(qualname: str, path: str) -> str:
+    """A full dotted name less the module its file names ("pkg.mod.C.m" in pkg/mod.py: "C.m")."""
+    module = path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    return qualname[len(module) + 1 :] if qualname.startswith(module + ".") else qualname
+
+
 def _short(text: str, limit: int = MAX_LABEL) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
@@ -109,7 +115,7 @@ def _boxes(n: Neighbourhood) -> tuple[list[_Box], list[_Box], list[_Box], list[t
         key = f"call{i}"
         calls.append(_Box(key, "call", (printable(f"{c.code} at {c.where}"), printable(_short(c.message))),
                           printable(f"{c.where}: {c.code} {c.message}")))
-        name = c.caller or c.where.rsplit(":", 2)[0]
+        name = _within(c.caller, c.where.rsplit(":", 2)[0]) or c.where.rsplit(":", 2)[0]
         ck = f"caller{len(callers)}" if name not in callers else callers[name].key
         if name not in callers:
             path = c.where.rsplit(":", 2)[0]
