@@ -196,7 +196,7 @@ def test_the_plain_picture_is_svg_with_the_dead_definition_greyed() -> None:
     dead = next(g for g in svg.iter(f"{ns}g") if g.get("class") == "node dead")
     assert dead.find(f"{ns}rect").get("fill") == "#eeeeee" and dead.find(f"{ns}rect").get("stroke-dasharray")
     texts = ["".join(t.itertext()) for t in svg.iter(f"{ns}text")]
-    assert "D.create_table" in texts and "attempt(self, conn, sql)" in texts and "dead: w.py:99" in texts
+    assert "D.create_table" in texts and "D.attempt(self, conn, sql)" in texts and "dead: w.py:99" in texts
     assert {e.get("class") for e in svg.iter(f"{ns}line")} == {"edge-calls", "edge-binds", "edge-replaced"}
 
 

@@ -113,7 +113,8 @@ def _boxes(n: Neighbourhood) -> tuple[list[_Box], list[_Box], list[_Box], list[t
     edges: list[tuple[str, str, str]] = []
     for i, c in enumerate(n.calls[:MAX_CALLS]):
         key = f"call{i}"
-        calls.append(_Box(key, "call", (printable(f"{c.code} at {c.where}"), printable(_short(c.message))),
+        short_where = c.where.rsplit("/", 1)[-1]  # the caller's box names the file
+        calls.append(_Box(key, "call", (printable(f"{c.code} at {short_where}"), printable(_short(c.message))),
                           printable(f"{c.where}: {c.code} {c.message}")))
         name = _within(c.caller, c.where.rsplit(":", 2)[0]) or c.where.rsplit(":", 2)[0]
         ck = f"caller{len(callers)}" if name not in callers else callers[name].key
@@ -125,12 +126,12 @@ def _boxes(n: Neighbourhood) -> tuple[list[_Box], list[_Box], list[_Box], list[t
         edges.append((key, "def", "binds"))
     if len(n.calls) > MAX_CALLS:
         calls.append(_Box("more", "more", (f"... {len(n.calls) - MAX_CALLS} more broken calls",), ""))
-    definition = _Box("def", "definition", (printable(_short(n.target + n.signature)), printable(f"bound: {n.where}")),
+    name = _within(n.target, n.where.rsplit(":", 1)[0])
+    definition = _Box("def", "definition", (printable(_short(name + n.signature)), printable(_short(f"bound: {n.where}"))),
                       printable(f"{n.target}{n.signature} at {n.where}"))
     defs = [definition]
     for i, d in enumerate(n.dead):
-        defs.append(_Box(f"dead{i}", "dead", (printable(_short(n.target.rsplit('.', 1)[-1] + d.signature)),
-                                              printable(f"dead: {d.where}")),
+        defs.append(_Box(f"dead{i}", "dead", (printable(_short(name + d.signature)), printable(_short(f"dead: {d.where}"))),
                          printable(f"never bound: {n.target}{d.signature} at {d.where}, replaced at {n.where}")))
         edges.append((f"dead{i}", "def", "replaced"))
     return list(callers.values()), calls, defs, edges
