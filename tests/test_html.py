@@ -10,6 +10,7 @@ headless, a screenshot saved into pytest's tmp directory, and the key text check
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -341,3 +342,29 @@ def test_html_is_a_format_of_each_command() -> None:
         out = subprocess.run([sys.executable, "-m", "callgraph", *cmd], capture_output=True, text=True).stdout
         assert "html" in out, cmd
     assert json.loads(json.dumps(html.CSP))  # a plain string
+
+
+def test_the_readme_html_example_runs_as_shown(tmp_path: Path) -> None:
+    """README's `--format html` block, run by bash from the repository root (the demo kept in a
+    temporary directory instead of /tmp/demo, the check page written there too): three pages."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("**html** (`check`, `diff` and `parity`)", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    demo = tmp_path / "demo"
+    script = block.replace("/tmp/demo", str(demo)).replace("-o check.html", f"-o {tmp_path / 'check.html'}")
+    script = "\n".join(line.split("  #")[0] if "callgraph check" in line else line for line in script.splitlines())
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = subprocess.run(["bash", "-c", "set -u\n" + script], cwd=Path(__file__).resolve().parent.parent, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert "Traceback" not in proc.stderr and "error" not in proc.stderr.lower(), proc.stderr
+    for page_file, needle in ((tmp_path / "check.html", "did you mean 'batch_size'?"),
+                              (demo / "osiris-etl" / "diff.html", "Calls broken by the change (3)"),
+                              (demo / "osiris-etl" / "parity.html", "1. Executive summary")):
+        text = "".join(self_contained(page_file.read_text()).text)
+        assert needle in text, page_file
+
+
+def test_pictures_are_bounded() -> None:
+    findings = [Finding(Code.CG101, "m.py", i, 1, f"f{i}() takes 0 positional arguments but 1 was given",
+                        target=f"m.f{i}", definition=Location("m.py", 1000 + i), signature="()") for i in range(1, 60)]
+    out = html.pictures(findings, graphviz=False)
+    assert out.count("<figure>") == html.MAX_PICTURES and "and 19 more definitions" in out

@@ -272,3 +272,34 @@ def test_code_fix_is_the_codemods_edit_narrowed_to_whole_names() -> None:
     # not certain, or the buffer no longer holds the keyword: no action
     assert _fix(text, Suggestion(FixKind.RENAME_KEYWORD, ("widht",), "width", False)) is None
     assert _fix("draw(width=2)\n", Suggestion(FixKind.RENAME_KEYWORD, ("widht",), "width", True)) is None
+
+
+def test_a_positional_only_quick_fix_over_a_real_session(tmp_path: Path) -> None:
+    """Not only renames: a CG105 whose suggestion is certain (drop `value=`) is offered as the edit
+    `callgraph fix` makes, and applying it clears the diagnostic."""
+    (tmp_path / "a.py").write_text("def scale(value, /, factor=2):\n    return value * factor\n")
+    b = "from a import scale\n\nscale(value=5, factor=3)  # keep this comment\n"
+    (tmp_path / "b.py").write_text(b)
+    (tmp_path / "pyproject.toml").write_text("[tool.callgraph]\n")
+
+    async def scenario() -> None:
+        s = Session(tmp_path)
+        await s.start()
+        try:
+            await s.until(lambda: codes(s.of("b.py")) == ["CG105"], "b.py's CG105")
+            s.open("b.py", b)
+            (diag,) = s.of("b.py")
+            actions = await s.client.text_document_code_action_async(lsp.CodeActionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=s.uri("b.py")), range=diag.range,
+                context=lsp.CodeActionContext(diagnostics=[diag])))
+            assert actions and [a.title for a in actions] == ["Pass 'value' by position"]
+            (edit,) = actions[0].edit.changes[s.uri("b.py")]
+            assert edit.new_text == "" and (edit.range.start.line, edit.range.start.character,
+                                            edit.range.end.character) == (2, 6, 12)
+            fixed = b.replace("value=5", "5")
+            s.replace("b.py", 2, fixed)
+            await s.until(lambda: not s.of("b.py"), "b.py clean after the fix")
+        finally:
+            assert await s.stop() == 0
+
+    asyncio.run(scenario())

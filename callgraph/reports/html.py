@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .environment_drift import EnvironmentDrift
     from .parity import ParityReport, Place
 
+MAX_PICTURES = 40  # one picture a definition; dot runs once for each
 LONG_CODE = 48  # characters: a longer code span may wrap
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 CSS = """
@@ -197,6 +198,8 @@ def pictures(findings: Iterable[Finding], scope_of: html_graph.ScopeOf | None = 
     hoods = html_graph.neighbourhoods(findings, scope_of)
     if not hoods:
         return Html("")
+    left = len(hoods) - MAX_PICTURES
+    hoods = sorted(hoods, key=lambda n: -len(n.calls))[:MAX_PICTURES]  # the definitions most calls fail at
     legend = tag("p", join(
         tag("span", join([Html(f'<i style="background:{bg};border-color:{fg}"></i>'), text]))
         for bg, fg, text in (("#ffffff", "#4a5568", "caller"), ("#fde8e8", "#c53030", "call that cannot bind"),
@@ -210,6 +213,8 @@ def pictures(findings: Iterable[Finding], scope_of: html_graph.ScopeOf | None = 
                         f"; {len(n.dead)} dead definition{'s' if len(n.dead) != 1 else ''}" if n.dead else "",
                         f" (drawn by {'Graphviz' if how == 'graphviz' else 'callgraph'})"])
         figures.append(tag("figure", join([Html(svg), tag("figcaption", caption)], "\n")))
+    if left > 0:
+        figures.append(tag("p", f"... and {left} more definitions with calls that cannot bind (listed below).", cls="empty"))
     return join([tag("h2", heading), legend, *figures], "\n")
 
 
@@ -217,15 +222,15 @@ def scopes_from(project: Project, pairs: Iterable[tuple[Finding, Finding]]) -> d
     """Each shown finding's enclosing function, from the call sites of the analysed `project`:
     `pairs` are (the finding as analysed, the finding as shown, its path made relative)."""
     files = {f.path: f for f in project.files}
+    scopes: dict[str, dict[tuple[int, int], str]] = {}
     out: dict[Finding, str] = {}
     for raw, shown in pairs:
-        src = files.get(raw.path)
-        if src is None:
-            continue
-        for c in src.facts.calls:
-            if c.line == raw.line and c.column == raw.column:
-                out[shown] = c.scope or "<module>"
-                break
+        if raw.path not in scopes:
+            src = files.get(raw.path)
+            scopes[raw.path] = {(c.line, c.column): c.scope or "<module>" for c in src.facts.calls} if src else {}
+        scope = scopes[raw.path].get((raw.line, raw.column))
+        if scope is not None:
+            out[shown] = scope
     return out
 
 
