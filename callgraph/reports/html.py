@@ -206,8 +206,7 @@ def pictures(findings: Iterable[Finding], scope_of: html_graph.ScopeOf | None = 
                              ("#e6f0ff", "#2b6cb0", "definition bound at runtime"),
                              ("#eeeeee", "#a0aec0", "dead definition (replaced, never bound)"))), cls="legend")
     figures = []
-    for n in hoods:
-        svg, how = html_graph.picture(n, graphviz)
+    for n, (svg, how) in zip(hoods, html_graph.pictures(hoods, graphviz)):
         caption = join([code(n.target + n.signature), f" at {n.where}: ",
                         f"{len(n.calls)} call{'s' if len(n.calls) != 1 else ''} cannot bind",
                         f"; {len(n.dead)} dead definition{'s' if len(n.dead) != 1 else ''}" if n.dead else "",

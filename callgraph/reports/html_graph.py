@@ -172,19 +172,21 @@ class _DotFailed(Exception):
     pass
 
 
-def dot_svg(n: Neighbourhood, exe: str, *, timeout: float = 30.0) -> str | None:
-    """The picture by Graphviz, as an inline <svg> element; None when dot fails in any way."""
+def dot_svgs(hoods: list[Neighbourhood], exe: str, *, timeout: float = 60.0) -> list[str] | None:
+    """Every picture by Graphviz in one run of dot (one graph each in its input, one <svg> each in
+    its output), as inline <svg> elements; None when dot fails in any way."""
     try:
-        done = run_bounded([exe, "-Tsvg"], error=_DotFailed, label="dot", timeout=timeout, max_output=8 * 1024 * 1024,
-                           stdin=to_dot(n).encode("utf-8"))
+        done = run_bounded([exe, "-Tsvg"], error=_DotFailed, label="dot", timeout=timeout,
+                           max_output=8 * 1024 * 1024 * max(len(hoods), 1),
+                           stdin="".join(to_dot(n) for n in hoods).encode("utf-8"))
     except _DotFailed:
         return None
     text = done.out.decode("utf-8", "replace")
-    start = text.find("<svg")
-    if done.code != 0 or start < 0 or "<script" in text.lower():
+    svgs = re.findall(r"<svg\b.*?</svg>", text, flags=re.S)
+    if done.code != 0 or len(svgs) != len(hoods) or "<script" in text.lower():
         return None
-    svg = re.sub(r"<!--.*?-->", "", text[start:], flags=re.S).strip()
-    return svg.replace("<svg ", '<svg class="graph" role="img" ', 1)
+    return [re.sub(r"<!--.*?-->", "", svg, flags=re.S).replace("<svg ", '<svg class="graph" role="img" ', 1)
+            for svg in svgs]
 
 
 # -- the fallback: laid out here ----------------------------------------------------------------------
@@ -255,15 +257,19 @@ def plain_svg(n: Neighbourhood) -> str:
     return "\n".join(parts)
 
 
+def pictures(hoods: list[Neighbourhood], graphviz: bool | None = None) -> list[tuple[str, str]]:
+    """(svg, "graphviz" or "plain") for each: dot's drawings when `graphviz` is True or None and
+    dot is on PATH and succeeds, otherwise the plain layout."""
+    exe = shutil.which("dot") if graphviz is not False and hoods else None
+    drawn = dot_svgs(hoods, exe) if exe else None
+    if drawn is not None:
+        return [(svg, "graphviz") for svg in drawn]
+    return [(plain_svg(n), "plain") for n in hoods]
+
+
 def picture(n: Neighbourhood, graphviz: bool | None = None) -> tuple[str, str]:
-    """(svg, "graphviz" or "plain"): dot's drawing when `graphviz` is True or None and dot is on
-    PATH and succeeds, otherwise the plain layout."""
-    exe = shutil.which("dot") if graphviz is not False else None
-    if exe:
-        svg = dot_svg(n, exe)
-        if svg is not None:
-            return svg, "graphviz"
-    return plain_svg(n), "plain"
+    """One neighbourhood's (svg, how), as `pictures`."""
+    return pictures([n], graphviz)[0]
 
 
-__all__ = ["BrokenCall", "Dead", "Neighbourhood", "dot_svg", "neighbourhoods", "picture", "plain_svg", "to_dot"]
+__all__ = ["BrokenCall", "Dead", "Neighbourhood", "dot_svgs", "neighbourhoods", "picture", "pictures", "plain_svg", "to_dot"]
