@@ -286,7 +286,8 @@ def diff_report(
                    ([code(f"{b.finding.path}:{b.finding.line}:{b.finding.column}"), badge(b.finding), b.finding.message,
                      join([code(b.cause.symbol), ": ", "; ".join(b.cause.details)]) if b.cause else ""]
                     for b in d.broken), empty="No call broken by a signature change."))
-    shown = [b.finding for b in d.broken] + [f for f in d.new_findings if f not in {b.finding for b in d.broken}]
+    broken = {b.finding for b in d.broken}
+    shown = [b.finding for b in d.broken] + [f for f in d.new_findings if f not in broken]
     s.append(pictures(shown, scopes.get if scopes else None, graphviz, "Where the new broken calls bind"))
     s.append(tag("h2", "Findings"))
     s.append(tag("p", f"{len(d.new_findings)} new, {len(d.fixed_findings)} fixed, {d.unchanged_findings} unchanged"))
