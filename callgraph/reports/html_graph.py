@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -19,8 +20,8 @@ from ..subprocesses import run_bounded
 from .escape import html_text, printable
 
 MAX_CALLS = 12  # call boxes per picture; the rest are counted in one box
-MAX_LABEL = 56  # characters of a box's line; the whole text is in its <title> (a tooltip)
-_CHAR, _LINE, _PAD, _GAP, _BOX_GAP = 7.3, 16, 8, 56, 12  # px: monospace 12px advance, line height, padding, gaps
+MAX_LABEL = 46  # characters of a box's line; the whole text is in its <title> (a tooltip)
+_CHAR, _LINE, _PAD, _GAP, _BOX_GAP = 7.3, 16, 8, 28, 12  # px: monospace 12px advance, line height, padding, gaps
 
 ScopeOf = Callable[[Finding], "str | None"]  # a broken call's enclosing function, when known
 
@@ -95,6 +96,20 @@ def _short(text: str, limit: int = MAX_LABEL) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
+def _wrapped(text: str, lines: int = 2) -> tuple[str, ...]:
+    """`text` in at most `lines` lines of MAX_LABEL characters, the last one cut short when needed."""
+    out = textwrap.wrap(text, MAX_LABEL, break_long_words=True) or [""]
+    if len(out) > lines:
+        out = out[: lines - 1] + [_short(" ".join(out[lines - 1 :]))]
+    return tuple(out)
+
+
+def _tail(label: str, where: str, limit: int = MAX_LABEL) -> str:
+    """`label where` in `limit` characters, a long path cut at its start: its end names the file and line."""
+    room = limit - len(label) - 1
+    return f"{label} {where if len(where) <= room else chr(0x2026) + where[len(where) - room + 1 :]}"
+
+
 # -- the boxes, whoever draws them ------------------------------------------------------------------
 
 
@@ -114,24 +129,24 @@ def _boxes(n: Neighbourhood) -> tuple[list[_Box], list[_Box], list[_Box], list[t
     for i, c in enumerate(n.calls[:MAX_CALLS]):
         key = f"call{i}"
         short_where = c.where.rsplit("/", 1)[-1]  # the caller's box names the file
-        calls.append(_Box(key, "call", (printable(f"{c.code} at {short_where}"), printable(_short(c.message))),
+        calls.append(_Box(key, "call", (printable(f"{c.code} at {short_where}"), *_wrapped(printable(c.message))),
                           printable(f"{c.where}: {c.code} {c.message}")))
         name = _within(c.caller, c.where.rsplit(":", 2)[0]) or c.where.rsplit(":", 2)[0]
         ck = f"caller{len(callers)}" if name not in callers else callers[name].key
         if name not in callers:
             path = c.where.rsplit(":", 2)[0]
-            label = f"module level of {path}" if c.caller == "<module>" else f"in {path}" if c.caller else "a file"
-            callers[name] = _Box(ck, "caller", (printable(_short(name)), printable(_short(label))), printable(name))
+            label = _tail("module level of", path) if c.caller == "<module>" else _tail("in", path) if c.caller else "a file"
+            callers[name] = _Box(ck, "caller", (printable(_short(name)), printable(label)), printable(name))
         edges.append((ck, key, "calls"))
         edges.append((key, "def", "binds"))
     if len(n.calls) > MAX_CALLS:
         calls.append(_Box("more", "more", (f"... {len(n.calls) - MAX_CALLS} more broken calls",), ""))
     name = _within(n.target, n.where.rsplit(":", 1)[0])
-    definition = _Box("def", "definition", (printable(_short(name + n.signature)), printable(_short(f"bound: {n.where}"))),
+    definition = _Box("def", "definition", (printable(_short(name + n.signature)), printable(_tail("bound:", n.where))),
                       printable(f"{n.target}{n.signature} at {n.where}"))
     defs = [definition]
     for i, d in enumerate(n.dead):
-        defs.append(_Box(f"dead{i}", "dead", (printable(_short(name + d.signature)), printable(_short(f"dead: {d.where}"))),
+        defs.append(_Box(f"dead{i}", "dead", (printable(_short(name + d.signature)), printable(_tail("dead:", d.where))),
                          printable(f"never bound: {n.target}{d.signature} at {d.where}, replaced at {n.where}")))
         edges.append((f"dead{i}", "def", "replaced"))
     return list(callers.values()), calls, defs, edges
