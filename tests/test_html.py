@@ -252,7 +252,8 @@ def test_parity_html_has_every_section_as_a_table(parity_report) -> None:
     callers = {c.caller for sym in parity_report.symbols for c in sym.remote.calls}
     assert "osiris.drivers.supabase_writer_driver.SupabaseWriterDriver.create_table" in callers
     assert ">SupabaseWriterDriver.create_table</text>" in doc  # named in the picture, less its module
-    assert 'class="node dead"' in doc and "dead: osiris/drivers/supabase_writer_driver.py:99" in text
+    assert 'class="node dead"' in doc and "dead: \u2026is/drivers/supabase_writer_driver.py:99" in text  # cut at its start
+    assert "at osiris/drivers/supabase_writer_driver.py:99, replaced at" in text  # whole in the tooltip
     # the note the unchanged files share is written once, as a footnote
     assert '<ol class="footnotes">' in doc and "[1]" in text
     assert text.count("not the upload; the upload matches local") == 2  # the footnote, and the differing file's note
