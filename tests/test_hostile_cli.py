@@ -93,10 +93,10 @@ def assert_safe(out: bytes, *, fmt: str) -> None:
 
 
 COMMANDS = [
-    ("check", ["check", "tree", "--no-cache"], ("text", "github", "markdown", "json", "sarif")),
-    ("check -o", ["check", "tree", "--no-cache", "-o", "report.out"], ("text", "github", "markdown", "sarif")),
-    ("diff", ["diff", "empty", "tree", "--no-cache"], ("text", "markdown", "json")),
-    ("parity", ["parity", "empty", "ptree"], ("markdown", "json")),
+    ("check", ["check", "tree", "--no-cache"], ("text", "github", "markdown", "json", "sarif", "html")),
+    ("check -o", ["check", "tree", "--no-cache", "-o", "report.out"], ("text", "github", "markdown", "sarif", "html")),
+    ("diff", ["diff", "empty", "tree", "--no-cache"], ("text", "markdown", "json", "html")),
+    ("parity", ["parity", "empty", "ptree"], ("markdown", "json", "html")),
     ("signatures", ["signatures", "f", "tree", "--no-cache"], ("text", "markdown", "json")),
     ("callers", ["callers", "f", "tree", "--no-cache"], ("text",)),
     ("graph", ["graph", "tree", "--no-cache"], ("dot", "json")),
@@ -127,6 +127,8 @@ def test_every_report_is_safe_to_paste(hostile_tree: Path, command: str, fmt: st
     assert out.strip()
     assert_safe(out, fmt=fmt)
     assert_safe(r.stderr, fmt="text")  # notes and the summary too
+    if fmt == "html":  # the names are text on the page: no tag of theirs, no character that is not escaped
+        assert b"<script" not in out and b"&lt;script&gt;x&lt;_script&gt;" in out and b"\\xff\\xfe" in out
     if fmt in ("text", "github", "markdown") and command == "check":
         assert out.count(b"CG101") == len(HOSTILE_NAMES)  # one finding a name: none split or lost
 

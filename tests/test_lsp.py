@@ -19,7 +19,8 @@ from pygls.lsp.client import LanguageClient
 from pygls.uris import from_fs_path
 
 from callgraph.commands.lsp import char_index, utf16_units
-from callgraph.reports.editor import EditorWorkspace, keyword_position
+from callgraph.facts.findings import Code, Finding, FixKind, Suggestion
+from callgraph.reports.editor import EditorWorkspace, code_fix
 
 A = "def f(x):\n    return x\n\n\ndef draw(shape, *, width=1, colour='black'):\n    return shape\n"
 B = "from a import f, draw\n\nf(1)\ndraw('box', widht=3)\n"
@@ -254,23 +255,50 @@ def test_utf16_positions(text: str, units: int, index: int) -> None:
     assert utf16_units(text[:index]) == min(units, utf16_units(text))
 
 
-def test_keyword_position_skips_other_names() -> None:
+def _fix(text: str, suggestion: Suggestion, line: int = 1, column: int = 1):
+    return code_fix(Finding(Code.CG103, "b.py", line, column, "m", suggestion=suggestion), text)
+
+
+def test_code_fix_is_the_codemods_edit_narrowed_to_whole_names() -> None:
+    """The quick fix is `callgraph fix`'s own edit (analysis/fix.py): a rename replaces the whole
+    keyword, other names that merely contain it untouched; a keyword made positional loses `name=`."""
     text = "draw(\n    x_widht=1,\n    widht=2,\n)\n"
-    assert keyword_position(text, 1, 1, "widht") == (3, 5)
-    assert keyword_position(text, 1, 1, "nope") is None
+    fix = _fix(text, Suggestion(FixKind.RENAME_KEYWORD, ("widht",), "width", True))
+    assert (fix.line, fix.column, fix.end_line, fix.end_column, fix.new_text) == (3, 5, 3, 10, "width")
+    assert fix.title == "Rename keyword 'widht' to 'width'"
+    fix = _fix("x = 1\nf(1, value=5)  # keep\n", Suggestion(FixKind.KEYWORD_TO_POSITIONAL, ("value",), "", True), 2)
+    assert (fix.line, fix.column, fix.end_line, fix.end_column, fix.new_text) == (2, 6, 2, 12, "")
+    assert fix.title == "Pass 'value' by position"
+    # not certain, or the buffer no longer holds the keyword: no action
+    assert _fix(text, Suggestion(FixKind.RENAME_KEYWORD, ("widht",), "width", False)) is None
+    assert _fix("draw(width=2)\n", Suggestion(FixKind.RENAME_KEYWORD, ("widht",), "width", True)) is None
 
 
-def test_saving_pyproject_applies_its_configuration(project: Path) -> None:
-    """[tool.callgraph] is read at start and again when pyproject.toml is saved."""
+def test_a_positional_only_quick_fix_over_a_real_session(tmp_path: Path) -> None:
+    """Not only renames: a CG105 whose suggestion is certain (drop `value=`) is offered as the edit
+    `callgraph fix` makes, and applying it clears the diagnostic."""
+    (tmp_path / "a.py").write_text("def scale(value, /, factor=2):\n    return value * factor\n")
+    b = "from a import scale\n\nscale(value=5, factor=3)  # keep this comment\n"
+    (tmp_path / "b.py").write_text(b)
+    (tmp_path / "pyproject.toml").write_text("[tool.callgraph]\n")
+
     async def scenario() -> None:
-        s = Session(project)
+        s = Session(tmp_path)
         await s.start()
         try:
-            await s.until(lambda: codes(s.of("b.py")) == ["CG103"], "the first analysis")
-            (project / "pyproject.toml").write_text('[tool.callgraph]\nignore = ["CG103"]\n')
-            s.client.text_document_did_save(lsp.DidSaveTextDocumentParams(
-                text_document=lsp.TextDocumentIdentifier(uri=s.uri("pyproject.toml"))))
-            await s.until(lambda: not s.of("b.py"), "b.py cleared by the new ignore")
+            await s.until(lambda: codes(s.of("b.py")) == ["CG105"], "b.py's CG105")
+            s.open("b.py", b)
+            (diag,) = s.of("b.py")
+            actions = await s.client.text_document_code_action_async(lsp.CodeActionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=s.uri("b.py")), range=diag.range,
+                context=lsp.CodeActionContext(diagnostics=[diag])))
+            assert actions and [a.title for a in actions] == ["Pass 'value' by position"]
+            (edit,) = actions[0].edit.changes[s.uri("b.py")]
+            assert edit.new_text == "" and (edit.range.start.line, edit.range.start.character,
+                                            edit.range.end.character) == (2, 6, 12)
+            fixed = b.replace("value=5", "5")
+            s.replace("b.py", 2, fixed)
+            await s.until(lambda: not s.of("b.py"), "b.py clean after the fix")
         finally:
             assert await s.stop() == 0
 

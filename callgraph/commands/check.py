@@ -153,7 +153,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=render.FORMATS,
         default="text",
         help="output format (default: text: each finding with its source line, the bound definition and a "
-        "suggestion; concise: one line per finding)",
+        "suggestion; concise: one line per finding; html: one self-contained page, with -o FILE)",
     )
     p.add_argument("--output", "-o", metavar="FILE", type=path_name, help="write the report to FILE instead of standard output")
     p.add_argument(
@@ -328,6 +328,13 @@ def _render(
         return render.github(findings, relpath=repo_relative(repo_root), notes=notes)
     if args.format == "markdown":
         return render.markdown(findings, project, suppressed=shown)
+    if args.format == "html":
+        from ..reports import html
+
+        source = (lambda path: None) if analysis.mode.startswith("staged") else file_lines()
+        scopes = html.scopes_from(project, ((r.finding, display_finding(r.finding, base)) for r in reported))
+        summary = render.summary(project, findings, suppressed=len(suppressed))
+        return html.check_report(findings, source, summary=summary, suppressed=shown, notes=notes, scopes=scopes)
     color = use_color(args.color, sys.stdout) if not args.output else args.color == "always"
     if args.format == "concise":
         return render.text(findings, color=color, suppressed=shown)

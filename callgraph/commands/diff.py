@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("old", metavar="OLD", help="the earlier snapshot")
     p.add_argument("new", metavar="NEW", help="the later snapshot")
     p.add_argument("paths", nargs="*", default=[], metavar="PATH", help="only files under these paths (relative to the snapshot root)")
-    p.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--format", choices=("text", "markdown", "json", "html"), default="text",
+                   help="output format (default: text; html: one self-contained page)")
     p.add_argument("--python", metavar="PYTHON",
                    help="check both snapshots against this interpreter's environment (its stdlib and installed "
                         "packages), e.g. .venv/bin/python")
@@ -75,10 +76,32 @@ def run(args: argparse.Namespace) -> int:
             drift = environment_drift(local_side(old_env, "old"), local_side(new_env, "new"), old, new, old.outside,
                                       new.outside)
         skipped = [f"{snap.label}: {n}" for snap in (old_snap, new_snap) if isinstance(snap, DirSnapshot) for n in snap.notes]
+        if args.format == "html":  # NEW's lines for the snippets, while the snapshot is open
+            from ..reports import html
+
+            scopes = html.scopes_from(new, ((f, f) for f in result.new_findings))
+            report = html.diff_report(result, _lines_of(new_snap.read), scopes=scopes, drift=drift)
+        else:
+            report = _with_environments(render_diff(result, args.format), drift, args.format)
     for line in skipped:  # files of a directory not read (a FIFO, a link out of it, ...): said, never fatal
         print(printable(line), file=sys.stderr)
-    emit(_with_environments(render_diff(result, args.format), drift, args.format), fmt=args.format)
+    emit(report, fmt=args.format)
     return EXIT_FINDINGS if result.new_findings else EXIT_CLEAN
+
+
+def _lines_of(read):
+    """A snippet's `SourceLines` over a snapshot's reader: each file read once; None when it cannot be."""
+    cache: dict[str, list[str] | None] = {}
+
+    def lines(path: str) -> list[str] | None:
+        if path not in cache:
+            try:
+                cache[path] = read(path).decode("utf-8", "replace").splitlines()
+            except Exception:  # noqa: BLE001 - a snippet is a courtesy: no line, no snippet
+                cache[path] = None
+        return cache[path]
+
+    return lines
 
 
 def _environments(args: argparse.Namespace):

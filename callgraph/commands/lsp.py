@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..facts.findings import Code, Finding
-from ..reports.editor import EditorWorkspace, callee_span
+from ..reports.editor import CodeFix, EditorWorkspace, callee_span, code_fix
 from ..version import __version__
 from .check import DEFAULT_MAX_FILE_SIZE, _file_size
 from .common import EXIT_ERROR, add_cache_options, open_cache
@@ -40,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Serve the Language Server Protocol over standard input and output, for an editor's LSP client. "
             "Diagnostics cover every file of the workspace and follow unsaved edits: changing a def updates "
             "the diagnostics of its callers in other files. Hover on a call shows the definition it binds to "
-            "and its signature; an unexpected keyword with one close parameter name gets a quick fix. "
+            "and its signature; each certain suggestion `callgraph fix` would apply (a misspelled keyword, a "
+            "positional-only parameter passed by keyword) is a quick fix. "
             "Configuration: [tool.callgraph] in the workspace's pyproject.toml. Needs pygls "
             "(pip install 'callgraph[lsp]')."
         ),
@@ -288,6 +289,16 @@ class State:
         row = max(line - 1, 0)
         return lsp.Range(start=lsp.Position(line=row, character=start), end=lsp.Position(line=row, character=end))
 
+    def span(self, lines: list[str], fix: CodeFix) -> Any:
+        """A fix's characters as an LSP range (UTF-16 units), over one line or several."""
+        lsp = self.lsp
+
+        def position(line: int, column: int) -> Any:
+            text = lines[line - 1] if 0 < line <= len(lines) else ""
+            return lsp.Position(line=max(line - 1, 0), character=utf16_units(text[: max(column - 1, 0)]))
+
+        return lsp.Range(start=position(fix.line, fix.column), end=position(fix.end_line, fix.end_column))
+
     def diagnostic(self, f: Finding, lines: list[str]) -> Any:
         lsp = self.lsp
         span = callee_span(lines, f.line, f.column)
@@ -335,21 +346,21 @@ class State:
             return None
         actions = []
         for d in params.context.diagnostics:
-            if d.source != "callgraph" or d.code != Code.CG103.value:
+            if d.source != "callgraph":
                 continue
             row = d.range.start.line
             lines = text.splitlines()
             column = char_index(lines[row] if row < len(lines) else "", d.range.start.character) + 1
             finding = next((f for f in self.findings.get(path, ())
-                            if f.line == row + 1 and f.column == column and f.code is Code.CG103), None)
-            if finding is None:
+                            if f.line == row + 1 and f.column == column and f.code.value == d.code), None)
+            if finding is None or finding.suggestion is None or not finding.suggestion.certain:
                 continue
-            fix = await self.in_worker(self.workspace.keyword_fix, finding, text)
+            fix = await self.in_worker(code_fix, finding, text)  # the edit `callgraph fix` makes
             if fix is None:
                 continue
-            edit = lsp.TextEdit(range=self.range(lines, fix.line, fix.column, len(fix.old)), new_text=fix.new)
+            edit = lsp.TextEdit(range=self.span(lines, fix), new_text=fix.new_text)
             actions.append(lsp.CodeAction(
-                title=f"Rename keyword '{fix.old}' to '{fix.new}'",
+                title=fix.title,
                 kind=lsp.CodeActionKind.QuickFix,
                 diagnostics=[d],
                 is_preferred=True,

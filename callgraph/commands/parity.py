@@ -64,9 +64,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(repeatable)")
     p.add_argument(
         "--format",
-        choices=("markdown", "text", "json"),
+        choices=("markdown", "text", "json", "html"),
         default="markdown",
-        help="output format (default: markdown; text: tables and lines fitted to the terminal, 100 columns when not one)",
+        help="output format (default: markdown; text: tables and lines fitted to the terminal, 100 columns when not one; "
+             "html: one self-contained page)",
     )
     p.add_argument("--max-files", type=positive_int, metavar="N", help="refuse a remote listing more Python files than this")
     p.add_argument("--max-file-size", type=positive_int, metavar="BYTES", help="refuse a remote file larger than this")
@@ -100,6 +101,11 @@ def run(args: argparse.Namespace) -> int:
             local_python=args.local_python, effective=not args.uploaded_only, roots=args.root,
             environment=args.environment, remote_path=args.remote_path, cache=cache,
         )
+    if args.format == "html":
+        from ..reports.html import parity_report
+
+        emit(parity_report(report), fmt="html", end="")
+        return report.exit_code
     emit(render(report, args.format, width=terminal_width()), fmt=args.format, end="" if args.format != "json" else "\n")
     return report.exit_code
 

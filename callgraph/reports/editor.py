@@ -1,5 +1,5 @@
 """What an editor shows, without any editor protocol: findings per file for a workspace whose open
-buffers overlay the working tree, the call under a cursor, and certain keyword fixes.
+buffers overlay the working tree, the call under a cursor, and the certain fixes `callgraph fix` makes.
 
 `callgraph lsp` (commands/lsp.py) speaks the Language Server Protocol; this module holds the
 analysis it asks for, so the logic is tested without a client and the protocol glue stays thin.
@@ -10,7 +10,6 @@ hold, so an edit to one `def` re-checks the callers of it in other files and lit
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -22,8 +21,8 @@ from ..analysis.project import Project
 from ..analysis.selection import select_findings
 from ..config import Config, resolve_config
 from ..errors import InputError
-from ..facts.findings import Code, Finding
-from ..facts.model import ParamKind
+from ..analysis.fix import Edit, apply_edits
+from ..facts.findings import Finding, FixKind, Suggestion
 from ..pipeline import analyze_sources, environment_options
 from ..resolve.calls import ResolvedCall, resolve_calls
 from .escape import md_code, md_text
@@ -32,7 +31,6 @@ from ..snapshots.tree import discover, read_sources
 if TYPE_CHECKING:
     from ..store.cache import FactsCache, NullCache
 
-_KEYWORD = re.compile(r"got an unexpected keyword argument '([A-Za-z_]\w*)'")
 _CALLEE = re.compile(r"[\w.]+")
 
 
@@ -58,14 +56,64 @@ class Hover:
 
 
 @dataclass(frozen=True, slots=True)
-class KeywordFix:
-    """Rename one keyword argument: the finding, and where in its file the old name is."""
+class CodeFix:
+    """A finding's certain suggestion as one text edit: the characters from (line, column) up to
+    (end_line, end_column), 1-based and end exclusive, become `new_text`."""
 
     finding: Finding
-    old: str
-    new: str
-    line: int  # 1-based
-    column: int  # 1-based, in characters, of the old name
+    title: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    new_text: str
+
+
+def fix_title(s: Suggestion) -> str:
+    """The code action's title: what the edit does to the call."""
+    if s.kind is FixKind.RENAME_KEYWORD:
+        return f"Rename keyword '{s.keywords[0]}' to '{s.replacement}'"
+    return f"Pass {', '.join(repr(k) for k in s.keywords)} by position"
+
+
+def code_fix(finding: Finding, text: str) -> CodeFix | None:
+    """The edit `callgraph fix` would make for this finding, on the buffer's `text`: its certain
+    suggestion applied by the same codemod (`analysis.fix`), narrowed to the characters that
+    change (whole names: `widht` -> `width`, not `ht` -> `th`); None when there is no certain
+    suggestion or the buffer no longer says what the finding saw."""
+    s = finding.suggestion
+    if s is None or not s.certain:
+        return None
+    try:
+        result = apply_edits(text.encode("utf-8"), [Edit(finding.line, finding.column, s)])
+        new = result.data.decode("utf-8")
+    except UnicodeError:  # a coding cookie that is not UTF-8: the buffer is text, the codemod read bytes
+        return None
+    if not result.applied or new == text:
+        return None
+    start = 0
+    while start < min(len(text), len(new)) and text[start] == new[start]:
+        start += 1
+    end_old, end_new = len(text), len(new)
+    while end_old > start and end_new > start and text[end_old - 1] == new[end_new - 1]:
+        end_old, end_new = end_old - 1, end_new - 1
+    while start > 0 and _word(text[start - 1]) and (start < end_old and _word(text[start]) or start == end_old):
+        start -= 1
+    while end_old < len(text) and _word(text[end_old]) and end_old > start and _word(text[end_old - 1]):
+        end_old, end_new = end_old + 1, end_new + 1
+    line, column = _position(text, start)
+    end_line, end_column = _position(text, end_old)
+    return CodeFix(finding, fix_title(s), line, column, end_line, end_column, new[start:end_new])
+
+
+def _word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """(line, column), 1-based, of a character offset; lines end at \n as the editor counts them."""
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
 class EditorWorkspace:
@@ -174,57 +222,9 @@ class EditorWorkspace:
         except (KeyError, LookupError):
             return module
 
-    # -- certain fixes ------------------------------------------------------------------------------
-
-    def keyword_fix(self, finding: Finding, text: str) -> KeywordFix | None:
-        """For an unexpected keyword (CG103): the one parameter name every target accepts that is
-        a close match, and where the keyword is written; None unless that is certain."""
-        m = _KEYWORD.search(finding.message)
-        if finding.code is not Code.CG103 or m is None:
-            return None
-        old = m.group(1)
-        rc = next((c for c in self.calls_in(finding.path)
-                   if c.call.line == finding.line and c.call.column == finding.column), None)
-        if rc is None or not rc.resolution.complete or not rc.resolution.targets:
-            return None
-        choices: set[str] = set()
-        for t in rc.resolution.targets:
-            if t.signature is None:
-                return None
-            names = [p.name for p in t.signature.params
-                     if p.kind in (ParamKind.POSITIONAL_OR_KEYWORD, ParamKind.KEYWORD_ONLY)]
-            if old in names:
-                return None
-            close = difflib.get_close_matches(old, names, n=2, cutoff=0.75)
-            if len(close) != 1:
-                return None
-            choices.add(close[0])
-        if len(choices) != 1:
-            return None
-        new = choices.pop()
-        if new in (k for k, _ in rc.call.args if k):
-            return None  # already passed: renaming would pass it twice
-        at = keyword_position(text, finding.line, finding.column, old)
-        return None if at is None else KeywordFix(finding, old, new, at[0], at[1])
-
-
 def callee_span(lines: list[str], line: int, column: int) -> str:
     """The dotted name written at (line, column), 1-based: what a diagnostic underlines."""
     if not 0 < line <= len(lines):
         return ""
     m = _CALLEE.match(lines[line - 1], max(column - 1, 0))
     return m.group(0) if m else ""
-
-
-def keyword_position(text: str, line: int, column: int, name: str) -> tuple[int, int] | None:
-    """Where `name=` is first written at or after (line, column): (line, column), 1-based."""
-    lines = text.splitlines(keepends=True)
-    if not 0 < line <= len(lines):
-        return None
-    offset = sum(len(x) for x in lines[: line - 1]) + column - 1
-    m = re.compile(rf"(?<![\w.]){re.escape(name)}\s*=(?!=)").search(text, offset)
-    if m is None:
-        return None
-    before = text[: m.start()]
-    at_line = before.count("\n") + 1
-    return at_line, m.start() - (before.rfind("\n") + 1) + 1

@@ -16,6 +16,7 @@ surrogates, unassigned code points, and spaces other than ' ') become Python-sty
 
 from __future__ import annotations
 
+import html as _html
 import re
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -107,3 +108,20 @@ def cell(value: object, markdown: bool = False) -> object:
 def rows_of(rows: list[list[object]], markdown: bool = False) -> list[list[object]]:
     """Every cell of a table through `cell`."""
     return [[cell(v, markdown) for v in row] for row in rows]
+
+
+# -- HTML ------------------------------------------------------------------------------------------
+
+
+def html_text(text: object) -> str:
+    """Text in HTML (element content or a quoted attribute value, in SVG too): `printable` first,
+    so no NUL, control character or bidi override reaches the page, then `& < > " '` as entities,
+    so no name can open a tag, end an attribute or start an entity."""
+    return _html.escape(printable(text), quote=True)
+
+
+def html_columns(line: str) -> str:
+    """A source line for a snippet whose caret must stay under the same column: the line already
+    made visible (`annotated.snippet`), so only spaces other than ' ' remain to be made plain
+    (one character each, where `printable` would write four), then escaped as `html_text` does."""
+    return html_text("".join(" " if ch.isspace() else ch for ch in line))

@@ -35,7 +35,7 @@ from .escape import gh_data, gh_property, md_code, md_text, printable
 if TYPE_CHECKING:
     from ..analysis.project import Project
 
-FORMATS = ("text", "concise", "json", "sarif", "github", "markdown")
+FORMATS = ("text", "concise", "json", "sarif", "github", "markdown", "html")  # html: reports/html.py
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "callgraph/v1"
