@@ -8,8 +8,11 @@ Python, libcst or callgraph) is refused, so a cluster never writes facts this bu
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,9 +38,20 @@ def parse_executor(text: str) -> str | None:
         raise ValueError(f"unknown executor {text!r}: local, ray, or ray:ADDRESS")
     if text == "ray:":
         raise ValueError("ray: needs an ADDRESS after the colon (auto, HOST:PORT or ray://HOST:PORT)")
+    if address and address != "auto" and _host_port(address) is None:
+        raise ValueError(f"not a Ray address: {address!r} (auto, HOST:PORT or ray://HOST:PORT)")
     if importlib.util.find_spec("ray") is None:
         raise ValueError(f"--executor ray needs Ray, which is not installed: {INSTALL_HINT}")
     return address
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    """(host, port) of `HOST:PORT` or `ray://HOST:PORT` (an IPv6 host in brackets), else None."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536 or any(c in host for c in "/ @?#"):
+        return None
+    return host, int(port)
 
 
 def _worker_identity() -> str:
@@ -60,6 +74,55 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
 
 
+@contextlib.contextmanager
+def _stderr_quiet() -> Iterator[None]:
+    """File descriptor 2 pointed at a discarded file while Ray starts (its C++ side writes there
+    directly; processes it starts inherit the file and keep their chatter there too)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
+def _use_token(env: Any) -> None:
+    """Connecting to a cluster by address, Ray (2.5x) sends its token only when RAY_AUTH_MODE says
+    so, though it finds the token itself when it starts a cluster: a token there means use it."""
+    if "RAY_AUTH_MODE" in env:
+        return
+    path = env.get("RAY_AUTH_TOKEN_PATH") or os.path.join(os.path.expanduser("~"), ".ray", "auth_token")
+    if env.get("RAY_AUTH_TOKEN") or os.path.isfile(path):
+        env["RAY_AUTH_MODE"] = "token"
+
+
+def _reachable(address: str, timeout: float = 10.0) -> None:
+    """A head node that does not answer is an error now: Ray itself retries for minutes."""
+    import socket
+
+    target = address.removeprefix("ray://")
+    if target == "auto":
+        try:
+            from ray._private.services import canonicalize_bootstrap_address_or_die
+
+            target = canonicalize_bootstrap_address_or_die("auto")
+        except Exception as exc:  # ConnectionError: no cluster was started here
+            raise InputError(f"--executor ray:auto: no Ray cluster found on this machine ({_first_line(exc)}): start one with 'ray start --head'") from None
+    where = _host_port(target)
+    if where is None:
+        raise InputError(f"--executor ray: not a Ray address: {target!r} (auto, HOST:PORT or ray://HOST:PORT)")
+    try:
+        socket.create_connection(where, timeout=timeout).close()
+    except (OSError, ValueError, OverflowError) as exc:
+        raise InputError(f"--executor ray: no Ray head node answers at {target} ({exc.strerror or exc})") from None
+
+
 class RayExecutor:
     """Extraction on Ray, connected on first use (a warm run that extracts nothing never starts
     it) and disconnected by `close` (a local instance it started is stopped then).
@@ -68,6 +131,8 @@ class RayExecutor:
     `ray.init` takes: `auto` (the cluster `ray start` started on this machine), `HOST:PORT` (a
     head node's GCS port, 6379 by default) or `ray://HOST:PORT` (Ray Client, 10001 by default).
     `min_files`: fewer files than this are extracted in-process."""
+
+    remote_function = staticmethod(_extract_chunk)  # what each task runs
 
     def __init__(self, address: str = "", jobs: int | None = None, min_files: int = MIN_FILES) -> None:
         self.address = address
@@ -85,6 +150,9 @@ class RayExecutor:
     def _connect(self) -> Any:
         if self._ray is not None:
             return self._ray
+        address = self.address or os.environ.get("RAY_ADDRESS") or None
+        if address is not None:
+            _use_token(os.environ)
         try:
             import ray
         except ImportError as exc:
@@ -97,7 +165,6 @@ class RayExecutor:
             "logging_level": logging.ERROR,
             "configure_logging": True,
         }
-        address = self.address or os.environ.get("RAY_ADDRESS") or None
         if address is None:
             options["address"] = "local"
             options["num_cpus"] = max(1, self.jobs or os.cpu_count() or 1)
@@ -106,13 +173,20 @@ class RayExecutor:
             # The cluster runs this very callgraph, shipped with the job; Python and libcst must
             # be the cluster's own (checked on the first answer).
             options["runtime_env"] = {"py_modules": [str(Path(__file__).resolve().parents[1])]}
+        if address is not None:
+            _reachable(address)
+        if ray.is_initialized():  # a library caller's own connection: used, left open
+            self._ray, self._task = ray, ray.remote(type(self).remote_function)
+            return ray
         try:
-            ray.init(**options)
+            with _stderr_quiet():  # Ray's start-up lines and its retries' warnings: our one line says it
+                ray.init(**options)
         except Exception as exc:  # ConnectionError, ValueError, RuntimeError, TimeoutError, ...
-            raise InputError(f"--executor ray: cannot start or reach Ray at {address or 'a local instance'}: {_first_line(exc)}") from None
+            hint = "; a cluster with token authentication needs its token (RAY_AUTH_TOKEN or ~/.ray/auth_token)" if address else ""
+            raise InputError(f"--executor ray: cannot start or reach Ray at {address or 'a local instance'}: {_first_line(exc)}{hint}") from None
         self._started = True
         self._ray = ray
-        self._task = ray.remote(_extract_chunk)
+        self._task = ray.remote(type(self).remote_function)
         return ray
 
     def extract(
