@@ -30,7 +30,7 @@ _CHUNKS_PER_CPU = 4  # many small tasks, biggest files first: the workers finish
 
 
 def parse_executor(text: str) -> str | None:
-    """`--executor`: `local` (None) or `ray[:ADDRESS]` (the address, '' for Ray's default), checked
+    """`--executor`: `local` (None) or `ray[:ADDRESS]` (the address; '' for a new local instance), checked
     when the options are parsed; Ray itself is looked for, never imported, here."""
     kind, _, address = text.partition(":")
     if kind == "local" and not address:
