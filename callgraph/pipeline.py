@@ -36,7 +36,7 @@ from .snapshots.spec import open_snapshot
 from .snapshots.tree import discover, read_sources
 from .store.cache import FactsCache, NullCache
 from .store.identity import checker_id
-from .store.loader import FactsLoader
+from .store.loader import Executor, FactsLoader
 from .store.outside import EnvironmentModules, environment_identity, unchanged
 from .store.reuse import Outcome, Run
 
@@ -90,6 +90,7 @@ def analyze_sources(
     environment: Environment | None = None,
     use_environment: bool = False,
     outside: OutsideModules | None = None,
+    executor: Executor | None = None,
 ) -> Project:
     """Analyse in-memory files given as (display path, module name, is_package, source bytes).
 
@@ -100,6 +101,8 @@ def analyze_sources(
     recorded for its exact content only (no call tables, and the working tree's latest run stays).
 
     `jobs`: worker processes for extracting facts (default: the CPU count; 1 runs in-process).
+    `executor`: where to extract instead of local workers (`store.ray_executor.RayExecutor`); the
+    facts, and so the result, are the same.
 
     `environment`: the interpreter the code runs under (`callgraph.environment.Environment`); its
     pure-Python modules (standard library, site-packages) are read on demand as call targets and
@@ -122,7 +125,7 @@ def analyze_sources(
     preserving = DEFAULT_PRESERVING | frozenset(preserving)
     mutators = frozenset(mutators)
     # 2. Load facts: from the cache or extracted (in workers), each only when asked for.
-    loader = FactsLoader(sources, cache, jobs, progress, blobs)
+    loader = FactsLoader(sources, cache, jobs, progress, blobs, executor)
     # The world outside the tree: its modules read only when the resolver names one.
     given = outside
     env = _environment(environment, use_environment, cache) if given is None else None
@@ -264,6 +267,7 @@ def analyze_tree(
     progress: Callable[[int, int], None] | None = None,
     jobs: int | None = None,
     max_file_size: int | None = None,
+    executor: Executor | None = None,
 ) -> Project:
     """The working tree: discover, apply include/exclude, read (skipping files over
     `max_file_size` bytes, never read), analyse. Finding paths are relative to the current
@@ -274,7 +278,7 @@ def analyze_tree(
     sources, errors = read_sources(found, max_file_size, within=paths)
     project = analyze_sources(
         sources, preserving=cfg.preserving, mutators=cfg.mutators, cache=cache, progress=progress, jobs=jobs,
-        **environment_options(cfg, cache),
+        executor=executor, **environment_options(cfg, cache),
     )
     project.errors[:0] = errors
     project.seconds = time.perf_counter() - started
@@ -287,6 +291,7 @@ def analyze_staged(
     cache: FactsCache | NullCache | None = None,
     progress: Callable[[int, int], None] | None = None,
     jobs: int | None = None,
+    executor: Executor | None = None,
 ) -> tuple[Project, Path]:
     """The git index of the repository holding the current directory, as the commit will record
     it (only the files under `paths`, when given): (project, repository top). Finding paths are
@@ -315,6 +320,7 @@ def analyze_staged(
             cache=cache,
             progress=progress,
             jobs=jobs,
+            executor=executor,
             **environment_options(cfg, cache),
         )
         project.errors[:0] = [ReadError(".", n) for n in snap.notes]

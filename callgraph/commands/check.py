@@ -14,6 +14,7 @@ Three ways to run it:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import textwrap
@@ -33,6 +34,7 @@ from ..reports.annotated import file_lines, full_text
 from ..reports.words import count
 from ..reports.baseline import new_since_baseline
 from ..snapshots.git import git_toplevel
+from ..store.ray_executor import RayExecutor, parse_executor
 from ..snapshots.tree import display_finding, display_path, repo_relative
 from ..reports.escape import printable
 from .common import EXIT_CLEAN, EXIT_FINDINGS, add_cache_options, add_root_option, emit, open_cache, path_name
@@ -109,6 +111,14 @@ def _file_size(text: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError("must be 0 (no limit) or more")
     return n * scale
+
+
+def _executor(text: str) -> str | None:
+    """--executor: local, ray or ray:ADDRESS (None: local workers; else the Ray address)."""
+    try:
+        return parse_executor(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -190,6 +200,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_config_options(p)
     add_cache_options(p)
+    p.add_argument(
+        "--executor",
+        type=_executor,
+        default=None,
+        metavar="ray[:ADDRESS]",
+        help="extract the facts of files not in the cache on a Ray cluster (the extra callgraph[ray]): "
+        "ray alone starts a local instance of -j CPUs (or uses RAY_ADDRESS); ADDRESS: auto, HOST:PORT or "
+        "ray://HOST:PORT; resolution stays here (default: local, worker processes)",
+    )
     p.set_defaults(run=run)
 
 
@@ -281,18 +300,19 @@ def _analyse(
     focus_mode: bool,
     cache: FactsCache | NullCache,
     progress: Progress,
+    executor: RayExecutor | None = None,
 ) -> Analysis:
     """The index or the working tree; in focus mode, the whole project holding the given files
     (the [tool.callgraph] file's directory, else the git repository)."""
     if staged:
-        project, top = analyze_staged([] if focus_mode else paths, cfg, cache, progress, args.jobs)
+        project, top = analyze_staged([] if focus_mode else paths, cfg, cache, progress, args.jobs, executor)
         return Analysis(project, top, top, "staged (git index)")
     if focus_mode:
         project_dir = cfg.base if cfg.file else git_toplevel(Path(args.paths[0]).resolve().parent)
         scope = [display_path(project_dir)] if project_dir else [p for p in args.paths if p.endswith(".py")]
     else:
         scope = paths
-    project = analyze_tree(scope, cfg, cache, progress, args.jobs, args.max_file_size)
+    project = analyze_tree(scope, cfg, cache, progress, args.jobs, args.max_file_size, executor)
     first = Path(scope[0]).resolve() if scope else Path.cwd()
     repo_root = git_toplevel(first if first.is_dir() else first.parent) or (cfg.base if cfg.file else Path.cwd())
     return Analysis(project, Path.cwd(), repo_root, "working tree", list(scope))
@@ -365,9 +385,11 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_CLEAN
 
     progress = Progress(progress_stream(args.format, args.quiet))
-    with open_cache(args) as cache:
+    address = getattr(args, "executor", None)
+    executor = RayExecutor(address, args.jobs) if address is not None else None
+    with open_cache(args) as cache, executor or contextlib.nullcontext():
         try:
-            analysis = _analyse(args, paths, cfg, staged, focus_mode, cache, progress)
+            analysis = _analyse(args, paths, cfg, staged, focus_mode, cache, progress, executor)
             reported = select_findings(analysis.project, cfg.reports, analysis.base, focus, args.warn_unused_ignores)
             if args.baseline:
                 reported = new_since_baseline(
@@ -390,6 +412,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"callgraph: reporting findings that involve {count(len(focus), 'given file')}", file=sys.stderr)
         if project.cache_hits is not None:
             print(f"callgraph: cache: {project.cache_hits} hits, {project.cache_misses} misses", file=sys.stderr)
+        if executor is not None:
+            print(f"callgraph: executor: {printable(executor.describe())}; {count(executor.extracted, 'file')} extracted there", file=sys.stderr)
 
     report = _render(args, analysis, reported, findings, hidden, notes)
     if args.output or report:

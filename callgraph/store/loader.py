@@ -6,7 +6,7 @@ A warm run that reuses every previous finding reads almost none of them: `Source
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from ..facts.model import ModuleFacts
 from ..facts.source import blob_id
@@ -15,6 +15,15 @@ from ..gc_pause import gc_paused
 from .identity import CacheKey
 
 _PUT_EVERY = 256  # misses stored per batch: an interrupted cold run keeps what it finished
+
+
+class Executor(Protocol):
+    """Where misses are extracted instead of local worker processes (`store.ray_executor`): the
+    same results as `extract_many`, in any order."""
+
+    def extract(
+        self, sources: list[tuple[str, str, bool, bytes]], indexes: list[int], encode: bool = False
+    ) -> Iterable[tuple[int, ModuleFacts, bytes | None]]: ...
 
 
 class FactsLoader:
@@ -28,12 +37,14 @@ class FactsLoader:
         jobs: int | None,
         progress: Callable[[int, int], None] | None,
         blobs: Sequence[str] | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.sources = sources  # (path, module, is_package, bytes or a function returning them)
         self._blobs = list(blobs) if blobs is not None else None
         self.cache = cache
         self.jobs = jobs
         self.progress = progress
+        self.executor = executor
         self.facts: dict[int, ModuleFacts] = {}
         self.parsed = 0  # sources whose facts had to be extracted
         self._keys: list | None = None
@@ -83,7 +94,11 @@ class FactsLoader:
             # Workers encode for a cache that stores bytes (a MemoryCache only keeps objects itself).
             encode = bool(getattr(getattr(self.cache, "backing", self.cache), "enabled", False))
             todo = [(path, module, pkg, self.data(i)) for i, (path, module, pkg, _) in ((i, self.sources[i]) for i in missing)]
-            for i, result, data in extract_many(todo, missing, self.jobs, encode):
+            if self.executor is not None:
+                extracted = self.executor.extract(todo, missing, encode)
+            else:
+                extracted = extract_many(todo, missing, self.jobs, encode)
+            for i, result, data in extracted:
                 self.facts[i] = result
                 self.parsed += 1
                 done += 1
