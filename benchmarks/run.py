@@ -1,12 +1,15 @@
-"""Benchmark callgraph against pylint and mypy on the same tree, in one invocation.
+"""Benchmark callgraph against pylint, mypy and ty on the same tree, in one invocation.
 
     python benchmarks/run.py [--runs 3] [--corpus DIR] [--skip-peers] [--only django]
 
 Installs the corpus (django 5.2, sqlalchemy, rich, requests, flask) from the
 package registry into a temporary target with `pip install --target --no-deps`,
-and the peers (pylint, mypy) into a temporary virtual environment. Prints a table
-of wall-clock medians, peak RSS and ratios, with the exact commands. Nothing here
-is a test: the figures go into README by hand, with the date and core count.
+and the peers (pylint, mypy; ty when it installs) into a temporary virtual
+environment. Every peer runs in the same invocation as callgraph: mypy cold, warm
+and after each of the same three edits; ty once (it keeps no cache). Prints a
+table of wall-clock medians, peak RSS and the ratios issue 18 sets targets for,
+with the exact commands. Nothing here is a test: the figures go into README by
+hand, with the date and core count.
 """
 
 from __future__ import annotations
@@ -57,6 +60,24 @@ def install(target: Path, peers_venv: Path, skip_peers: bool) -> None:
     if not skip_peers and not (peers_venv / "bin" / "mypy").exists():
         subprocess.run([sys.executable, "-m", "venv", str(peers_venv)], check=True)
         subprocess.run([str(peers_venv / "bin" / "pip"), "install", "-q", "pylint", "mypy"], check=True)
+    if not skip_peers and not (peers_venv / "bin" / "ty").exists():
+        # ty is optional: a registry without it (or a platform without its wheel) leaves its rows out.
+        subprocess.run([str(peers_venv / "bin" / "pip"), "install", "-q", "ty"], check=False)
+
+
+def keep_outside_facts_only(cache: Path) -> None:
+    """Empty the project's part of a callgraph cache, keep the outside modules' interface facts:
+    a cold run of a new project on a machine where another project already ran."""
+    import sqlite3
+
+    for db in cache.glob("facts-v*.sqlite3"):
+        con = sqlite3.connect(db)
+        try:
+            con.execute("DELETE FROM facts WHERE blob NOT LIKE 'interface-%'")
+            con.execute("DELETE FROM runs")
+            con.commit()
+        finally:
+            con.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(["callgraph check django, cold (-j default)", f"{cold:.2f}", cold_rss, " ".join(cold_cmd[2:]) + "  (empty cache)"])
     warm, warm_rss = median_of(args.runs, cold_cmd, corpus)
     rows.append(["callgraph check django, warm", f"{warm:.2f}", warm_rss, " ".join(cold_cmd[2:])])
+    # The environment's facts are shared by every project using the same cache (the default one is
+    # per user): a project's first run on a machine where another ran finds them there.
+    env_warm, rss = median_of(args.runs, cold_cmd, corpus, lambda: keep_outside_facts_only(cache))
+    rows.append(["callgraph check django, cold, outside modules' facts cached", f"{env_warm:.2f}", rss,
+                 " ".join(cold_cmd[2:]) + "  (cache: outside modules only)"])
     # What the environment (outside modules read as call targets, on by default) costs.
     alone_cmd = cold_cmd + ["--no-environment"]
     alone_cold, rss = median_of(args.runs, alone_cmd, corpus, fresh_cache)
@@ -98,20 +124,26 @@ def main(argv: list[str] | None = None) -> int:
     counter = iter(range(10**6))
     # Three kinds of edit, each different on every run: a comment (the facts stay the same), an
     # argument added to a call in a function body (only that file is redone), and an import added
-    # at the top (the module's interface changes: everything is redone).
+    # at the top (the module's interface changes). mypy gets the very same edits below.
     edits = {
         "comment appended": lambda n: original + f"\n# edit {n}\n".encode(),
         "a call in a body edited": lambda n: original.replace(b".upper()", f".upper({n})".encode(), 1),
         "an import added": lambda n: f"import os as _edit{n}\n".encode() + original,
     }
-    one = 0.0
-    for label, make in edits.items():
-        try:
-            t, rss = median_of(args.runs, cold_cmd, corpus, lambda: edited.write_bytes(make(next(counter))))
-        finally:
-            edited.write_bytes(original)
+
+    def after_edits(cmd: list[str]) -> dict[str, tuple[float, int]]:
+        out = {}
+        for label, make in edits.items():
+            try:
+                out[label] = median_of(args.runs, cmd, corpus, lambda: edited.write_bytes(make(next(counter))))
+            finally:
+                edited.write_bytes(original)
+            median_of(1, cmd, corpus)  # back to the original's cache state
+        return out
+
+    ours = after_edits(cold_cmd)
+    for label, (t, rss) in ours.items():
         rows.append([f"callgraph check django, warm, one file edited: {label}", f"{t:.2f}", rss, " ".join(cold_cmd[2:])])
-        one = max(one, t) if label != "an import added" else one
     for jobs in (1, 2):
         cmd = cg + ["django", "--no-cache", "-j", str(jobs)]
         t, rss = median_of(args.runs, cmd, corpus)
@@ -120,20 +152,31 @@ def main(argv: list[str] | None = None) -> int:
     t, rss = median_of(1, all_cmd, corpus)
     rows.append([f"callgraph check, five packages ({sum(lines_of(corpus / p) for p in PACKAGES)} lines)", f"{t:.2f}", rss, " ".join(all_cmd[2:])])
 
-    peer_rows: dict[str, float] = {}
+    peer: dict[str, float] = {}
+    theirs: dict[str, tuple[float, int]] = {}
     if not args.skip_peers:
         pylint = [str(peers / "bin" / "pylint"), "-j", "2", "--disable=all", "--enable=E1120,E1121,E1123,E1124,E1125", "django"]
         t, rss = median_of(args.runs, pylint, corpus)
-        peer_rows["pylint"] = t
+        peer["pylint"] = t
         rows.append(["pylint -j 2 (E1120-E1125)", f"{t:.2f}", rss, " ".join(pylint)])
         mypy_cache = Path(tempfile.mkdtemp(prefix="mypy-cache-"))
         mypy = [str(peers / "bin" / "mypy"), "--cache-dir", str(mypy_cache), "--ignore-missing-imports", "--no-error-summary", "django"]
         t, rss = median_of(args.runs, mypy, corpus, lambda: (shutil.rmtree(mypy_cache, ignore_errors=True), mypy_cache.mkdir()))
-        peer_rows["mypy cold"] = t
+        peer["mypy cold"] = t
         rows.append(["mypy, cold", f"{t:.2f}", rss, " ".join(mypy)])
         t, rss = median_of(args.runs, mypy, corpus)
-        peer_rows["mypy warm"] = t
+        peer["mypy warm"] = t
         rows.append(["mypy, warm", f"{t:.2f}", rss, " ".join(mypy)])
+        theirs = after_edits(mypy)
+        for label, (t, rss) in theirs.items():
+            rows.append([f"mypy, warm, one file edited: {label}", f"{t:.2f}", rss, " ".join(mypy)])
+        shutil.rmtree(mypy_cache, ignore_errors=True)
+        ty = peers / "bin" / "ty"
+        if ty.exists():
+            ty_cmd = [str(ty), "check", "--exit-zero", "--no-progress", "--python", str(peers / "bin" / "python"), "django"]
+            t, rss = median_of(args.runs, ty_cmd, corpus)
+            peer["ty"] = t
+            rows.append(["ty check (no cache: every run is cold)", f"{t:.2f}", rss, " ".join(ty_cmd)])
 
     # Scaling: three sizes, exponent from a log-log fit of time against lines.
     sizes = []
@@ -149,14 +192,25 @@ def main(argv: list[str] | None = None) -> int:
     from tabulate import tabulate
 
     print(tabulate(rows, ["run", "median s", "peak MB", "command"], tablefmt="github"))
-    if peer_rows:
-        print()
-        print(f"cold ratio: callgraph {cold:.2f}s / pylint {peer_rows['pylint']:.2f}s = {cold / peer_rows['pylint']:.2f} "
-              f"(target <= 0.33); / mypy cold {peer_rows['mypy cold']:.2f}s = {cold / peer_rows['mypy cold']:.2f}")
-        print(f"warm ratio (one function body edited): callgraph {one:.2f}s / mypy warm {peer_rows['mypy warm']:.2f}s = "
-              f"{one / peer_rows['mypy warm']:.2f}")
-    print(f"environment: cold {cold:.2f}s / {alone_cold:.2f}s without = {cold / alone_cold:.2f} (target <= 1.25); "
-          f"warm {warm:.2f}s / {alone_warm:.2f}s without = {warm / alone_warm:.2f}")
+    peak = max(int(r[2]) for r in rows if r[0].startswith("callgraph"))
+
+    def ratio(label: str, ours_s: float, theirs_s: float, target: str = "") -> None:
+        print(f"{label}: {ours_s:.2f}s / {theirs_s:.2f}s = {ours_s / theirs_s:.2f}" + (f" (target <= {target})" if target else ""))
+
+    print()
+    if "mypy cold" in peer:
+        ratio("cold, callgraph / mypy cold", cold, peer["mypy cold"], "1.1")
+        ratio("cold with outside facts cached, callgraph / mypy cold", env_warm, peer["mypy cold"])
+        ratio("warm, nothing changed, callgraph / mypy warm", warm, peer["mypy warm"], "1.0")
+        for label in edits:
+            ratio(f"warm, one file edited ({label}), callgraph / mypy", ours[label][0], theirs[label][0], "1.0")
+        ratio("cold, callgraph / pylint", cold, peer["pylint"], "0.33")
+    if "ty" in peer:
+        ratio("cold, callgraph / ty", cold, peer["ty"])
+    ratio("environment, cold: on / --no-environment", cold, alone_cold, "1.25")
+    ratio("environment, cold with outside facts cached: on / --no-environment", env_warm, alone_cold, "1.25")
+    ratio("environment, warm: on / --no-environment", warm, alone_warm)
+    print(f"peak memory, callgraph: {peak} MB (target <= 500)")
     print()
     print(tabulate([[label, n, f"{t:.2f}"] for n, t, label in sizes], ["packages", "lines", "seconds (-j 1, no cache)"], tablefmt="github"))
     print(f"time grows as lines^{slope:.2f}")

@@ -74,25 +74,28 @@ def as_ref(expr: cst.BaseExpression | None) -> tuple[str, ...] | None:
 
     A lambda is the placeholder "<lambda@id>" until `Collector.fix_ref` knows its index."""
     steps: list[str] = []
+    # `type(...) is`: libcst's node classes are final, and isinstance against them goes through
+    # ABCMeta (half a million checks on Django).
     while expr is not None:
-        if isinstance(expr, cst.Name):
+        t = type(expr)
+        if t is cst.Name:
             steps.append(expr.value)
             return tuple(reversed(steps))
-        if isinstance(expr, cst.Lambda):
+        if t is cst.Lambda:
             steps.append(f"<lambda@{id(expr)}>")
             return tuple(reversed(steps))
-        if isinstance(expr, cst.Attribute):
+        if t is cst.Attribute:
             steps.append(expr.attr.value)
             expr = expr.value
-        elif isinstance(expr, cst.Call):
-            name = expr.func.value if isinstance(expr.func, cst.Name) else None
+        elif t is cst.Call:
+            name = expr.func.value if type(expr.func) is cst.Name else None
             if name in WRAPPERS and len(expr.args) == 1 and not expr.args[0].star and expr.args[0].keyword is None:
                 steps.append("@" + name)
                 expr = expr.args[0].value
             else:
                 steps.append("()")
                 expr = expr.func
-        elif isinstance(expr, cst.Subscript):
+        elif t is cst.Subscript:
             item = expr.slice[0].slice if len(expr.slice) == 1 else None
             steps.append(key_step(item.value) if isinstance(item, cst.Index) else "[?]")
             expr = expr.value

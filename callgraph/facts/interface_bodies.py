@@ -35,11 +35,33 @@ def _own(nodes: list[ast.AST]):
     """Every node of a function's own body, in source order (as the libcst visitor meets them):
     nested defs, classes and lambdas are not entered."""
     stack = list(reversed(nodes))
+    fields_of = _CHILD_FIELDS
+    node_type = ast.AST
     while stack:
         n = stack.pop()
         yield n
-        if not isinstance(n, _NESTED):
-            stack.extend(reversed(list(ast.iter_child_nodes(n))))
+        t = type(n)
+        if t in _NESTED:
+            continue
+        fields = fields_of.get(t)
+        if fields is None:
+            fields = fields_of[t] = tuple(f for f in t._fields if f not in _LEAF_FIELDS)
+        children: list[ast.AST] = []
+        for name in fields:
+            value = getattr(n, name, None)
+            if type(value) is list:
+                children.extend(item for item in value if isinstance(item, node_type))
+            elif isinstance(value, node_type):
+                children.append(value)
+        children.reverse()
+        stack.extend(children)
+
+
+# Fields that never hold a statement or an expression (contexts, operators, names): `_own` skips
+# them, which keeps its walk a plain loop (ast.iter_child_nodes was a fifth of the interface pass).
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind", "name", "id", "attr", "arg", "asname",
+                          "module", "level", "names", "is_async", "lineno"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _names(nodes: list[ast.AST]):

@@ -20,6 +20,8 @@ appeared or went away."""
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +39,7 @@ STUB = "stub:"  # a lookup's blob prefix when a stub stood in for the module
 MAX_OUTSIDE_FILE = 2 * 1024 * 1024  # bytes: a larger outside module is unknown (never read)
 _MEMO_SIZE = 1024  # outside facts kept in memory across analyses in one process (they are immutable)
 _MEMO: dict[CacheKey, ModuleFacts] = {}
+_MIN_PREFETCH = 16  # fewer outside modules than this to extract: not worth starting processes
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,49 @@ class EnvironmentModules:
         self.lookups[name] = Lookup(name, path, blob)
         return self._facts(name, path, blob, data, is_package)
 
+    def prefetch(self, names: Iterable[str], jobs: int | None) -> int:
+        """Extract, in `jobs` processes, the interface facts of outside modules a resolution is
+        about to ask for (the project's own imports), instead of one at a time in this process
+        while resolving. The facts are the same (`collect_interface` is pure, keyed by content):
+        only sooner. Nothing counts as looked up: `module` still records what resolution asks.
+        Returns how many modules were extracted."""
+        jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+        todo: dict[CacheKey, tuple[str, bytes, bool]] = {}
+        for name in names:
+            try:
+                found = _source(self.env.find_module(name))
+            except ValueError:
+                continue
+            data = _read(found[0]) if found is not None else None
+            if found is None or data is None:
+                continue  # stubs and unreadable modules: `module` decides, one at a time
+            key = interface_key(blob_id(data), name, found[1])
+            if key not in _MEMO:
+                todo[key] = (name, data, found[1])
+        if jobs < 2 or len(todo) < _MIN_PREFETCH:
+            return 0
+        if self.cache is not None:
+            for key, facts in self.cache.get_many(list(todo)).items():
+                _remember(key, facts)
+                del todo[key]
+        if len(todo) < _MIN_PREFETCH:
+            return 0
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        items = sorted(todo.items(), key=lambda item: -len(item[1][1]))  # biggest first: workers end together
+        chunks = [items[k :: jobs * 4] for k in range(jobs * 4)]
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        fresh: list[tuple[CacheKey, ModuleFacts]] = []
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method)) as pool:
+            for done in pool.map(_interfaces, [c for c in chunks if c]):
+                fresh.extend(done)
+        for key, facts in fresh:
+            _remember(key, facts)
+        if self.cache is not None:
+            self.cache.put_many(fresh)
+        return len(fresh)
+
     def _facts(self, name: str, path: str, blob: str, data: bytes, is_package: bool, *, stub: bool = False) -> OutsideModule:
         key = interface_key(blob, name, is_package)
         facts = _MEMO.get(key)
@@ -140,10 +186,31 @@ class EnvironmentModules:
             facts = collect_interface(name, data, is_package=is_package)
             if self.cache is not None:
                 self.cache.put_many([(key, facts)])
-        if len(_MEMO) >= _MEMO_SIZE:
-            _MEMO.pop(next(iter(_MEMO)))
-        _MEMO[key] = facts
+        _remember(key, facts)
         return OutsideModule(name, path, blob, facts, stub)
+
+
+def _remember(key: CacheKey, facts: ModuleFacts) -> None:
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))
+    _MEMO[key] = facts
+
+
+def _interfaces(items: list[tuple[CacheKey, tuple[str, bytes, bool]]]) -> list[tuple[CacheKey, ModuleFacts]]:
+    """A worker's share of `prefetch`: bytes in, interface facts out."""
+    return [(key, collect_interface(name, data, is_package=is_package)) for key, (name, data, is_package) in items]
+
+
+def imported_outside(files: Iterable[ModuleFacts], project_tops: set[str]) -> list[str]:
+    """Every absolute module the files import that is not the project's, with its parent packages:
+    what a resolution of these files will ask the environment first."""
+    names: set[str] = set()
+    for facts in files:
+        for imp in facts.imports:
+            if imp.level == 0 and imp.module and imp.module.split(".")[0] not in project_tops:
+                parts = imp.module.split(".")
+                names.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+    return sorted(names)
 
 
 def unchanged(env: Environment, lookups: tuple[Lookup, ...]) -> bool:
