@@ -49,6 +49,10 @@ class Container:
 
 
 class PossibleResolver(Resolver):
+    """The shared `Resolver` in its lenient mode, plus the flows only call graphs follow."""
+
+    lenient = True
+
     def __init__(self, index: Index, *, preserving: frozenset[str] = DEFAULT_PRESERVING, budget: int = 2_000_000) -> None:
         super().__init__(index, preserving=preserving)
         self._callers: dict[int, list[CallerEntry]] | None = None
@@ -107,17 +111,7 @@ class PossibleResolver(Resolver):
         return self._callers
 
     def _targets_of(self, values: list) -> tuple[Target, ...]:
-        out: list[Target] = []
-        for v in values:
-            if v.kind is ValueKind.FUNCTION:
-                out.append(Target(TargetKind.FUNCTION, v.module, v.fn.qualname, v.fn.signature, v.implicit, v.fn))
-            elif v.kind is ValueKind.CLASS:
-                out.extend(self.classes.constructors(v.module, v.cls, v.exact) or [])
-            elif v.kind is ValueKind.INSTANCE:  # calling an instance calls its class's __call__
-                for f in self._class_member(v, "__call__", through_instance=True):
-                    if f.kind is ValueKind.FUNCTION:
-                        out.append(Target(TargetKind.FUNCTION, f.module, f.fn.qualname, f.fn.signature, f.implicit, f.fn))
-        return tuple(dict.fromkeys(out))
+        return tuple(dict.fromkeys(self.targets_of(values)[0]))
 
     # -- references --------------------------------------------------------------------------------
     def name_values(self, module: str, scope: str, name: str):
@@ -221,60 +215,31 @@ class PossibleResolver(Resolver):
             return False
         return not Resolver._param_values(self, module, fn.qualname, ref[0])
 
-    # -- the checker's lookups, made lenient -----------------------------------------------------------
-    def call_result(self, values: list) -> list:
+    # -- the hooks the shared rules call in lenient mode --------------------------------------------
+    def _returned(self, v: Value) -> list:
         out: list = []
-        for v in values:
-            if v.kind is ValueKind.FUNCTION:
-                for r in v.fn.returns:
-                    if not self._flows_from_argument(v.module, v.fn, r):
-                        out.extend(self.ref_values(v.module, _body_scope(v.fn), r))
-            elif v.kind is ValueKind.CLASS:
-                out.append(Value(ValueKind.INSTANCE, v.module, cls=v.cls, exact=v.exact))
+        for r in v.fn.returns:
+            if not self._flows_from_argument(v.module, v.fn, r):
+                out.extend(self.ref_values(v.module, _body_scope(v.fn), r))
         return out
 
-    def _bindings_values(self, module: str, scope: str, name: str, bindings: list[Binding], same_scope: bool):
-        key = ("name", module, scope, name)
-        if key in self._active:
-            return []
-        self._active.add(key)
-        try:
-            kind = self.index.scope_kind.get((module, scope), ScopeKind.MODULE)
-            flow_insensitive = same_scope or kind is ScopeKind.FUNCTION
-            live: list[list] = []
-            for b in bindings:
-                if b.kind is BindingKind.GLOBAL:
-                    return self.name_values(module, "", name) or []
-                if b.kind is BindingKind.NONLOCAL:
-                    return self.name_values(module, self.index.parent.get((module, scope), ""), name) or []
-                if b.name == "*":
-                    vals = self._star_values(module, b, name)
-                    if vals is _NOT_BOUND:
-                        continue
-                else:
-                    vals = self._binding_values(module, scope, b)
-                if not flow_insensitive and not b.conditional:
-                    live = []
-                live.append(vals or [])
-            if not live:
-                return _NOT_BOUND
-            return [v for vals in live for v in vals]
-        finally:
-            self._active.discard(key)
+    def _decorated(self, module: str, scope: str, d: Decorator, values: list) -> list:
+        applied: list = []
+        for deco in self._decorator_values(module, scope, d):
+            if deco.kind is ValueKind.FUNCTION:
+                applied.extend(self._apply(deco, values))
+        return applied
 
-    def _binding_values(self, module: str, scope: str, b: Binding):
+    def _flow_binding(self, module: str, scope: str, b: Binding):
         # OTHER with a reference: `global x` / `nonlocal x` then `x = REF` in an inner scope,
         # evaluated here (names it reads from its own locals are missed: fewer edges, never wrong ones)
         if b.kind in (BindingKind.ASSIGN, BindingKind.OTHER) and b.ref is not None and b.iterates is None:
             if b.elements is not None:
                 return [Container(module, scope, b.elements)]
             return self.ref_values(module, scope, b.ref)
-        if b.kind is BindingKind.ASSIGN:
-            if b.elements is not None:
-                return [Container(module, scope, b.elements)]
-            if b.ref is not None:
-                return self.ref_values(module, scope, b.ref)
-        elif b.kind is BindingKind.OTHER and b.iterates is not None:
+        if b.kind is BindingKind.ASSIGN and b.elements is not None:
+            return [Container(module, scope, b.elements)]
+        if b.kind is BindingKind.OTHER and b.iterates is not None:
             out: list = []
             for c in self.ref_values(module, scope, b.iterates):
                 if isinstance(c, Container):
@@ -282,32 +247,7 @@ class PossibleResolver(Resolver):
                         if ref is not None:
                             out.extend(self.ref_values(c.module, c.scope, ref))
             return out
-        elif b.kind is BindingKind.CLASS:
-            return [Value(ValueKind.CLASS, module, cls=self.index.klass(module, b))]
-        return super()._binding_values(module, scope, b) or []
-
-    def function_values(self, module: str, fn: FunctionFact):
-        """The function, or what its decorators turned it into (the function itself when unknown)."""
-        mode = Mode.PLAIN
-        if fn.scope_kind is ScopeKind.CLASS:
-            if fn.name == "__new__":
-                mode = Mode.STATIC
-            elif fn.name in ("__init_subclass__", "__class_getitem__"):
-                mode = Mode.CLASS
-        current: list = [Value(ValueKind.FUNCTION, module, fn=fn)]
-        for d in reversed(fn.decorators):
-            q = self.qualify(module, fn.scope, d.name)
-            if q == "builtins.staticmethod" and not d.is_call:
-                mode = Mode.STATIC
-            elif q == "builtins.classmethod" and not d.is_call:
-                mode = Mode.CLASS
-            elif q not in self.preserving:
-                applied: list = []
-                for deco in self._decorator_values(module, fn.scope, d):
-                    if deco.kind is ValueKind.FUNCTION:
-                        applied.extend(self._apply(deco, current))
-                current = applied or current
-        return [replace(v, mode=mode) if v.kind is ValueKind.FUNCTION else v for v in current]
+        return None
 
     def _param_values(self, module: str, scope: str, name: str):
         found = super()._param_values(module, scope, name)
@@ -336,50 +276,6 @@ class PossibleResolver(Resolver):
             return out
         finally:
             self._guard.discard(key)
-
-    def attr_values(self, values: list, attr: str) -> list:
-        out: list = []
-        for v in values:
-            if v.kind is ValueKind.MODULE:
-                found = self.module_attr(v.module, attr)
-            elif v.kind is ValueKind.CLASS:
-                found = self._class_member(v, attr, through_instance=False)
-            elif v.kind is ValueKind.INSTANCE:
-                found = self._instance_attr(v, attr)
-            else:
-                found = None
-            out.extend(found or [])
-        return out
-
-    def _class_member(self, v: Value, attr: str, *, through_instance: bool) -> list:
-        out: list = []
-        for module, cls in self.classes.dispatch_classes(v.module, v.cls, v.exact) or [(v.module, v.cls)]:
-            for f in self.classes.lookup(module, cls, attr) or []:
-                out.append(_accessed(f, through_instance))
-        return out
-
-    def _instance_attr(self, v: Value, attr: str) -> list:
-        out = self._class_member(v, attr, through_instance=True)
-        if attr in self._patched:
-            out.extend(self._assigned_instances(v, attr) or [])
-        return out
-
-    def _super_values(self, module: str, scope: str, path: tuple[str, ...]) -> list:
-        if len(path) != 2:
-            return []
-        fns = self.index.functions_by_qualname.get((module, scope), [])
-        owners = self.index.class_by_qualname.get((module, self.index.parent.get((module, scope), "")), [])
-        if not fns or len(owners) != 1 or fns[0].scope_kind is not ScopeKind.CLASS:
-            return []
-        vals = super().function_values(module, fns[0])
-        mode = vals[0].mode if vals else Mode.PLAIN
-        if mode is Mode.STATIC:
-            return []
-        out: list = []
-        for m, concrete in self.classes.dispatch_classes(module, owners[0], False) or [(module, owners[0])]:
-            for f in self.classes.lookup_after(m, concrete, module, owners[0], path[1]) or []:
-                out.append(_accessed(f, mode is not Mode.CLASS))
-        return out
 
 
 def _body_scope(fn: FunctionFact) -> str:
