@@ -106,6 +106,15 @@ def _possible_edges(graph: nx.MultiDiGraph, files: list[SourceFile], calls: list
                     caller, _target_node(graph, target), call=rc, target=target, line=rc.call.line, complete=False,
                     possible=True,
                 )
+    for rc in calls:  # functions handed to callees that run them: an edge from the caller
+        targets = resolver.callback_targets(rc.module, rc.call)
+        if targets:
+            caller = caller_node(rc.module, rc.call, lambdas.get(rc.module, ()))
+            for target in targets:
+                graph.add_edge(
+                    caller, _target_node(graph, target), call=rc, target=target, line=rc.call.line, complete=False,
+                    possible=True, kind="callback",
+                )
     for f in files:
         for fact in (*f.facts.functions, *f.facts.classes):
             for d in fact.decorators:

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import replace
 
 from .index import Index
-from ..facts.model import Binding, BindingKind, CallSite, Decorator, FunctionFact, ParamKind, ScopeKind
+from ..facts.model import Binding, BindingKind, CallSite, Decorator, FlowKind, FunctionFact, ParamKind, ScopeKind
 from .resolver import (
     _NOT_BOUND,
     DEFAULT_PRESERVING,
@@ -63,6 +63,36 @@ class PossibleResolver(Resolver):
         self._cache: dict[tuple, list] = {}
         self.steps = 0  # lookups made: a budget stops pathological projects
         self.budget = budget
+        self._flows: dict[tuple, list] | None = None
+
+    def flows(self) -> dict[tuple, list]:
+        """The modules' value flows, keyed for lookup: ("yield", module, function), ("item", module,
+        binding scope, name), ("bind", module, scope, name), ("attr", attr)."""
+        if self._flows is None:
+            table: dict[tuple, list] = defaultdict(list)
+            for module, src in self.index.modules.items():
+                for f in src.facts.flows:
+                    if f.kind is FlowKind.YIELD:
+                        table[("yield", module, f.scope)].append((f.key, f.ref))
+                    elif f.kind is FlowKind.BIND:
+                        table[("bind", module, f.scope, f.name)].append((f.key, f.ref))
+                    elif f.kind is FlowKind.ATTR:
+                        table[("attr", f.name)].append((module, f.scope, f.base, f.ref))
+                    else:  # an item written into the container the name holds where the name is bound
+                        table[("item", module, self._binding_scope(module, f.scope, f.name), f.name)].append(
+                            (f.scope, f.key, f.ref)
+                        )
+            self._flows = table
+        return self._flows
+
+    def _binding_scope(self, module: str, scope: str, name: str) -> str:
+        current, first = scope, True
+        while current:
+            kind = self.index.scope_kind.get((module, current), ScopeKind.MODULE)
+            if (first or kind is not ScopeKind.CLASS) and self.index.scope_bindings(module, current, name):
+                return current
+            current, first = self.index.parent.get((module, current), ""), False
+        return ""
 
     # -- entry points ----------------------------------------------------------------------------
     def targets(self, module: str, call: CallSite) -> tuple[Target, ...]:
@@ -73,6 +103,29 @@ class PossibleResolver(Resolver):
             values = self.ref_values(module, call.scope, call.callee_ref)
         else:
             values = []
+        return self._targets_of(values)
+
+    def callback_targets(self, module: str, call: CallSite) -> tuple[Target, ...]:
+        """What a known higher-order callee runs of the functions handed to it (`map(f, xs)`,
+        `sorted(xs, key=f)`, `Thread(target=f)`, `loop.call_soon(f)`): edges from the caller."""
+        if call.callee is None or not call.args:
+            return ()
+        slots = _CALLBACKS.get(self.qualify(module, call.scope, ".".join(call.callee)) or "")
+        if slots is None and len(call.callee) > 1 and call.callee[-1] in _CALLBACK_METHODS and not self.targets(module, call):
+            slots = _CALLBACK_METHODS[call.callee[-1]]  # a method of an object outside the project
+        if slots is None:
+            return ()
+        positions, keywords = slots
+        refs: list = []
+        n = 0
+        for kw, ref in call.args:
+            if kw is None:
+                if n in positions and ref is not None:
+                    refs.append(ref)
+                n += 1
+            elif kw in keywords and ref is not None:
+                refs.append(ref)
+        values = [v for ref in refs for v in self.ref_values(module, call.scope, ref)]
         return self._targets_of(values)
 
     def decorator_targets(self, module: str, scope: str, decorator: Decorator) -> tuple[Target, ...]:
@@ -164,9 +217,19 @@ class PossibleResolver(Resolver):
             values: list = [Value(ValueKind.FUNCTION, module, fn=lambdas[n])] if n < len(lambdas) else []
         else:
             values = self.name_values(module, scope, head) or []
-        for step in ref[1:]:
+        skip = False
+        for i, step in enumerate(ref[1:], 1):
             if not values:
                 return []
+            if skip:
+                skip = False
+                continue
+            if step in _CONTAINER_METHODS and i + 1 < len(ref) and ref[i + 1] == "()":
+                held = [c for c in values if isinstance(c, Container)]
+                if held:  # `d.values()`, `d.copy()`: the container; `d.get(k)`, `d.pop(k)`: an element
+                    values = self._subscript(held, "[?]") if _CONTAINER_METHODS[step] else held
+                    skip = True
+                    continue
             if step == "()":
                 values = self.call_result(values) or []
             elif step.startswith("["):
@@ -185,7 +248,11 @@ class PossibleResolver(Resolver):
         for c in values:
             if isinstance(c, Container):
                 for key, ref in c.elements:
-                    if ref is not None and (step == "[?]" or key == "[?]" or key == step):
+                    if ref is None:
+                        continue
+                    if key == "[*]":  # `yield from ref`, a spread: the elements of ref
+                        out.extend(self._subscript(self.ref_values(c.module, c.scope, ref), "[?]"))
+                    elif step == "[?]" or key == "[?]" or key == step:
                         out.extend(self.ref_values(c.module, c.scope, ref))
         return out
 
@@ -220,7 +287,27 @@ class PossibleResolver(Resolver):
         out: list = []
         for r in v.fn.returns:
             if not self._flows_from_argument(v.module, v.fn, r):
-                out.extend(self.ref_values(v.module, _body_scope(v.fn), r))
+                out.extend(self._in_body(v, r))
+        yields = self.flows().get(("yield", v.module, v.fn.qualname))
+        if yields:  # a generator: what iterating it (or next()) gives
+            out.append(Container(v.module, v.fn.qualname, tuple(yields)))
+        return out
+
+    def _in_body(self, v: Value, ref: Ref) -> list:
+        return self.ref_values(v.module, _body_scope(v.fn), ref)
+
+    def _attr_flows(self, v: Value, attr: str) -> list:
+        """`self.attr = ref` in a method of the value's class, a base's or a subclass's."""
+        writes = self.flows().get(("attr", attr))
+        if not writes:
+            return []
+        related = {id(c) for _, c in (self.classes.mro(v.module, v.cls) or [(v.module, v.cls)])}
+        related |= {id(c) for _, c in (self.classes.dispatch_classes(v.module, v.cls, False) or [])}
+        out: list = []
+        for module, scope, base, ref in writes:
+            owners = self.index.class_by_qualname.get((module, self.index.parent.get((module, scope), "")), [])
+            if len(owners) == 1 and id(owners[0]) in related and base is not None and base == (self._first_param(module, scope),):
+                out.extend(self.ref_values(module, scope, ref))
         return out
 
     def _decorated(self, module: str, scope: str, d: Decorator, values: list) -> list:
@@ -233,19 +320,21 @@ class PossibleResolver(Resolver):
     def _flow_binding(self, module: str, scope: str, b: Binding):
         # OTHER with a reference: `global x` / `nonlocal x` then `x = REF` in an inner scope,
         # evaluated here (names it reads from its own locals are missed: fewer edges, never wrong ones)
+        if b.elements is not None and b.kind in (BindingKind.ASSIGN, BindingKind.OTHER) and b.iterates is None:
+            items = self.flows().get(("item", module, scope, b.name), ())  # `d[k] = f`, `l.append(f)`
+            return [Container(module, scope, b.elements)] + [Container(module, s, ((k, r),)) for s, k, r in items]
         if b.kind in (BindingKind.ASSIGN, BindingKind.OTHER) and b.ref is not None and b.iterates is None:
-            if b.elements is not None:
-                return [Container(module, scope, b.elements)]
+            if b.ref[0] == b.name and self.index.scope_kind.get((module, scope)) is ScopeKind.CLASS:
+                # `f = staticmethod(f)` in a class body reads the f bound outside it
+                return self.ref_values(module, self.index.parent.get((module, scope), ""), b.ref)
             return self.ref_values(module, scope, b.ref)
-        if b.kind is BindingKind.ASSIGN and b.elements is not None:
-            return [Container(module, scope, b.elements)]
         if b.kind is BindingKind.OTHER and b.iterates is not None:
+            return self._subscript(self.ref_values(module, scope, b.iterates), "[?]")
+        if b.kind is BindingKind.OTHER:  # with-as, except-as, unpacking: what the flows bind
             out: list = []
-            for c in self.ref_values(module, scope, b.iterates):
-                if isinstance(c, Container):
-                    for _, ref in c.elements:
-                        if ref is not None:
-                            out.extend(self.ref_values(c.module, c.scope, ref))
+            for key, ref in self.flows().get(("bind", module, scope, b.name), ()):
+                found = self.ref_values(module, scope, ref)
+                out.extend(self._subscript(found, "[?]") if key == "[*]" else found)
             return out
         return None
 
@@ -267,6 +356,9 @@ class PossibleResolver(Resolver):
                 if idx is None:
                     continue
                 for cmod, cscope, args, implicit in self.callers().get(id(fn), []):
+                    if params[idx].kind in (ParamKind.VAR_POSITIONAL, ParamKind.VAR_KEYWORD):
+                        out.append(Container(cmod, cscope, _rest(args, params, idx, implicit)))
+                        continue
                     arg = _pick(args, params, idx, implicit)
                     if isinstance(arg, list):
                         out.extend(arg)
@@ -278,9 +370,70 @@ class PossibleResolver(Resolver):
             self._guard.discard(key)
 
 
+# Callees that call the functions handed to them: (positional indexes, keywords) holding them.
+_CALLBACKS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
+    "builtins.map": ((0,), ()),
+    "builtins.filter": ((0,), ()),
+    "builtins.sorted": ((), ("key",)),
+    "builtins.min": ((), ("key",)),
+    "builtins.max": ((), ("key",)),
+    "functools.reduce": ((0,), ()),
+    "itertools.starmap": ((0,), ()),
+    "itertools.filterfalse": ((0,), ()),
+    "itertools.takewhile": ((0,), ()),
+    "itertools.dropwhile": ((0,), ()),
+    "itertools.groupby": ((1,), ("key",)),
+    "itertools.accumulate": ((1,), ("func",)),
+    "threading.Thread": ((1,), ("target",)),
+    "threading.Timer": ((1,), ("function",)),
+    "multiprocessing.Process": ((1,), ("target",)),
+    "atexit.register": ((0,), ()),
+    "signal.signal": ((1,), ()),
+    "contextlib.ExitStack.callback": ((0,), ()),
+    "asyncio.run": ((0,), ()),
+}
+# Methods of outside objects (event loops, executors, futures, lists) that run what they are given.
+_CALLBACK_METHODS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
+    "call_soon": ((0,), ()),
+    "call_soon_threadsafe": ((0,), ()),
+    "call_later": ((1,), ()),
+    "call_at": ((1,), ()),
+    "run_in_executor": ((1,), ()),
+    "add_done_callback": ((0,), ()),
+    "submit": ((0,), ()),
+    "sort": ((), ("key",)),
+}
+
+# container methods followed for edges: True when the call gives an element, False the container
+_CONTAINER_METHODS = {"values": False, "copy": False, "get": True, "pop": True, "setdefault": True}
+
+
 def _body_scope(fn: FunctionFact) -> str:
     """Where a function's return expressions are evaluated: its own body; a lambda's, its enclosing scope."""
     return fn.scope if fn.name == "<lambda>" else fn.qualname
+
+
+def _rest(args: tuple, params: tuple, idx: int, implicit: int) -> tuple:
+    """What `*args` (a tuple) or `**kwargs` (a dict) at `idx` collects from a call, as container elements."""
+    named = {p.name for p in params if p.kind in (ParamKind.POSITIONAL_OR_KEYWORD, ParamKind.KEYWORD_ONLY)}
+    before = sum(p.kind in (ParamKind.POSITIONAL_ONLY, ParamKind.POSITIONAL_OR_KEYWORD) for p in params) - implicit
+    out: list = []
+    n = 0
+    for kw, ref in args:
+        if isinstance(ref, list):
+            continue
+        if params[idx].kind is ParamKind.VAR_POSITIONAL:
+            if kw is None:
+                if n >= before:
+                    out.append((f"[{n - before!r}]", ref))
+                n += 1
+            elif kw == "*":
+                out.append(("[*]", ref))
+        elif kw == "**":
+            out.append(("[*]", ref))
+        elif kw not in (None, "*") and kw not in named:
+            out.append((f"[{kw!r}]", ref))
+    return tuple(out)
 
 
 def _pick(args: tuple, params: tuple, idx: int, implicit: int):

@@ -8,7 +8,7 @@ One set of rules, two readings of "unknown": `lenient` False (the checker's) mak
 part spoil the whole answer (None); `lenient` True (the call graph's, `possible.PossibleResolver`)
 drops the unknown part and keeps every target it can see. Every rule here serves both, so the
 checker and the graph never drift apart; the flows only the graph follows hang off the hooks
-`_flow_binding`, `_returned` and `_decorated`.
+`_flow_binding`, `_returned`, `_decorated` and `_attr_flows`.
 """
 
 from __future__ import annotations
@@ -490,6 +490,7 @@ class Resolver:
             out = self._class_member(v, attr, through_instance=True) or []
             if attr in self._patched:
                 out.extend(self._assigned_instances(v, attr) or [])
+            out.extend(self._attr_flows(v, attr))
             return out
         reaching = self.writes.reaching(v, attr, through_instance=True)
         if reaching is None:
@@ -497,6 +498,10 @@ class Resolver:
         if reaching:
             return self._assigned_instances(v, attr, [w.source for w in reaching])
         return self._class_member(v, attr, through_instance=True)
+
+    def _attr_flows(self, v: Value, attr: str) -> list[Value]:
+        """Lenient only: what the class's own methods store in `self.attr` (possible.PossibleResolver)."""
+        return []
 
     def _assigned_instances(self, v: Value, attr: str, writes: list | None = None) -> Values:
         """`self.attr = Cls(...)` in the class's own methods is the only way attr gets its value."""
