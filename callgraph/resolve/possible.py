@@ -128,6 +128,18 @@ class PossibleResolver(Resolver):
         values = [v for ref in refs for v in self.ref_values(module, call.scope, ref)]
         return self._targets_of(values)
 
+    def ref_targets(self, module: str, scope: str, ref: Ref) -> tuple[Target, ...]:
+        """What calling the value a reference names may reach."""
+        return self._targets_of(self.ref_values(module, scope, ref))
+
+    def with_contexts(self, module: str) -> list[tuple[str, Ref]]:
+        """(scope, context manager reference) of every `with ctx as name:` in the module."""
+        out = []
+        for f in self.index.facts(module).flows:
+            if f.kind is FlowKind.BIND and f.key == "" and f.ref[-2:] == ("__enter__", "()"):
+                out.append((f.scope, f.ref[:-2]))
+        return list(dict.fromkeys(out))
+
     def decorator_targets(self, module: str, scope: str, decorator: Decorator) -> tuple[Target, ...]:
         """What applying a decorator calls: the decorator, or for `@f(...)` what `f(...)` returned."""
         return self._targets_of(self._decorator_values(module, scope, decorator))
