@@ -255,15 +255,16 @@ class PossibleResolver(Resolver):
                 values = self.attr_values(values, step) or []
         return values
 
-    def _subscript(self, values: list, step: str) -> list:
+    def _subscript(self, values: list, step: str, seen: frozenset = frozenset()) -> list:
         out: list = []
         for c in values:
-            if isinstance(c, Container):
+            if isinstance(c, Container) and id(c) not in seen:
                 for key, ref in c.elements:
                     if ref is None:
                         continue
-                    if key == "[*]":  # `yield from ref`, a spread: the elements of ref
-                        out.extend(self._subscript(self.ref_values(c.module, c.scope, ref), "[?]"))
+                    if key == "[*]":  # `yield from ref`, a spread: the elements of ref (a cycle: no more)
+                        inner = self.ref_values(c.module, c.scope, ref)
+                        out.extend(self._subscript(inner, "[?]", seen | {id(c)}))
                     elif step == "[?]" or key == "[?]" or key == step:
                         out.extend(self.ref_values(c.module, c.scope, ref))
         return out
