@@ -486,19 +486,22 @@ class Resolver:
         return out
 
     def _instance_attr(self, v: Value, attr: str) -> Values:
+        key = ("instance attr", id(v.cls), attr)
+        if key in self._active:  # `self.a = self.a.b()`: a cycle, unknown (lenient: adds nothing new)
+            return [] if self.lenient else None
+        self._active.add(key)
+        try:
+            return self._instance_attr_values(v, attr)
+        finally:
+            self._active.discard(key)
+
+    def _instance_attr_values(self, v: Value, attr: str) -> Values:
         if self.lenient:  # the class's member, and what any method assigns to the attribute by name
-            key = ("instance attr", id(v.cls), attr)
-            if key in self._active:  # `self.a = self.a.b()`: a cycle adds nothing new
-                return []
-            self._active.add(key)
-            try:
-                out = self._class_member(v, attr, through_instance=True) or []
-                if attr in self._patched:
-                    out.extend(self._assigned_instances(v, attr) or [])
-                out.extend(self._attr_flows(v, attr))
-                return out
-            finally:
-                self._active.discard(key)
+            out = self._class_member(v, attr, through_instance=True) or []
+            if attr in self._patched:
+                out.extend(self._assigned_instances(v, attr) or [])
+            out.extend(self._attr_flows(v, attr))
+            return out
         reaching = self.writes.reaching(v, attr, through_instance=True)
         if reaching is None:
             return None
