@@ -2,12 +2,15 @@
 
 The checker's `Resolver` answers all-or-nothing: one unknown and the call stays silent. A call
 graph wants the opposite trade: every target we can see, unknowns dropped instead of spoiling the
-set. `PossibleResolver` is that lenient twin. It also follows flows the checker does not trust:
-lambdas, functions returned by functions, functions passed as arguments and called through the
-parameter, functions held in dict/list/tuple displays (subscripts and `for` loops), class
-attributes bound to functions, and decorators of unknown effect (through what they return, else
-the function itself). Its targets become edges marked `possible`; `checks` never reads them, so
-no finding can come from here.
+set. `PossibleResolver` is the same `Resolver` with `lenient` set, so both share every rule; what
+is here are the value flows only edges follow, behind the resolver's hooks: functions returned or
+yielded (`yield from` too) and called, passed as arguments and called through the parameter
+(`*args`/`**kwargs` too), held in dict/list/tuple displays or written into them (`d[k] = f`,
+`.append(f)`; read by subscript, `.get()`, `.values()`, `for`, comprehensions), bound by
+`with ... as`, `except ... as` and unpacking, stored in `self.attr`, lambdas, decorators of unknown
+effect (through what they return, else the function itself), and callbacks of known higher-order
+callees (`map`, `sorted(key=)`, `Thread(target=)`, `loop.call_soon`...). Its targets become edges
+marked `possible`; `checks` never reads them, so no finding can come from here.
 """
 
 from __future__ import annotations
