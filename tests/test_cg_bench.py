@@ -23,7 +23,8 @@ _spec.loader.exec_module(cg_bench)
 
 CASES = cg_bench.cases()
 CATEGORIES = {"direct_calls", "imports", "classes", "mro", "super", "decorators", "lambdas", "higher_order",
-              "returns", "containers", "nested"}
+              "returns", "containers", "nested", "assignments", "generators", "exceptions", "dicts", "lists", "args",
+              "kwargs", "callbacks"}
 
 
 def test_every_category_has_cases() -> None:

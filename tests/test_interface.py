@@ -28,7 +28,7 @@ from callgraph.store.outside import EnvironmentModules, interface_key
 
 def projection(module: str, data: bytes, is_package: bool = False):
     full = collect(module, data, is_package=is_package)
-    return replace(full, calls=(), suppressions=(), uses=())
+    return replace(full, calls=(), suppressions=(), uses=(), flows=())
 
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])

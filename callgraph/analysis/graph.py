@@ -101,11 +101,29 @@ def _possible_edges(graph: nx.MultiDiGraph, files: list[SourceFile], calls: list
         known = set(rc.resolution.targets)
         caller = caller_node(rc.module, rc.call, lambdas.get(rc.module, ()))
         for target in resolver.targets(rc.module, rc.call):
-            if target not in known:
+            if target not in known and not _synthesised(target):
                 graph.add_edge(
                     caller, _target_node(graph, target), call=rc, target=target, line=rc.call.line, complete=False,
                     possible=True,
                 )
+    for rc in calls:  # functions handed to callees that run them: an edge from the caller
+        targets = resolver.callback_targets(rc.module, rc.call)
+        if targets:
+            caller = caller_node(rc.module, rc.call, lambdas.get(rc.module, ()))
+            for target in targets:  # no call: the callee's arguments are not the callback's
+                graph.add_edge(
+                    caller, _target_node(graph, target), call=None, target=target, line=rc.call.line, complete=False,
+                    possible=True, kind="callback",
+                )
+    for f in files:  # `with ctx as x:` calls ctx.__enter__() and ctx.__exit__(...)
+        for scope, ctx in resolver.with_contexts(f.module):
+            line = next((c.line for c in f.facts.calls if c.scope == scope and ctx[-1:] == ("()",) and c.callee_ref == ctx[:-1]), 0)
+            for method in ("__enter__", "__exit__"):
+                for target in resolver.ref_targets(f.module, scope, (*ctx, method)):
+                    graph.add_edge(
+                        node_id(f.module, scope), _target_node(graph, target), call=None, target=target, line=line,
+                        complete=False, possible=True, kind="with",
+                    )
     for f in files:
         for fact in (*f.facts.functions, *f.facts.classes):
             for d in fact.decorators:
@@ -114,6 +132,13 @@ def _possible_edges(graph: nx.MultiDiGraph, files: list[SourceFile], calls: list
                         node_id(f.module, fact.scope), _target_node(graph, target), call=None, target=target,
                         line=fact.line, complete=False, possible=True, kind="decorator",
                     )
+
+
+def _synthesised(target: Target) -> bool:
+    """A constructor CPython runs in C (object's, BaseException's): no node a possible edge should invent."""
+    from ..resolve.resolver import TargetKind
+
+    return target.kind in (TargetKind.NO_ARGUMENTS, TargetKind.NO_KEYWORDS)
 
 
 def _target_node(graph: nx.MultiDiGraph, target: Target) -> str:

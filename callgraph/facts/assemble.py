@@ -72,6 +72,9 @@ def module_facts(
         uses=tuple(collector.uses),
         suppressions=suppressions(source),
         lambdas=lambdas,
+        flows=tuple(
+            replace(f, ref=ref, base=fix(f.base)) for f in collector.flows if (ref := fix(f.ref)) is not None
+        ),
     )
 
 

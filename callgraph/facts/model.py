@@ -201,6 +201,25 @@ class Binding:
     partial: PartialFact | None = None  # ASSIGN: the value is a `partial(...)`-named call
 
 
+class FlowKind(enum.Enum):
+    YIELD = "yield"  # scope (a function) yields ref; key "[*]": `yield from ref`, its elements
+    ITEM = "item"  # `name[key] = ref`, `name.append(ref)`...: the container bound to name holds ref
+    ATTR = "attr"  # `base.name = ref`
+    BIND = "bind"  # name is bound to ref (with-as, except-as, unpacking); key "[*]": to its elements
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A value flow only call-graph edges follow (never the checker): see `FlowKind`."""
+
+    kind: FlowKind
+    scope: str
+    name: str
+    key: str
+    ref: tuple[str, ...]
+    base: tuple[str, ...] | None = None  # ATTR: the receiver as a reference
+
+
 @dataclass(frozen=True, slots=True)
 class AttrAssign:
     """`base.attr = value` anywhere: instance attributes and monkeypatching.
@@ -261,3 +280,5 @@ class ModuleFacts:
     suppressions: tuple[tuple[int, tuple[str, ...]], ...] = field(default=())
     # every lambda, as a function named like PyCG's "<lambda1>" (per enclosing scope, in source order)
     lambdas: tuple[FunctionFact, ...] = field(default=())
+    # value flows for call-graph edges only (like calls, absent from interface facts)
+    flows: tuple[Flow, ...] = field(default=())

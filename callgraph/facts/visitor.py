@@ -13,7 +13,9 @@ import libcst as cst
 
 from .expected_errors import catches_type_error, expects_type_error, tests_environment
 from .bodies import body_facts
-from .expressions import as_ref, display_elements, dotted, dotted_str, literal_class, parameters, partial_call, string_value
+from .expressions import (
+    as_ref, display_elements, dotted, dotted_str, key_step, literal_class, parameters, partial_call, string_value,
+)
 from .model import (
     AttrAssign,
     Binding,
@@ -21,6 +23,8 @@ from .model import (
     CallShape,
     Decorator,
     FieldFact,
+    Flow,
+    FlowKind,
     ImportFact,
     ParamKind,
     ScopeKind,
@@ -28,6 +32,7 @@ from .model import (
 )
 
 _WS = re.compile(r"\s+")
+_ADDERS = frozenset({"append", "appendleft", "add", "insert", "setdefault"})  # `name.append(f)`: name holds f
 
 
 @dataclass
@@ -73,6 +78,7 @@ class Collector:
         self.bindings: list[Binding] = []
         self.calls: list[PendingCall] = []
         self.attr_assigns: list[AttrAssign] = []
+        self.flows: list[Flow] = []  # edge facts only: what yields, item and attribute writes carry
         self.all_names: list[str] | None = None
         self.all_dynamic = False
         self.dynamic_globals = False
@@ -241,6 +247,14 @@ class Collector:
     def visit_Yield(self, node: cst.Yield) -> None:
         if self.body_frames:
             self.body_frames[-1][1][0] = True
+        if self.fn_stack and self.scope.kind is ScopeKind.FUNCTION:
+            spread = isinstance(node.value, cst.From)
+            self._flow(FlowKind.YIELD, "", "[*]" if spread else "[?]", node.value.item if spread else node.value)
+
+    def _flow(self, kind: FlowKind, name: str, key: str, value, base=None) -> None:
+        ref = as_ref(value) if isinstance(value, cst.BaseExpression) else value
+        if ref is not None:
+            self.flows.append(Flow(kind, self.scope.qualname, name, key, ref, base))
 
     def visit_Await(self, node: cst.Await) -> None:
         if self.body_frames:
@@ -420,15 +434,37 @@ class Collector:
         elif isinstance(target, (cst.Tuple, cst.List)):
             for el in target.elements:
                 self._bind_target(el.value, None, BindingKind.OTHER)
+            self._unpack_flows(target, value, iterates)
         elif isinstance(target, cst.StarredElement):
             self._bind_target(target.value, None, BindingKind.OTHER)
         elif isinstance(target, cst.Attribute):
+            if value is not None:
+                self._flow(FlowKind.ATTR, target.attr.value, "", value, as_ref(target.value))
             callee = dotted(value.func) if isinstance(value, cst.Call) else None
             self.attr_assigns.append(
                 AttrAssign(self.scope.qualname, dotted(target.value), target.attr.value, callee, 0, partial_call(value))
             )
         elif isinstance(target, cst.Subscript):
+            if isinstance(target.value, cst.Name) and value is not None:
+                item = target.slice[0].slice if len(target.slice) == 1 else None
+                self._flow(FlowKind.ITEM, target.value.value, key_step(item.value) if isinstance(item, cst.Index) else "[?]", value)
             self._dynamic_write(target.value, target.slice[0].slice if len(target.slice) == 1 else None)
+
+    def _unpack_flows(self, target: cst.Tuple | cst.List, value, iterates) -> None:
+        """`a, b = f, g`, `a, b = pair`, `for k, v in d.items()`: each name's value, for edges."""
+        names = [el.value.value if isinstance(el.value, cst.Name) else None for el in target.elements]
+        if any(isinstance(el, cst.StarredElement) for el in target.elements):
+            return
+        if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(names):
+            for name, el in zip(names, value.elements):
+                if name is not None and not isinstance(el, cst.StarredElement):
+                    self._flow(FlowKind.BIND, name, "", el.value)
+        elif value is not None and (ref := as_ref(value)) is not None:
+            for i, name in enumerate(names):
+                if name is not None:
+                    self._flow(FlowKind.BIND, name, "", (*ref, f"[{i}]"))
+        elif iterates is not None and iterates[-2:] == ("items", "()") and len(names) == 2 and names[1] is not None:
+            self._flow(FlowKind.BIND, names[1], "[*]", (*iterates[:-2], "values", "()"))
 
     def _dynamic_write(self, mapping: cst.BaseExpression, key: cst.BaseSliceItem | None) -> None:
         """`globals()[k] = v` and `obj.__dict__[k] = v` bind names we may not see."""
@@ -475,17 +511,34 @@ class Collector:
     def visit_For(self, node: cst.For) -> None:
         self._enter_cond(node)
         self._bind_target(node.target, None, BindingKind.OTHER, iterates=as_ref(node.iter))
+        self._loop_display(node.target, node.iter)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         self._bind_target(node.target, None, BindingKind.OTHER, iterates=as_ref(node.iter))
+        self._loop_display(node.target, node.iter)
+
+    def _loop_display(self, target: cst.BaseExpression, iterable: cst.BaseExpression) -> None:
+        """`for f in [a, b]`: f is bound to each element, for edges."""
+        if isinstance(target, cst.Name) and isinstance(iterable, (cst.List, cst.Tuple, cst.Set)):
+            for el in iterable.elements:
+                if not isinstance(el, cst.StarredElement):
+                    self._flow(FlowKind.BIND, target.value, "", el.value)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
             self._bind_target(node.asname.name, None, BindingKind.OTHER)
+            ctx = as_ref(node.item)
+            if isinstance(node.asname.name, cst.Name) and ctx is not None:
+                self._flow(FlowKind.BIND, node.asname.name.value, "", (*ctx, "__enter__", "()"))
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None:
             self._bind_target(node.name.name, None, BindingKind.OTHER)
+            if isinstance(node.name.name, cst.Name) and node.type is not None:
+                kinds = [e.value for e in node.type.elements] if isinstance(node.type, cst.Tuple) else [node.type]
+                for k in kinds:
+                    if (ref := as_ref(k)) is not None:
+                        self._flow(FlowKind.BIND, node.name.name.value, "", (*ref, "()"))  # an instance of it
 
     def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
         if node.name is not None:
@@ -555,6 +608,11 @@ class Collector:
                 self.environment_guards > 0,
             )
         )
+        if callee is not None and len(callee) == 2 and callee[1] in _ADDERS and callee[0].isidentifier() and node.args:
+            item = node.args[-1]
+            if not item.star and item.keyword is None:
+                key = key_step(node.args[0].value) if callee[1] == "setdefault" and len(node.args) == 2 else "[?]"
+                self._flow(FlowKind.ITEM, callee[0], key, item.value)
         if callee in (("setattr",), ("delattr",)) and len(node.args) >= 2:
             attr = string_value(node.args[1].value) or "*"  # "*": any attribute
             self.attr_assigns.append(AttrAssign(self.scope.qualname, dotted(node.args[0].value), attr, None, 0))

@@ -2,12 +2,15 @@
 
 The checker's `Resolver` answers all-or-nothing: one unknown and the call stays silent. A call
 graph wants the opposite trade: every target we can see, unknowns dropped instead of spoiling the
-set. `PossibleResolver` is that lenient twin. It also follows flows the checker does not trust:
-lambdas, functions returned by functions, functions passed as arguments and called through the
-parameter, functions held in dict/list/tuple displays (subscripts and `for` loops), class
-attributes bound to functions, and decorators of unknown effect (through what they return, else
-the function itself). Its targets become edges marked `possible`; `checks` never reads them, so
-no finding can come from here.
+set. `PossibleResolver` is the same `Resolver` with `lenient` set, so both share every rule; what
+is here are the value flows only edges follow, behind the resolver's hooks: functions returned or
+yielded (`yield from` too) and called, passed as arguments and called through the parameter
+(`*args`/`**kwargs` too), held in dict/list/tuple displays or written into them (`d[k] = f`,
+`.append(f)`; read by subscript, `.get()`, `.values()`, `for`, comprehensions), bound by
+`with ... as`, `except ... as` and unpacking, stored in `self.attr`, lambdas, decorators of unknown
+effect (through what they return, else the function itself), and callbacks of known higher-order
+callees (`map`, `sorted(key=)`, `Thread(target=)`, `loop.call_soon`...). Its targets become edges
+marked `possible`; `checks` never reads them, so no finding can come from here.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections import defaultdict
 from dataclasses import replace
 
 from .index import Index
-from ..facts.model import Binding, BindingKind, CallSite, Decorator, FunctionFact, ParamKind, ScopeKind
+from ..facts.model import Binding, BindingKind, CallSite, Decorator, FlowKind, FunctionFact, ParamKind, ScopeKind
 from .resolver import (
     _NOT_BOUND,
     DEFAULT_PRESERVING,
@@ -49,6 +52,10 @@ class Container:
 
 
 class PossibleResolver(Resolver):
+    """The shared `Resolver` in its lenient mode, plus the flows only call graphs follow."""
+
+    lenient = True
+
     def __init__(self, index: Index, *, preserving: frozenset[str] = DEFAULT_PRESERVING, budget: int = 2_000_000) -> None:
         super().__init__(index, preserving=preserving)
         self._callers: dict[int, list[CallerEntry]] | None = None
@@ -59,6 +66,36 @@ class PossibleResolver(Resolver):
         self._cache: dict[tuple, list] = {}
         self.steps = 0  # lookups made: a budget stops pathological projects
         self.budget = budget
+        self._flows: dict[tuple, list] | None = None
+
+    def flows(self) -> dict[tuple, list]:
+        """The modules' value flows, keyed for lookup: ("yield", module, function), ("item", module,
+        binding scope, name), ("bind", module, scope, name), ("attr", attr)."""
+        if self._flows is None:
+            table: dict[tuple, list] = defaultdict(list)
+            for module, src in self.index.modules.items():
+                for f in src.facts.flows:
+                    if f.kind is FlowKind.YIELD:
+                        table[("yield", module, f.scope)].append((f.key, f.ref))
+                    elif f.kind is FlowKind.BIND:
+                        table[("bind", module, f.scope, f.name)].append((f.key, f.ref))
+                    elif f.kind is FlowKind.ATTR:
+                        table[("attr", f.name)].append((module, f.scope, f.base, f.ref))
+                    else:  # an item written into the container the name holds where the name is bound
+                        table[("item", module, self._binding_scope(module, f.scope, f.name), f.name)].append(
+                            (f.scope, f.key, f.ref)
+                        )
+            self._flows = table
+        return self._flows
+
+    def _binding_scope(self, module: str, scope: str, name: str) -> str:
+        current, first = scope, True
+        while current:
+            kind = self.index.scope_kind.get((module, current), ScopeKind.MODULE)
+            if (first or kind is not ScopeKind.CLASS) and self.index.scope_bindings(module, current, name):
+                return current
+            current, first = self.index.parent.get((module, current), ""), False
+        return ""
 
     # -- entry points ----------------------------------------------------------------------------
     def targets(self, module: str, call: CallSite) -> tuple[Target, ...]:
@@ -70,6 +107,41 @@ class PossibleResolver(Resolver):
         else:
             values = []
         return self._targets_of(values)
+
+    def callback_targets(self, module: str, call: CallSite) -> tuple[Target, ...]:
+        """What a known higher-order callee runs of the functions handed to it (`map(f, xs)`,
+        `sorted(xs, key=f)`, `Thread(target=f)`, `loop.call_soon(f)`): edges from the caller."""
+        if call.callee is None or not call.args:
+            return ()
+        slots = _CALLBACKS.get(self.qualify(module, call.scope, ".".join(call.callee)) or "")
+        if slots is None and len(call.callee) > 1 and call.callee[-1] in _CALLBACK_METHODS and not self.targets(module, call):
+            slots = _CALLBACK_METHODS[call.callee[-1]]  # a method of an object outside the project
+        if slots is None:
+            return ()
+        positions, keywords = slots
+        refs: list = []
+        n = 0
+        for kw, ref in call.args:
+            if kw is None:
+                if n in positions and ref is not None:
+                    refs.append(ref)
+                n += 1
+            elif kw in keywords and ref is not None:
+                refs.append(ref)
+        values = [v for ref in refs for v in self.ref_values(module, call.scope, ref)]
+        return self._targets_of(values)
+
+    def ref_targets(self, module: str, scope: str, ref: Ref) -> tuple[Target, ...]:
+        """What calling the value a reference names may reach."""
+        return self._targets_of(self.ref_values(module, scope, ref))
+
+    def with_contexts(self, module: str) -> list[tuple[str, Ref]]:
+        """(scope, context manager reference) of every `with ctx as name:` in the module."""
+        out = []
+        for f in self.index.facts(module).flows:
+            if f.kind is FlowKind.BIND and f.key == "" and f.ref[-2:] == ("__enter__", "()"):
+                out.append((f.scope, f.ref[:-2]))
+        return list(dict.fromkeys(out))
 
     def decorator_targets(self, module: str, scope: str, decorator: Decorator) -> tuple[Target, ...]:
         """What applying a decorator calls: the decorator, or for `@f(...)` what `f(...)` returned."""
@@ -107,17 +179,7 @@ class PossibleResolver(Resolver):
         return self._callers
 
     def _targets_of(self, values: list) -> tuple[Target, ...]:
-        out: list[Target] = []
-        for v in values:
-            if v.kind is ValueKind.FUNCTION:
-                out.append(Target(TargetKind.FUNCTION, v.module, v.fn.qualname, v.fn.signature, v.implicit, v.fn))
-            elif v.kind is ValueKind.CLASS:
-                out.extend(self.classes.constructors(v.module, v.cls, v.exact) or [])
-            elif v.kind is ValueKind.INSTANCE:  # calling an instance calls its class's __call__
-                for f in self._class_member(v, "__call__", through_instance=True):
-                    if f.kind is ValueKind.FUNCTION:
-                        out.append(Target(TargetKind.FUNCTION, f.module, f.fn.qualname, f.fn.signature, f.implicit, f.fn))
-        return tuple(dict.fromkeys(out))
+        return tuple(dict.fromkeys(self.targets_of(values)[0]))
 
     # -- references --------------------------------------------------------------------------------
     def name_values(self, module: str, scope: str, name: str):
@@ -170,9 +232,19 @@ class PossibleResolver(Resolver):
             values: list = [Value(ValueKind.FUNCTION, module, fn=lambdas[n])] if n < len(lambdas) else []
         else:
             values = self.name_values(module, scope, head) or []
-        for step in ref[1:]:
+        skip = False
+        for i, step in enumerate(ref[1:], 1):
             if not values:
                 return []
+            if skip:
+                skip = False
+                continue
+            if step in _CONTAINER_METHODS and i + 1 < len(ref) and ref[i + 1] == "()":
+                held = [c for c in values if isinstance(c, Container)]
+                if held:  # `d.values()`, `d.copy()`: the container; `d.get(k)`, `d.pop(k)`: an element
+                    values = self._subscript(held, "[?]") if _CONTAINER_METHODS[step] else held
+                    skip = True
+                    continue
             if step == "()":
                 values = self.call_result(values) or []
             elif step.startswith("["):
@@ -186,12 +258,17 @@ class PossibleResolver(Resolver):
                 values = self.attr_values(values, step) or []
         return values
 
-    def _subscript(self, values: list, step: str) -> list:
+    def _subscript(self, values: list, step: str, seen: frozenset = frozenset()) -> list:
         out: list = []
         for c in values:
-            if isinstance(c, Container):
+            if isinstance(c, Container) and id(c) not in seen:
                 for key, ref in c.elements:
-                    if ref is not None and (step == "[?]" or key == "[?]" or key == step):
+                    if ref is None:
+                        continue
+                    if key == "[*]":  # `yield from ref`, a spread: the elements of ref (a cycle: no more)
+                        inner = self.ref_values(c.module, c.scope, ref)
+                        out.extend(self._subscript(inner, "[?]", seen | {id(c)}))
+                    elif step == "[?]" or key == "[?]" or key == step:
                         out.extend(self.ref_values(c.module, c.scope, ref))
         return out
 
@@ -221,93 +298,61 @@ class PossibleResolver(Resolver):
             return False
         return not Resolver._param_values(self, module, fn.qualname, ref[0])
 
-    # -- the checker's lookups, made lenient -----------------------------------------------------------
-    def call_result(self, values: list) -> list:
+    # -- the hooks the shared rules call in lenient mode --------------------------------------------
+    def _returned(self, v: Value) -> list:
         out: list = []
-        for v in values:
-            if v.kind is ValueKind.FUNCTION:
-                for r in v.fn.returns:
-                    if not self._flows_from_argument(v.module, v.fn, r):
-                        out.extend(self.ref_values(v.module, _body_scope(v.fn), r))
-            elif v.kind is ValueKind.CLASS:
-                out.append(Value(ValueKind.INSTANCE, v.module, cls=v.cls, exact=v.exact))
+        for r in v.fn.returns:
+            if not self._flows_from_argument(v.module, v.fn, r):
+                out.extend(self._in_body(v, r))
+        yields = self.flows().get(("yield", v.module, v.fn.qualname))
+        if yields:  # a generator: what iterating it (or next()) gives
+            out.append(Container(v.module, v.fn.qualname, tuple(yields)))
         return out
 
-    def _bindings_values(self, module: str, scope: str, name: str, bindings: list[Binding], same_scope: bool):
-        key = ("name", module, scope, name)
-        if key in self._active:
-            return []
-        self._active.add(key)
-        try:
-            kind = self.index.scope_kind.get((module, scope), ScopeKind.MODULE)
-            flow_insensitive = same_scope or kind is ScopeKind.FUNCTION
-            live: list[list] = []
-            for b in bindings:
-                if b.kind is BindingKind.GLOBAL:
-                    return self.name_values(module, "", name) or []
-                if b.kind is BindingKind.NONLOCAL:
-                    return self.name_values(module, self.index.parent.get((module, scope), ""), name) or []
-                if b.name == "*":
-                    vals = self._star_values(module, b, name)
-                    if vals is _NOT_BOUND:
-                        continue
-                else:
-                    vals = self._binding_values(module, scope, b)
-                if not flow_insensitive and not b.conditional:
-                    live = []
-                live.append(vals or [])
-            if not live:
-                return _NOT_BOUND
-            return [v for vals in live for v in vals]
-        finally:
-            self._active.discard(key)
+    def _in_body(self, v: Value, ref: Ref) -> list:
+        return self.ref_values(v.module, _body_scope(v.fn), ref)
 
-    def _binding_values(self, module: str, scope: str, b: Binding):
+    def _attr_flows(self, v: Value, attr: str) -> list:
+        """`self.attr = ref` in a method of the value's class, a base's or a subclass's."""
+        writes = self.flows().get(("attr", attr))
+        if not writes:
+            return []
+        related = {id(c) for _, c in (self.classes.mro(v.module, v.cls) or [(v.module, v.cls)])}
+        related |= {id(c) for _, c in (self.classes.dispatch_classes(v.module, v.cls, False) or [])}
+        out: list = []
+        for module, scope, base, ref in writes:
+            owners = self.index.class_by_qualname.get((module, self.index.parent.get((module, scope), "")), [])
+            if len(owners) == 1 and id(owners[0]) in related and base is not None and base == (self._first_param(module, scope),):
+                out.extend(self.ref_values(module, scope, ref))
+        return out
+
+    def _decorated(self, module: str, scope: str, d: Decorator, values: list) -> list:
+        applied: list = []
+        for deco in self._decorator_values(module, scope, d):
+            if deco.kind is ValueKind.FUNCTION:
+                applied.extend(self._apply(deco, values))
+        return applied
+
+    def _flow_binding(self, module: str, scope: str, b: Binding):
         # OTHER with a reference: `global x` / `nonlocal x` then `x = REF` in an inner scope,
         # evaluated here (names it reads from its own locals are missed: fewer edges, never wrong ones)
+        if b.elements is not None and b.kind in (BindingKind.ASSIGN, BindingKind.OTHER) and b.iterates is None:
+            items = self.flows().get(("item", module, scope, b.name), ())  # `d[k] = f`, `l.append(f)`
+            return [Container(module, scope, b.elements)] + [Container(module, s, ((k, r),)) for s, k, r in items]
         if b.kind in (BindingKind.ASSIGN, BindingKind.OTHER) and b.ref is not None and b.iterates is None:
-            if b.elements is not None:
-                return [Container(module, scope, b.elements)]
+            if b.ref[0] == b.name and self.index.scope_kind.get((module, scope)) is ScopeKind.CLASS:
+                # `f = staticmethod(f)` in a class body reads the f bound outside it
+                return self.ref_values(module, self.index.parent.get((module, scope), ""), b.ref)
             return self.ref_values(module, scope, b.ref)
-        if b.kind is BindingKind.ASSIGN:
-            if b.elements is not None:
-                return [Container(module, scope, b.elements)]
-            if b.ref is not None:
-                return self.ref_values(module, scope, b.ref)
-        elif b.kind is BindingKind.OTHER and b.iterates is not None:
+        if b.kind is BindingKind.OTHER and b.iterates is not None:
+            return self._subscript(self.ref_values(module, scope, b.iterates), "[?]")
+        if b.kind is BindingKind.OTHER:  # with-as, except-as, unpacking: what the flows bind
             out: list = []
-            for c in self.ref_values(module, scope, b.iterates):
-                if isinstance(c, Container):
-                    for _, ref in c.elements:
-                        if ref is not None:
-                            out.extend(self.ref_values(c.module, c.scope, ref))
+            for key, ref in self.flows().get(("bind", module, scope, b.name), ()):
+                found = self.ref_values(module, scope, ref)
+                out.extend(self._subscript(found, "[?]") if key == "[*]" else found)
             return out
-        elif b.kind is BindingKind.CLASS:
-            return [Value(ValueKind.CLASS, module, cls=self.index.klass(module, b))]
-        return super()._binding_values(module, scope, b) or []
-
-    def function_values(self, module: str, fn: FunctionFact):
-        """The function, or what its decorators turned it into (the function itself when unknown)."""
-        mode = Mode.PLAIN
-        if fn.scope_kind is ScopeKind.CLASS:
-            if fn.name == "__new__":
-                mode = Mode.STATIC
-            elif fn.name in ("__init_subclass__", "__class_getitem__"):
-                mode = Mode.CLASS
-        current: list = [Value(ValueKind.FUNCTION, module, fn=fn)]
-        for d in reversed(fn.decorators):
-            q = self.qualify(module, fn.scope, d.name)
-            if q == "builtins.staticmethod" and not d.is_call:
-                mode = Mode.STATIC
-            elif q == "builtins.classmethod" and not d.is_call:
-                mode = Mode.CLASS
-            elif q not in self.preserving:
-                applied: list = []
-                for deco in self._decorator_values(module, fn.scope, d):
-                    if deco.kind is ValueKind.FUNCTION:
-                        applied.extend(self._apply(deco, current))
-                current = applied or current
-        return [replace(v, mode=mode) if v.kind is ValueKind.FUNCTION else v for v in current]
+        return None
 
     def _param_values(self, module: str, scope: str, name: str):
         found = super()._param_values(module, scope, name)
@@ -327,6 +372,9 @@ class PossibleResolver(Resolver):
                 if idx is None:
                     continue
                 for cmod, cscope, args, implicit in self.callers().get(id(fn), []):
+                    if params[idx].kind in (ParamKind.VAR_POSITIONAL, ParamKind.VAR_KEYWORD):
+                        out.append(Container(cmod, cscope, _rest(args, params, idx, implicit)))
+                        continue
                     arg = _pick(args, params, idx, implicit)
                     if isinstance(arg, list):
                         out.extend(arg)
@@ -337,54 +385,71 @@ class PossibleResolver(Resolver):
         finally:
             self._guard.discard(key)
 
-    def attr_values(self, values: list, attr: str) -> list:
-        out: list = []
-        for v in values:
-            if v.kind is ValueKind.MODULE:
-                found = self.module_attr(v.module, attr)
-            elif v.kind is ValueKind.CLASS:
-                found = self._class_member(v, attr, through_instance=False)
-            elif v.kind is ValueKind.INSTANCE:
-                found = self._instance_attr(v, attr)
-            else:
-                found = None
-            out.extend(found or [])
-        return out
 
-    def _class_member(self, v: Value, attr: str, *, through_instance: bool) -> list:
-        out: list = []
-        for module, cls in self.classes.dispatch_classes(v.module, v.cls, v.exact) or [(v.module, v.cls)]:
-            for f in self.classes.lookup(module, cls, attr) or []:
-                out.append(_accessed(f, through_instance))
-        return out
+# Callees that call the functions handed to them: (positional indexes, keywords) holding them.
+_CALLBACKS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
+    "builtins.map": ((0,), ()),
+    "builtins.filter": ((0,), ()),
+    "builtins.sorted": ((), ("key",)),
+    "builtins.min": ((), ("key",)),
+    "builtins.max": ((), ("key",)),
+    "functools.reduce": ((0,), ()),
+    "itertools.starmap": ((0,), ()),
+    "itertools.filterfalse": ((0,), ()),
+    "itertools.takewhile": ((0,), ()),
+    "itertools.dropwhile": ((0,), ()),
+    "itertools.groupby": ((1,), ("key",)),
+    "itertools.accumulate": ((1,), ("func",)),
+    "threading.Thread": ((1,), ("target",)),
+    "threading.Timer": ((1,), ("function",)),
+    "multiprocessing.Process": ((1,), ("target",)),
+    "atexit.register": ((0,), ()),
+    "signal.signal": ((1,), ()),
+    "contextlib.ExitStack.callback": ((0,), ()),
+    "asyncio.run": ((0,), ()),
+}
+# Methods of outside objects (event loops, executors, futures, lists) that run what they are given.
+_CALLBACK_METHODS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
+    "call_soon": ((0,), ()),
+    "call_soon_threadsafe": ((0,), ()),
+    "call_later": ((1,), ()),
+    "call_at": ((1,), ()),
+    "run_in_executor": ((1,), ()),
+    "add_done_callback": ((0,), ()),
+    "submit": ((0,), ()),
+    "sort": ((), ("key",)),
+}
 
-    def _instance_attr(self, v: Value, attr: str) -> list:
-        out = self._class_member(v, attr, through_instance=True)
-        if attr in self._patched:
-            out.extend(self._assigned_instances(v, attr) or [])
-        return out
-
-    def _super_values(self, module: str, scope: str, path: tuple[str, ...]) -> list:
-        if len(path) != 2:
-            return []
-        fns = self.index.functions_by_qualname.get((module, scope), [])
-        owners = self.index.class_by_qualname.get((module, self.index.parent.get((module, scope), "")), [])
-        if not fns or len(owners) != 1 or fns[0].scope_kind is not ScopeKind.CLASS:
-            return []
-        vals = super().function_values(module, fns[0])
-        mode = vals[0].mode if vals else Mode.PLAIN
-        if mode is Mode.STATIC:
-            return []
-        out: list = []
-        for m, concrete in self.classes.dispatch_classes(module, owners[0], False) or [(module, owners[0])]:
-            for f in self.classes.lookup_after(m, concrete, module, owners[0], path[1]) or []:
-                out.append(_accessed(f, mode is not Mode.CLASS))
-        return out
+# container methods followed for edges: True when the call gives an element, False the container
+_CONTAINER_METHODS = {"values": False, "copy": False, "get": True, "pop": True, "setdefault": True}
 
 
 def _body_scope(fn: FunctionFact) -> str:
     """Where a function's return expressions are evaluated: its own body; a lambda's, its enclosing scope."""
     return fn.scope if fn.name == "<lambda>" else fn.qualname
+
+
+def _rest(args: tuple, params: tuple, idx: int, implicit: int) -> tuple:
+    """What `*args` (a tuple) or `**kwargs` (a dict) at `idx` collects from a call, as container elements."""
+    named = {p.name for p in params if p.kind in (ParamKind.POSITIONAL_OR_KEYWORD, ParamKind.KEYWORD_ONLY)}
+    before = sum(p.kind in (ParamKind.POSITIONAL_ONLY, ParamKind.POSITIONAL_OR_KEYWORD) for p in params) - implicit
+    out: list = []
+    n = 0
+    for kw, ref in args:
+        if isinstance(ref, list):
+            continue
+        if params[idx].kind is ParamKind.VAR_POSITIONAL:
+            if kw is None:
+                if n >= before:
+                    out.append((f"[{n - before!r}]", ref))
+                n += 1
+            elif kw == "*":
+                out.append(("[*]", ref))
+        elif kw == "**":
+            out.append(("[*]", ref))
+        elif kw not in (None, "*") and kw not in named:
+            out.append((f"[{kw!r}]", ref))
+    return tuple(out)
 
 
 def _pick(args: tuple, params: tuple, idx: int, implicit: int):

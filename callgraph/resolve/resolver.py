@@ -3,6 +3,12 @@
 The resolver answers with the *complete* set of possible targets or admits it
 does not know (`Resolution.complete` is False). Checks only ever report on
 complete resolutions: unknown means silent.
+
+One set of rules, two readings of "unknown": `lenient` False (the checker's) makes any unknown
+part spoil the whole answer (None); `lenient` True (the call graph's, `possible.PossibleResolver`)
+drops the unknown part and keeps every target it can see. Every rule here serves both, so the
+checker and the graph never drift apart; the flows only the graph follows hang off the hooks
+`_flow_binding`, `_returned`, `_decorated` and `_attr_flows`.
 """
 
 from __future__ import annotations
@@ -103,6 +109,8 @@ Values = list[Value] | None  # None: unknown
 
 
 class Resolver:
+    lenient = False  # True: unknown parts contribute nothing instead of spoiling the answer
+
     def __init__(
         self, index: Index, *, preserving: frozenset[str] = DEFAULT_PRESERVING, mutators: frozenset[str] = frozenset()
     ) -> None:
@@ -152,26 +160,36 @@ class Resolver:
     def targets_of(self, values: list[Value]) -> tuple[tuple[Target, ...], bool]:
         """What calling these values reaches, and whether that is all of it."""
         targets: list[Target] = []
+        complete = True
         for v in values:
             self.index.reads.add(v.module)
             if v.kind is ValueKind.FUNCTION:
                 fn = v.fn
                 kind = TargetKind.NATIVE if self.index.is_stub(v.module) else TargetKind.FUNCTION
-                forwards, leading = self.decorators.forward_targets(v) or ((), ())
+                # what a forwarding function hands its call on to matters to binding only
+                forwards, leading = (None if self.lenient else self.decorators.forward_targets(v)) or ((), ())
                 targets.append(Target(kind, v.module, fn.qualname, fn.signature, v.implicit, fn, None, forwards, leading))
-            elif v.kind is ValueKind.CLASS:
+                continue
+            if v.kind is ValueKind.CLASS:
                 made = self.classes.constructors(v.module, v.cls, v.exact)
-                if made is None:
-                    return tuple(targets), False
-                targets.extend(made)
+                if made is not None:
+                    targets.extend(made)
+                    continue
             elif v.kind is ValueKind.PARTIAL:
-                made, complete = self.partials.targets(v)
-                if not complete:
-                    return tuple(targets), False
-                targets.extend(made)
-            else:
+                made, whole = self.partials.targets(v)
+                if whole or self.lenient:
+                    targets.extend(made)
+                if whole:
+                    continue
+            elif v.kind is ValueKind.INSTANCE and self.lenient:  # calling an instance calls its class's __call__
+                for f in self._class_member(v, "__call__", through_instance=True) or []:
+                    if f.kind is ValueKind.FUNCTION:
+                        targets.extend(self.targets_of([f])[0])
+                continue
+            if not self.lenient:
                 return tuple(targets), False
-        return tuple(targets), True
+            complete = False
+        return tuple(targets), complete
 
     # -- what a resolution read --------------------------------------------------
     def tracked(self, compute: Callable[..., Any], *args: Any, merge: bool = True) -> tuple[Any, tuple[set[str], set[str]]]:
@@ -211,16 +229,27 @@ class Resolver:
         return values
 
     def call_result(self, values: list[Value]) -> Values:
-        """What calling these values returns: instances of plainly constructed classes, else unknown."""
+        """What calling these values returns: instances of plainly constructed classes, else unknown.
+
+        Lenient: an instance of any class called (a metaclass or `__new__` may make another one,
+        which stays unseen), and what a function's `return`s name (`_returned`)."""
         out: list[Value] = []
         for v in values:
             if v.kind is ValueKind.CLASS and builtin_value_class(self.index, v):
                 out.append(Value(ValueKind.INSTANCE, v.module, cls=v.cls, exact=True))
                 continue
-            if v.kind is not ValueKind.CLASS or not self.classes.constructs_plainly(v.module, v.cls, v.exact):
+            if v.kind is ValueKind.CLASS and (self.lenient or self.classes.constructs_plainly(v.module, v.cls, v.exact)):
+                out.append(Value(ValueKind.INSTANCE, v.module, cls=v.cls, exact=v.exact))
+                continue
+            if not self.lenient:
                 return None
-            out.append(Value(ValueKind.INSTANCE, v.module, cls=v.cls, exact=v.exact))
+            if v.kind is ValueKind.FUNCTION:
+                out.extend(self._returned(v))
         return out
+
+    def _returned(self, v: Value) -> list[Value]:
+        """Lenient only: what a function value's body may return (possible.PossibleResolver)."""
+        return []
 
     def name_values(self, module: str, scope: str, name: str) -> Values:
         """Python's LEGB lookup; class bodies are visible only from directly inside them."""
@@ -259,7 +288,7 @@ class Resolver:
     def _bindings_values(self, module: str, scope: str, name: str, bindings: list[Binding], same_scope: bool):
         key = ("name", module, scope, name)
         if key in self._active:
-            return None
+            return [] if self.lenient else None
         self._active.add(key)
         try:
             kind = self.index.scope_kind.get((module, scope), ScopeKind.MODULE)
@@ -288,6 +317,8 @@ class Resolver:
             out: list[Value] = []
             for vals in live:
                 if vals is None:
+                    if self.lenient:
+                        continue
                     return None
                 out.extend(vals)
             return out
@@ -296,12 +327,16 @@ class Resolver:
 
     def _binding_values(self, module: str, scope: str, b: Binding) -> Values:
         index = self.index
+        if self.lenient:
+            flowed = self._flow_binding(module, scope, b)
+            if flowed is not None:
+                return flowed
         if b.kind is BindingKind.DEF:
             return self.function_values(module, index.function(module, b))
         if b.kind is BindingKind.CLASS:
             cls = index.klass(module, b)
-            if not self.classes.plainly_decorated(module, cls):
-                return None  # a class decorator may return anything
+            if not self.lenient and not self.classes.plainly_decorated(module, cls):
+                return None  # a class decorator may return anything (lenient: the class stays possible)
             return [Value(ValueKind.CLASS, module, cls=cls)]
         if b.kind is BindingKind.IMPORT:
             return self._import_values(module, index.import_(module, b))
@@ -315,6 +350,10 @@ class Resolver:
             return None
         if b.kind is BindingKind.PARAM:
             return self._param_values(module, scope, b.name)
+        return None
+
+    def _flow_binding(self, module: str, scope: str, b: Binding) -> Values:
+        """Lenient only: a binding's values through flows the checker does not follow (None: none)."""
         return None
 
     def _import_values(self, module: str, imp) -> Values:
@@ -410,6 +449,8 @@ class Resolver:
                 continue  # a stub's overload/final/deprecated marks a C function, never wraps it
             elif q in self.preserving:
                 continue
+            elif self.lenient:  # what the decorator returns, else the function itself
+                values = self._decorated(module, fn.scope, d, values) or values
             elif q is not None or mode is not Mode.PLAIN:
                 return None  # an outside decorator, or a project one given a staticmethod/classmethod
             else:
@@ -417,6 +458,10 @@ class Resolver:
                 if values is None:
                     return None
         return [Value(v.kind, v.module, v.fn, v.cls, v.exact, mode) for v in values]
+
+    def _decorated(self, module: str, scope: str, d, values: list[Value]) -> list[Value]:
+        """Lenient only: what applying decorator `d` to `values` may give ([]: unknown)."""
+        return []
 
     def _param_values(self, module: str, scope: str, name: str) -> Values:
         self.index.reads.add(module)
@@ -462,36 +507,64 @@ class Resolver:
             else:
                 found = None
             if found is None:
+                if self.lenient:
+                    continue
                 return None
             out.extend(found)
         return out
 
     def _class_member(self, v: Value, attr: str, *, through_instance: bool) -> Values:
-        if not through_instance and self.writes.reaching(v, attr, through_instance=False) != []:
+        # Lenient: what the class bodies define stays possible whatever else writes the attribute.
+        strict = not self.lenient
+        if strict and not through_instance and self.writes.reaching(v, attr, through_instance=False) != []:
             return None  # `C.attr = ...` on this class, a base's or a subclass's, or on an unknown object
         out: list[Value] = []
         classes = self.classes.dispatch_classes(v.module, v.cls, v.exact)
-        if classes is None:
-            return None
-        for module, cls in classes:
-            if self.classes.has_dynamic_members(module, cls, through_instance):
+        if classes is None or (not strict and not classes):
+            if strict:
                 return None
-            if self.classes.written_outside(module, cls, attr):
+            classes = [(v.module, v.cls)]
+        for module, cls in classes:
+            if strict and self.classes.has_dynamic_members(module, cls, through_instance):
+                return None
+            if strict and self.classes.written_outside(module, cls, attr):
                 return None
             found = self.classes.lookup(module, cls, attr)
             if found is None:
+                if not strict:
+                    continue
                 return None
             for f in found:
                 out.append(_accessed(f, through_instance))
         return out
 
     def _instance_attr(self, v: Value, attr: str) -> Values:
+        key = ("instance attr", id(v.cls), attr)
+        if key in self._active:  # `self.a = self.a.b()`: a cycle, unknown (lenient: adds nothing new)
+            return [] if self.lenient else None
+        self._active.add(key)
+        try:
+            return self._instance_attr_values(v, attr)
+        finally:
+            self._active.discard(key)
+
+    def _instance_attr_values(self, v: Value, attr: str) -> Values:
+        if self.lenient:  # the class's member, and what any method assigns to the attribute by name
+            out = self._class_member(v, attr, through_instance=True) or []
+            if attr in self._patched:
+                out.extend(self._assigned_instances(v, attr) or [])
+            out.extend(self._attr_flows(v, attr))
+            return out
         reaching = self.writes.reaching(v, attr, through_instance=True)
         if reaching is None:
             return None
         if reaching:
             return self._assigned_instances(v, attr, [w.source for w in reaching])
         return self._class_member(v, attr, through_instance=True)
+
+    def _attr_flows(self, v: Value, attr: str) -> list[Value]:
+        """Lenient only: what the class's own methods store in `self.attr` (possible.PossibleResolver)."""
+        return []
 
     def _assigned_instances(self, v: Value, attr: str, writes: list | None = None) -> Values:
         """`self.attr = Cls(...)` in the class's own methods is the only way attr gets its value."""
@@ -534,28 +607,33 @@ class Resolver:
 
     # -- super() ---------------------------------------------------------------
     def _super_values(self, module: str, scope: str, path: tuple[str, ...]) -> Values:
+        unknown: Values = [] if self.lenient else None
         if len(path) != 2:
-            return None
+            return unknown
         self.index.reads.add(module)
         fns = self.index.functions_by_qualname.get((module, scope), [])
         owners = self.index.class_by_qualname.get((module, self.index.parent.get((module, scope), "")), [])
         if not fns or len(owners) != 1 or fns[0].scope_kind is not ScopeKind.CLASS:
-            return None
+            return unknown
         vals = self.function_values(module, fns[0])
-        if vals is None:
-            return None
+        if not vals:
+            return unknown
         if vals[0].mode is Mode.STATIC and fns[0].name != "__new__":
-            return None  # zero-argument super() takes its object from the first argument: __new__'s cls
+            return unknown  # zero-argument super() takes its object from the first argument: __new__'s cls
         via_class = vals[0].mode is not Mode.PLAIN
         out: list[Value] = []
         classes = self.classes.dispatch_classes(module, owners[0], False)
-        if classes is None:
-            return None
+        if classes is None or (self.lenient and not classes):
+            if not self.lenient:
+                return None
+            classes = [(module, owners[0])]
         for m, concrete in classes:
             if self.writes.reaching(Value(ValueKind.CLASS, m, cls=concrete), path[1], through_instance=False) != []:
-                return None  # `Base.__init__ = f`: super() finds what the write stored
+                return unknown  # `Base.__init__ = f`: super() finds what the write stored
             found = self.classes.lookup_after(m, concrete, module, owners[0], path[1])
             if found is None:
+                if self.lenient:
+                    continue
                 return None
             out.extend(_accessed(f, not via_class) for f in found)
         return out
