@@ -581,7 +581,10 @@ def fetch_sources(names, path, budget, notes, follow=2):
     return out
 
 
-def probe(request):
+def probe(request, helpers=None):
+    """The answer to `request`. `helpers`: remote_imports' functions (default: this script's
+    globals, where the sender put them)."""
+    helpers = globals() if helpers is None else helpers
     root = os.path.expanduser(request.get("root") or ".")
     read = bool(request.get("read", True))
     skip = set(request.get("skip_dirs") or DEFAULT_SKIP)
@@ -630,6 +633,13 @@ def probe(request):
             doc["environment"] = describe_environment(path)
         if request.get("sources"):
             doc["sources"] = fetch_sources(request["sources"], path, budget, notes)
+        if request.get("imports", True) and "bytecode_evidence" in helpers:
+            rels = [f["path"] for f in doc["files"]]
+            limit = budget.max_file_bytes
+            doc["bytecode"] = helpers["bytecode_evidence"](root, rels, budget, read, skip, _read_bounded, limit)
+            doc["module_origins"] = helpers["module_origins"](rels, root, path, resolve, _inside, _read_bounded,
+                                                              limit, budget, read)
+            doc["startup"] = helpers["startup_evidence"](site_dirs, resolve, path, _listdir, _read_bounded)
         doc["meta_path"] = [type(f).__name__ if not isinstance(f, type) else f.__name__ for f in sys.meta_path]
         names = list(request.get("modules") or [])
         if request.get("auto_modules", True):

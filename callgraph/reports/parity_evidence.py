@@ -249,7 +249,7 @@ def _local_modules(local: Snapshot, modules: list[str], python: str, limits: Lim
         return None
     root = str(local.root.resolve())
     request = {"root": root, "files": False, "auto_modules": False, "modules": modules, "trees": False,
-               "read": False, **limits.request()}
+               "read": False, "imports": False, **limits.request()}
     label = f"local {python}"
     try:
         done = run_bounded([python, "-B", "-"], probe_source(request), limits.timeout, limits.max_output, label,
