@@ -61,19 +61,21 @@ class ModuleOrigin:
 
 @dataclass(frozen=True, slots=True)
 class PthImport:
-    """An `import` line of a `.pth` file: code site runs at start-up (never run here)."""
+    """A line of a `.pth` file: a path site adds, or an `import` line, code site runs at start-up
+    (never run here)."""
 
     file: str
     line: int
     text: str
-    paths: tuple[str, ...]  # the path literals it names, made absolute from its site directory
+    paths: tuple[str, ...]  # the path it adds, or the path literals an import line names (absolute)
+    kind: str = "import"  # import | path
 
 
 @dataclass(frozen=True, slots=True)
 class ImportEvidence:
     bytecode: tuple[PycEvidence, ...] = ()
     origins: tuple[ModuleOrigin, ...] = ()
-    pth_imports: tuple[PthImport, ...] = ()
+    pth_lines: tuple[PthImport, ...] = ()  # path and import lines of the .pth files
     hooks: tuple[tuple[str, str, int | None], ...] = ()  # (sitecustomize | usercustomize, file, sys.path index)
     env: tuple[tuple[str, str], ...] = ()  # PYTHON* variables set in the probe's environment
     flags: tuple[tuple[str, int], ...] = ()  # the probe interpreter's sys.flags that change the path
@@ -90,6 +92,13 @@ def _data(raw: dict, size: int, sha: str, budget: _Budget, what: str) -> bytes |
         raise ProbeError(f"remote sent bytes for {clean(what)} that do not match their size and sha256")
     budget.take(what, size)
     return data
+
+
+def _is_path(p: object) -> bool:
+    try:
+        return bool(_abspath(p, "path"))
+    except ProbeError:  # a .pth line naming no usable path: evidence left out, never a refusal
+        return False
 
 
 def _pair(raw: object) -> tuple[int, int] | None:
@@ -147,7 +156,7 @@ def check_imports(doc: dict, budget: _Budget, label: str) -> ImportEvidence | No
     pth = startup.get("pth_imports") or []
     hooks, env, flags = startup.get("hooks") or {}, startup.get("env") or {}, startup.get("flags") or {}
     if not isinstance(pth, list) or not isinstance(hooks, dict) or not isinstance(env, dict) or \
-            not isinstance(flags, dict) or len(pth) > 200:
+            not isinstance(flags, dict) or len(pth) > 400:
         raise ProbeError(f"{label}: malformed start-up evidence")
     lines = []
     for row in pth:
@@ -155,11 +164,12 @@ def check_imports(doc: dict, budget: _Budget, label: str) -> ImportEvidence | No
             raise ProbeError(f"{label}: malformed .pth import line")
         lines.append(PthImport(_abspath(row.get("file"), ".pth file"), _int(row.get("line"), ".pth line", 1),
                                clean(_str(row.get("text"), ".pth line") or "", 300),
-                               tuple(_abspath(p, ".pth path") for p in (row.get("paths") or [])[:10])))
+                               tuple(p for p in (row.get("paths") or [])[:10] if _is_path(p)),
+                               "path" if row.get("kind") == "path" else "import"))
     return ImportEvidence(
         bytecode=tuple(_pyc(r, budget) for r in raw_pyc),
         origins=tuple(_origin(n, r, budget) for n, r in raw_origins.items()),
-        pth_imports=tuple(lines),
+        pth_lines=tuple(lines),
         hooks=tuple((h, _abspath(v.get("origin"), "hook file"), v.get("index") if isinstance(v.get("index"), int) else None)
                     for h, v in hooks.items() if h in ("sitecustomize", "usercustomize") and isinstance(v, dict)),
         env=tuple((k, clean(v, 1000)) for k, v in sorted(env.items()) if _ENV_NAME.match(str(k)) and isinstance(v, str)),

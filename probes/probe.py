@@ -702,6 +702,7 @@ class RemoteSnapshot(Snapshot):
         self._files: dict[str, RemoteFile] | None = None
         self._entries: dict[str, FileEntry] | None = None
         self.overlays: list[Overlay] = []
+        self.changes: list = []  # effective_imports.ImportChange: modules run from other bytes, and why
 
     @property
     def result(self) -> ProbeResult:
@@ -737,6 +738,10 @@ class RemoteSnapshot(Snapshot):
                 f"{name}: the remote interpreter imports {res.tree} (sys.path[{res.index}]), "
                 f"not the copy under {r.root}; analysed what it imports"
             )
+        from .effective_imports import apply_imports
+
+        self.changes, notes = apply_imports(files, r, self.overlays, by_module)
+        self.notes += notes
         return files
 
     @property
@@ -781,20 +786,5 @@ def open_remote(spec: str, modules: list[str] = (), limits: Limits | None = None
     return RemoteSnapshot(parse_spec(spec, limits), modules, effective=effective, label=spec)
 
 
-__all__ = [
-    "CommandProbe",
-    "DirProbe",
-    "DockerProbe",
-    "Limits",
-    "Overlay",
-    "Probe",
-    "ProbeError",
-    "ProbeResult",
-    "RemoteFile",
-    "RemoteSnapshot",
-    "Resolution",
-    "clean",
-    "open_remote",
-    "parse_spec",
-    "safe_relpath",
-]
+__all__ = ["CommandProbe", "DirProbe", "DockerProbe", "Limits", "Overlay", "Probe", "ProbeError", "ProbeResult",
+           "RemoteFile", "RemoteSnapshot", "Resolution", "clean", "open_remote", "parse_spec", "safe_relpath"]

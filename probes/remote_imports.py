@@ -209,10 +209,17 @@ def startup_evidence(site_dirs, resolve, path, listdir, read_bounded):
             if got is None:
                 continue
             for number, line in enumerate(got[1].decode("utf-8", "replace").splitlines(), 1):
-                if line.startswith(("import ", "import\t")) and len(lines) < 200:
+                if len(lines) >= 400 or not line.strip() or line.startswith("#"):
+                    continue
+                if not line.startswith(("import ", "import\t")):
+                    lines.append({"file": full, "line": number, "text": line.strip()[:300], "kind": "path",
+                                  "paths": [os.path.normpath(os.path.join(d, line.rstrip()))][: len(line) < 4096]})
+                    continue
+                if True:
                     named = [os.path.normpath(os.path.join(d, s)) for s in _literals(line)
-                             if s and ("/" in s or os.sep in s) and len(s) < 4096][:10]
-                    lines.append({"file": full, "line": number, "text": line.strip()[:300], "paths": named})
+                             if s and "/" in s and len(s) < 4096 and s.isprintable()][:10]
+                    lines.append({"file": full, "line": number, "text": line.strip()[:300], "kind": "import",
+                                  "paths": named})
     hooks = {}
     for hook in ("sitecustomize", "usercustomize"):
         res = resolve(hook, path)
