@@ -122,9 +122,7 @@ def _bytecode(files: dict[str, RemoteFile], ev: ImportEvidence, notes: list[str]
             stub_table, source_table = signature_table(facts.stub), signature_table(source.data)
             if stub_table is not None and source_table is not None and all(
                     source_table.get(k) == v for k, v in stub_table.items()):
-                out.append(_replace(change, note="not the source's own compile, but its definitions agree with the "
-                                    "source's: the source analysed"))
-                continue
+                continue  # not byte for byte the source's compile (another file name), but the same definitions
         files[p.path] = RemoteFile(p.path, len(p.data or b""), p.sha256, facts.stub, p.pyc)
         out.append(_replace(change, analysed=True, note="definitions read from its code objects; the code inside "
                             "them is not checked"))
