@@ -90,7 +90,7 @@ def _data(raw: dict, size: int, sha: str, budget: _Budget, what: str) -> bytes |
         raise ProbeError(f"remote sent undecodable bytes for {clean(what)}") from None
     if len(data) != size or hashlib.sha256(data).hexdigest() != sha:
         raise ProbeError(f"remote sent bytes for {clean(what)} that do not match their size and sha256")
-    budget.take(what, size)
+    budget.receive(what, size)  # bytes against the limits; evidence is not a file of the manifest
     return data
 
 

@@ -21,6 +21,14 @@ ENV_VARS = ("PYTHONPATH", "PYTHONHOME", "PYTHONSAFEPATH", "PYTHONNOUSERSITE", "P
 MAX_PYC_ITEMS = 500
 
 
+def _room(budget, size):
+    """Bytes of evidence count against the byte limit, not the file count: over it, not sent."""
+    if budget.total + size > budget.max_total_bytes:
+        return False
+    budget.total += size
+    return True
+
+
 def _pyc_header(data):
     """(flags, field 8:12, field 12:16) of a pyc, or an error string, as `_classify_pyc` reads it."""
     import importlib.util
@@ -139,8 +147,7 @@ def bytecode_evidence(top, rel_sources, budget, read, skip, read_bounded, limit)
             continue
         state["path"] = rel
         state["sha256"] = hashlib.sha256(data).hexdigest()
-        if state.get("used") and not state.get("same_as_source") and read:
-            budget.take(rel + " (bytecode)", len(data))
+        if state.get("used") and not state.get("same_as_source") and read and _room(budget, len(data)):
             state["data"] = base64.b64encode(data).decode("ascii")
         items.append(state)
     return items
@@ -176,8 +183,7 @@ def module_origins(rel_sources, root, path, resolve, inside, read_bounded, limit
                      "index": last.get("index"), "entry": last.get("entry"),
                      "portions": list(steps[-2].get("portions") or []) if len(steps) > 1 else [],
                      "sha256": hashlib.sha256(got[1]).hexdigest(), "size": len(got[1])}
-        if read:
-            budget.take(origin, len(got[1]))
+        if read and _room(budget, len(got[1])):
             out[name]["data"] = base64.b64encode(got[1]).decode("ascii")
     return out
 

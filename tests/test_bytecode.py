@@ -154,3 +154,33 @@ def test_sourceless_pyc_of_another_version_fails_the_import(tmp_path: Path) -> N
     data = b"\x00\x00\r\n" + _compile(sys.executable, OLD, tmp_path)[4:]
     state = remote_imports.pyc_state(None, str(tmp_path / "mod.pyc"), data, lambda: None)
     assert state["kind"] == "invalid" and not state["used"] and "ImportError" in state["why"]
+
+
+# -- the remote's answer is untrusted ----------------------------------------------------------------
+
+
+def _doc(**pyc) -> dict:
+    import base64
+    import hashlib
+
+    data = b"\x00" * 20
+    row = {"path": "pkg/rates.py", "pyc": "/srv/pkg/rates.pyc", "role": "sourceless", "kind": "timestamp",
+           "used": True, "why": "no source", "magic": "00000000", "pyc_size": 20,
+           "sha256": hashlib.sha256(data).hexdigest(), "data": base64.b64encode(data).decode()}
+    return {"bytecode": [{**row, **pyc}], "startup": {"pth_imports": [
+        {"file": "/venv/site/a.pth", "line": 1, "text": "import x", "kind": "import", "paths": ["rel", "/ok", 3]}]}}
+
+
+def test_import_evidence_is_validated() -> None:
+    from probes.import_evidence import check_imports
+    from probes.probe import Limits, ProbeError, _Budget
+
+    ev = check_imports(_doc(), _Budget(Limits()), "remote")
+    assert ev is not None and ev.bytecode[0].data == b"\x00" * 20
+    assert ev.pth_lines[0].paths == ("/ok",)  # a path that is no absolute path: left out, never trusted
+    for bad in ({"path": "../escape.py"}, {"role": "exec"}, {"sha256": "0" * 64}, {"pyc": "relative.pyc"},
+                {"used": "yes"}, {"data": "not base64!"}):
+        with pytest.raises(ProbeError):
+            check_imports(_doc(**bad), _Budget(Limits()), "remote")
+    with pytest.raises(ProbeError):  # bytes count against the probe's limits
+        check_imports(_doc(), _Budget(Limits(max_total_bytes=10)), "remote")
