@@ -219,7 +219,7 @@ def test_pth_import_line_inserting_into_sys_path(tmp_path: Path) -> None:
     assert m["evidence_file"] == str(sb.site / "00-old.pth") and m["evidence_line"] == 1
     assert "sys.path.insert" in m["evidence_text"]
     _fails_remotely(data)
-    assert "00-old.pth` line 1" in data["_sentences"][0]
+    assert "00-old.pth` line 1 is code that site runs" in data["_sentences"][0]
 
 
 def test_pythonpath_entry(tmp_path: Path) -> None:

@@ -37,8 +37,8 @@ def _where(c: ImportChange) -> str:
     kind = c.mechanism.value
     if kind == "sourceless-pyc":
         version = f" (Python {c.pyc_version} bytecode)" if c.pyc_version else ""
-        return (f"the upload has no source for {md_code(c.module)}, and CPython runs the stale bytecode "
-                f"{md_code(c.runs)} beside it{version}")
+        return (f"the upload has no source for {md_code(c.module)}, so CPython runs the bytecode "
+                f"{md_code(c.runs)} left beside it{version}")
     if kind == "pycache-instead-of-source":
         rule = {"timestamp": "it records the source's modification time and size",
                 "unchecked-hash": "it is an unchecked hash-based pyc, never compared with the source",
@@ -49,15 +49,16 @@ def _where(c: ImportChange) -> str:
         return (f"PYTHONPATH puts {md_code(c.entry or '?')} on sys.path[{c.index}], ahead of the upload, "
                 f"so {md_code(c.module)} comes from {md_code(c.runs)}")
     if kind == "pth-path-line":
-        return (f"the .pth file {at} adds {md_code(c.entry or '?')} to sys.path, "
+        return (f"the .pth file {at} adds {md_code(c.entry or '?')} to sys.path ahead of the upload, "
                 f"so {md_code(c.module)} comes from {md_code(c.runs)}")
     if kind == "pth-import-line":
-        return (f"the import line of {at} inserts {md_code(c.entry or '?')} into sys.path at start-up, "
+        return (f"the .pth file {at} is code that site runs at start-up ({md_code(c.evidence_text or '?')}), "
+                f"naming {md_code(c.entry or '?')}, which sits on sys.path[{c.index}] ahead of the upload, "
                 f"so {md_code(c.module)} comes from {md_code(c.runs)}")
     if kind == "namespace-portion":
         return (f"{md_code(c.module.rpartition('.')[0])} is a namespace package split over "
                 f"{len(c.portions)} directories, and the first, {md_code(c.portions[0] if c.portions else '?')}, "
-                f"holds an old {md_code(c.module)}")
+                f"holds another {md_code(c.module)}, which CPython imports instead of the upload's")
     if kind == "site-packages":
         return f"{md_code(c.module)} comes from the installed copy {md_code(c.runs)}, not the upload"
     if kind == "zip-on-sys-path":
@@ -79,7 +80,7 @@ def sentences(changes: list[ImportChange], remote_only: list[Finding] = ()) -> l
         broken = next((f for f in remote_only if (f.definition is not None and f.definition.path == c.path)
                        or (f.target or "").startswith(c.module + ".")), None)
         if broken is not None:
-            text += f"; there {md_code(f'{broken.path}:{broken.line}')} fails: {broken.message}"
+            text += f"; the call at {md_code(f'{broken.path}:{broken.line}')} fails there: {broken.message}"
         elif c.note and not c.analysed:
             text += f" ({c.note})"
         out.append((c.mechanism.value, text + ".", f"{FIELD}[{i}]"))
