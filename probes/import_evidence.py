@@ -170,8 +170,9 @@ def check_imports(doc: dict, budget: _Budget, label: str) -> ImportEvidence | No
         bytecode=tuple(_pyc(r, budget) for r in raw_pyc),
         origins=tuple(_origin(n, r, budget) for n, r in raw_origins.items()),
         pth_lines=tuple(lines),
-        hooks=tuple((h, _abspath(v.get("origin"), "hook file"), v.get("index") if isinstance(v.get("index"), int) else None)
-                    for h, v in hooks.items() if h in ("sitecustomize", "usercustomize") and isinstance(v, dict)),
+        hooks=tuple((h, v["origin"], v.get("index") if isinstance(v.get("index"), int) else None)
+                    for h, v in hooks.items() if h in ("sitecustomize", "usercustomize") and isinstance(v, dict)
+                    and _is_path(v.get("origin"))),
         env=tuple((k, clean(v, 1000)) for k, v in sorted(env.items()) if _ENV_NAME.match(str(k)) and isinstance(v, str)),
         flags=tuple((k, 1 if v else 0) for k, v in sorted(flags.items())
                     if k in ("isolated", "ignore_environment", "no_user_site", "no_site", "safe_path")),

@@ -207,7 +207,7 @@ def startup_evidence(site_dirs, resolve, path, listdir, read_bounded):
     lines = []
     for d in site_dirs:
         for name in sorted(n for n in (listdir(d) or ()) if n.endswith(".pth") and not n.startswith(".")):
-            full = os.path.join(d, name)
+            full = os.path.abspath(os.path.join(d, name))
             try:
                 got = read_bounded(full, 1024 * 1024 - 1)
             except (IOError, OSError):
@@ -219,10 +219,10 @@ def startup_evidence(site_dirs, resolve, path, listdir, read_bounded):
                     continue
                 if not line.startswith(("import ", "import\t")):
                     lines.append({"file": full, "line": number, "text": line.strip()[:300], "kind": "path",
-                                  "paths": [os.path.normpath(os.path.join(d, line.rstrip()))][: len(line) < 4096]})
+                                  "paths": [os.path.abspath(os.path.join(d, line.rstrip()))][: len(line) < 4096]})
                     continue
                 if True:
-                    named = [os.path.normpath(os.path.join(d, s)) for s in _literals(line)
+                    named = [os.path.abspath(os.path.join(d, s)) for s in _literals(line)
                              if s and "/" in s and len(s) < 4096 and s.isprintable()][:10]
                     lines.append({"file": full, "line": number, "text": line.strip()[:300], "kind": "import",
                                   "paths": named})
@@ -230,7 +230,7 @@ def startup_evidence(site_dirs, resolve, path, listdir, read_bounded):
     for hook in ("sitecustomize", "usercustomize"):
         res = resolve(hook, path)
         if res.get("status") == "found" and res.get("origin"):
-            hooks[hook] = {"origin": res["origin"], "index": res.get("index")}
+            hooks[hook] = {"origin": os.path.abspath(res["origin"]), "index": res.get("index")}
     env = {k: os.environ[k][:1000] for k in ENV_VARS if k in os.environ}
     flags = {k: int(getattr(sys.flags, k, 0) or 0) for k in
              ("isolated", "ignore_environment", "no_user_site", "no_site", "safe_path")}
