@@ -15,12 +15,12 @@ file and line, the PYTHONPATH entry, the namespace portions, the pyc's kind and 
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .import_evidence import ImportEvidence, PthImport
+    from .import_evidence import ImportEvidence, PthImport, PycEvidence
     from .probe import Overlay, ProbeResult, RemoteFile
 
 
@@ -93,16 +93,21 @@ def apply_imports(files: dict[str, RemoteFile], result: ProbeResult, overlays: l
                               why=f"{o.name.rpartition('.')[0]} is a namespace package; the first portion "
                                   f"holding {o.name.rpartition('.')[2]} wins")
         changes.append(change)
-    changes += _bytecode(files, ev, notes)
+    in_trees = {where: rows for where, rows in ev.trees}
+    outside = [replace(p, path=ov.prefix + p.path) for ov in overlays for p in in_trees.get(ov.remote, ())
+               if ov.prefix.endswith("/")]
+    modules = {path: name for name, path in by_module.items()}
+    changes += _bytecode(files, list(ev.bytecode) + outside, modules, notes)
     return changes, notes
 
 
-def _bytecode(files: dict[str, RemoteFile], ev: ImportEvidence, notes: list[str]) -> list[ImportChange]:
+def _bytecode(files: dict[str, RemoteFile], pycs: list[PycEvidence], modules: dict[str, str],
+              notes: list[str]) -> list[ImportChange]:
     from .bytecode import read_pycs, signature_table
     from .probe import RemoteFile
 
-    used = [p for p in ev.bytecode if p.used and p.data is not None and not p.same_as_source]
-    for p in ev.bytecode:
+    used = [p for p in pycs if p.used and p.data is not None and not p.same_as_source]
+    for p in pycs:
         if not p.used and p.role == "sourceless":
             notes.append(f"{p.pyc}: {p.why}")
     if not used:
@@ -110,7 +115,7 @@ def _bytecode(files: dict[str, RemoteFile], ev: ImportEvidence, notes: list[str]
     readings = read_pycs([p.data for p in used])  # type: ignore[misc]
     out = []
     for p, facts in zip(used, readings):
-        module = p.path[:-3].replace("/", ".").removesuffix(".__init__")
+        module = modules.get(p.path) or p.path[:-3].replace("/", ".").removesuffix(".__init__")
         mech = Mechanism.SOURCELESS_PYC if p.role == "sourceless" else Mechanism.PYCACHE
         change = ImportChange(p.path, module, mech, p.pyc, pyc_kind=p.kind, pyc_version=facts.version, why=p.why)
         if facts.stub is None:
@@ -130,8 +135,6 @@ def _bytecode(files: dict[str, RemoteFile], ev: ImportEvidence, notes: list[str]
 
 
 def _replace(change: ImportChange, **kw) -> ImportChange:
-    from dataclasses import replace
-
     return replace(change, **kw)
 
 

@@ -79,6 +79,7 @@ class ImportEvidence:
     hooks: tuple[tuple[str, str, int | None], ...] = ()  # (sitecustomize | usercustomize, file, sys.path index)
     env: tuple[tuple[str, str], ...] = ()  # PYTHON* variables set in the probe's environment
     flags: tuple[tuple[str, int], ...] = ()  # the probe interpreter's sys.flags that change the path
+    trees: tuple[tuple[str, tuple[PycEvidence, ...]], ...] = ()  # (package directory outside root, its pycs)
 
 
 def _data(raw: dict, size: int, sha: str, budget: _Budget, what: str) -> bytes | None:
@@ -166,7 +167,13 @@ def check_imports(doc: dict, budget: _Budget, label: str) -> ImportEvidence | No
                                clean(_str(row.get("text"), ".pth line") or "", 300),
                                tuple(p for p in (row.get("paths") or [])[:10] if _is_path(p)),
                                "path" if row.get("kind") == "path" else "import"))
+    trees = doc.get("tree_bytecode") or {}
+    if not isinstance(trees, dict) or len(trees) > 100 or any(not isinstance(v, list) or len(v) > MAX_ITEMS
+                                                              for v in trees.values()):
+        raise ProbeError(f"{label}: malformed bytecode of package trees")
     return ImportEvidence(
+        trees=tuple((_abspath(w, "package directory"), tuple(_pyc(r, budget) for r in rows))
+                    for w, rows in trees.items()),
         bytecode=tuple(_pyc(r, budget) for r in raw_pyc),
         origins=tuple(_origin(n, r, budget) for n, r in raw_origins.items()),
         pth_lines=tuple(lines),

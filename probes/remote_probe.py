@@ -656,6 +656,11 @@ def probe(request, helpers=None):
                     res["from_root"] = {k: alt.get(k) for k in ("status", "kind", "origin", "location", "index")}
             _attach(res, root, budget, read, skip, notes, request.get("trees", True), doc["trees"])
             doc["modules"][name] = res
+        if request.get("imports", True) and "bytecode_evidence" in helpers:  # the packages read outside root
+            doc["tree_bytecode"] = {
+                where: helpers["bytecode_evidence"](where, [f["path"] for f in tree["files"]], budget, read, skip,
+                                                    _read_bounded, budget.max_file_bytes)
+                for where, tree in doc["trees"].items() if tree.get("kind") == "package"}
     except Refused as exc:
         doc["ok"] = False
         doc["refused"] = str(exc)

@@ -246,6 +246,21 @@ def test_namespace_package_with_an_old_portion(tmp_path: Path) -> None:
     _fails_remotely(data)
 
 
+def test_installed_copy_whose_pycache_holds_older_bytecode(tmp_path: Path) -> None:
+    """site-packages holds the current source, but an unchecked hash-based pyc of an older one."""
+    sb = _sandbox(tmp_path, APP, cwd="bin")
+    _write(sb.site, {"pkg/__init__.py": "", "pkg/rates.py": NEW})
+    tag = subprocess.run([PYTHONS[0], "-c", "import sys; print(sys.implementation.cache_tag)"], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    _compile(OLD, sb.site / "pkg" / "__pycache__" / f"rates.{tag}.pyc", mode="UNCHECKED_HASH")
+    _truth(sb, "main.py", {"PYTHONPATH": str(sb.local)})
+    data = _report(sb)
+    _mechanism(data, "site-packages")
+    m = _mechanism(data, "pycache-instead-of-source")
+    assert m["path"] == "pkg/rates.py" and m["runs"] == str(sb.site / "pkg" / "__pycache__" / f"rates.{tag}.pyc")
+    _fails_remotely(data)
+
+
 # -- our own -------------------------------------------------------------------------------------------
 
 
