@@ -557,8 +557,9 @@ def fetch_sources(names, path, budget, notes, follow=2):
             if not followed:
                 out[name] = {"status": "not found"}
             continue
-        if res.get("kind") not in ("module", "package") or res.get("loader") != "source" or not origin \
-                or not origin.endswith(".py"):
+        bytecode = res.get("loader") == "bytecode" and bool(origin) and origin.endswith(".pyc") and not followed
+        if not bytecode and (res.get("kind") not in ("module", "package") or res.get("loader") != "source"
+                             or not origin or not origin.endswith(".py")):
             if not followed:
                 out[name] = {"status": "not source", "kind": res.get("kind")}
             continue
@@ -574,6 +575,9 @@ def fetch_sources(names, path, budget, notes, follow=2):
         is_package = res.get("kind") == "package"
         out[name] = {"status": "found", "path": origin, "package": is_package,
                      "size": entry["size"], "sha256": entry["sha256"], "data": entry["data"]}
+        if bytecode:  # sourceless: the receiving side reads its code objects in a bounded process
+            out[name]["bytecode"] = True
+            continue
         if depth < follow:
             for sub in _followed(name, is_package, base64.b64decode(entry["data"])):
                 if sub not in out and sub not in asked:

@@ -315,3 +315,21 @@ def test_sourceless_pyc_of_a_python_without_a_reader_is_a_note(tmp_path: Path) -
     m = _mechanism(result, "sourceless-pyc")
     assert not m["analysed"] and "bad marshal data" in m["note"]
     assert any("bad marshal data" in n for n in result["notes"])
+
+
+def test_outside_module_installed_as_sourceless_bytecode(tmp_path: Path) -> None:
+    """A dependency the remote has only as a `.pyc` (a "compiled-only" install): its definitions
+    come from the code objects, and the call that breaks there is named with CPython's words."""
+    files = {"main.py": MAIN.replace("pkg.rates", "ratelib")}
+    sb = _sandbox(tmp_path, files)
+    _compile(OLD, sb.site / "ratelib.pyc")
+    here = tmp_path / "here"
+    subprocess.run([PYTHONS[0], "-m", "venv", "--without-pip", str(here)], check=True, timeout=120)
+    here_site = Path(glob.glob(str(here / "lib" / "python3.*" / "site-packages"))[0])
+    (here_site / "ratelib.py").write_text(NEW)
+    assert subprocess.run([str(here / "bin" / "python"), "main.py"], cwd=sb.local).returncode == 0
+    remote = sb.run_remote("main.py")
+    assert f"TypeError: {MESSAGE}" in remote.stderr
+    report = investigate(str(sb.local), sb.spec(), local_python=str(here / "bin" / "python"))
+    calls = report_dict(report)["environments"]["calls"]
+    assert [(c["fails"], c["message"], c["remote_signature"]) for c in calls] == [("remote", MESSAGE, "(amount)")]
