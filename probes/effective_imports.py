@@ -107,6 +107,10 @@ def _bytecode(files: dict[str, RemoteFile], pycs: list[PycEvidence], modules: di
     from .probe import RemoteFile
 
     used = [p for p in pycs if p.used and p.data is not None and not p.same_as_source]
+    unknown = [p for p in pycs if p.used and p.role == "cache" and p.same_as_source is None]
+    if unknown:
+        notes.append(f"{len(unknown)} __pycache__ entries CPython runs were not compared with their sources "
+                     f"(the probe's time for it was spent), e.g. {unknown[0].pyc}")
     for p in pycs:
         if not p.used and p.role == "sourceless":
             notes.append(f"{p.pyc}: {p.why}")

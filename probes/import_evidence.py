@@ -86,7 +86,9 @@ def _data(raw: dict, size: int, sha: str, budget: _Budget, what: str) -> bytes |
     if raw.get("data") is None:
         return None
     try:
-        data = base64.b64decode(_str(raw["data"], what), validate=True)
+        if not isinstance(raw["data"], str) or len(raw["data"]) > budget.limits.max_file_bytes * 4 // 3 + 8:
+            raise ProbeError(f"remote sent malformed or oversized bytes for {clean(what)}")
+        data = base64.b64decode(raw["data"], validate=True)
     except (binascii.Error, ValueError):
         raise ProbeError(f"remote sent undecodable bytes for {clean(what)}") from None
     if len(data) != size or hashlib.sha256(data).hexdigest() != sha:

@@ -44,14 +44,33 @@ def _pyc_header(data):
 
 
 def _same_compile(source_full, source, data):
-    """True when the pyc's code is exactly what this interpreter compiles from the source."""
+    """True when the pyc's code is exactly what this interpreter compiles from the source, but for
+    the file name it was compiled under (`compileall .` records a relative one): the name is one
+    marshalled string, every other use of it a reference, so the bytes around it must be equal."""
     import marshal
 
     try:
         code = compile(source, source_full, "exec", dont_inherit=True)
-        return marshal.dumps(code) == data[16:]
     except Exception:  # a SyntaxError: the source cannot be what the pyc came from
         return False
+    ours = marshal.dumps(code)  # `code` held by a name, as py_compile holds it: marshal's ref flags agree
+    theirs = data[16:]
+    if ours == theirs:
+        return True
+    name = source_full.encode("utf-8", "surrogateescape")
+    i = ours.find(name)
+    if i >= 2 and ours[i - 1] == len(name) and ours[i - 2] & 0x7F in (ord("z"), ord("Z")):
+        start = i - 2
+    elif i >= 5 and int.from_bytes(ours[i - 4:i], "little") == len(name) and ours[i - 5] & 0x7F in b"aAut":
+        start = i - 5
+    else:
+        return False
+    before, after = ours[:start], ours[i + len(name):]
+    return len(theirs) > len(before) + len(after) and theirs.startswith(before) and theirs.endswith(after)
+
+
+COMPARE_SECONDS = 30.0  # compiling sources to compare with their pycs, in all: past it, not compared
+_spent = [0.0]
 
 
 def pyc_state(source_full, pyc, data, read_source):
@@ -99,8 +118,15 @@ def pyc_state(source_full, pyc, data, read_source):
         out["why"] = ("a timestamp pyc recording the source's mtime and size" if out["used"]
                       else "a timestamp pyc recording another mtime or size: the source is compiled")
     if out["used"]:
+        import time
+
+        if _spent[0] > COMPARE_SECONDS:
+            out["same_as_source"] = None  # not compared: the probe's time for it is spent
+            return out
+        started = time.monotonic()
         source = source if source is not None else read_source()
         out["same_as_source"] = source is not None and _same_compile(source_full, source, data)
+        _spent[0] += time.monotonic() - started
     return out
 
 
@@ -147,7 +173,8 @@ def bytecode_evidence(top, rel_sources, budget, read, skip, read_bounded, limit)
             continue
         state["path"] = rel
         state["sha256"] = hashlib.sha256(data).hexdigest()
-        if state.get("used") and not state.get("same_as_source") and read and _room(budget, len(data)):
+        stale = state["role"] == "sourceless" or state.get("same_as_source") is False
+        if state.get("used") and stale and read and _room(budget, len(data)):
             state["data"] = base64.b64encode(data).decode("ascii")
         items.append(state)
     return items
