@@ -186,13 +186,17 @@ def module_origins(rel_sources, root, path, resolve, inside, read_bounded, limit
     import base64
     import hashlib
 
-    out = {}
+    out, tops = {}, {}
     for rel in rel_sources[:2000]:
         parts = rel[:-3].split("/")
         if parts[-1] == "__init__":
             parts = parts[:-1]
         if not parts or "." in parts or not all(p.isidentifier() for p in parts) or len(parts) < 2:
             continue  # top-level names are the probe's own `modules`
+        if parts[0] not in tops:
+            tops[parts[0]] = resolve(parts[0], path).get("kind")
+        if tops[parts[0]] != "namespace":
+            continue  # a regular package's submodules come from its own directory (its copy is the probe's `trees`)
         name = ".".join(parts)
         res = resolve(name, path)
         origin = res.get("origin")

@@ -180,11 +180,30 @@ def list_tree(top, budget, read, skip, notes):
 # -- the path-finder rules, without importing ----------------------------------------------------
 
 
+_LISTED = [None]  # a dict of directory listings while every project module is resolved at once
+
+
 def _listdir(path):
+    kept = _LISTED[0]
+    if kept is not None and path in kept:
+        return kept[path]
+    try:
+        names = set(os.listdir(path))
+    except (IOError, OSError):
+        names = None
+    if kept is not None:
+        kept[path] = names
+    return names
     try:
         return set(os.listdir(path))
     except (IOError, OSError):
         return None
+
+
+def _listdir_kept(path):
+    if path not in _LISTED:
+        _LISTED[path] = _listdir(path)
+    return _LISTED[path]
 
 
 def _find_in_dir(entry, tail):
@@ -641,8 +660,12 @@ def probe(request, helpers=None):
             rels = [f["path"] for f in doc["files"]]
             limit = budget.max_file_bytes
             doc["bytecode"] = helpers["bytecode_evidence"](root, rels, budget, read, skip, _read_bounded, limit)
-            doc["module_origins"] = helpers["module_origins"](rels, root, path, resolve, _inside, _read_bounded,
-                                                              limit, budget, read)
+            _LISTED[0] = {}  # nothing changes meanwhile: one listing per directory for the whole walk
+            try:
+                doc["module_origins"] = helpers["module_origins"](rels, root, path, resolve, _inside, _read_bounded,
+                                                                  limit, budget, read)
+            finally:
+                _LISTED[0] = None
             doc["startup"] = helpers["startup_evidence"](site_dirs, resolve, path, _listdir, _read_bounded)
         doc["meta_path"] = [type(f).__name__ if not isinstance(f, type) else f.__name__ for f in sys.meta_path]
         names = list(request.get("modules") or [])
