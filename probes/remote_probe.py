@@ -23,7 +23,12 @@ The request (a JSON object; the sender prepends `REQUEST = '...'` to this source
                      and RECORD files are read, never imported)
     sources          dotted module names whose .py source to send (read, hashed, within the limits):
                      the outside modules a call site of the project reaches, asked for in a second
-                     round trip with `files` false
+                     round trip with `files` false; a sourceless one is sent as its .pyc (`bytecode`)
+    imports          which bytes run for each module of the tree (default true): `bytecode` (the
+                     pycs importlib would run, by its rules), `module_origins` (project submodules
+                     the path finds outside root), `startup` (.pth lines, sitecustomize,
+                     PYTHON* variables), `tree_bytecode` (the same pycs for packages read outside
+                     root); the functions are remote_imports.py's, which the sender puts first
 """
 
 import sys
