@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .escape import md_code
+from .escape import md_cell, md_code
 
 if TYPE_CHECKING:
     from probes.effective_imports import ImportChange
@@ -42,7 +42,7 @@ def _where(c: ImportChange) -> str:
     if kind == "pycache-instead-of-source":
         rule = {"timestamp": "it records the source's modification time and size",
                 "unchecked-hash": "it is an unchecked hash-based pyc, never compared with the source",
-                "checked-hash": "its recorded hash is the source's"}.get(c.pyc_kind or "", c.why)
+                "checked-hash": "its recorded hash is the source's"}.get(c.pyc_kind or "", md_cell(c.why))
         return (f"CPython runs {md_code(c.runs)} instead of {md_code(c.path)} because {rule}, "
                 "but that bytecode was compiled from other source")
     if kind == "pythonpath":
@@ -67,7 +67,7 @@ def _where(c: ImportChange) -> str:
         return (f"sys.path[{c.index}] {md_code(c.entry or '?')} is explained by no path line or variable; "
                 f"start-up code ({md_code(c.evidence_file or '?')}) can have added it, "
                 f"and {md_code(c.module)} comes from {md_code(c.runs)}")
-    return f"{md_code(c.module)} comes from {md_code(c.runs)} on sys.path[{c.index}], not the upload"
+    return f"{md_code(c.module)} comes from {md_code(c.runs)} on sys.path[{c.index}], not the upload ({md_cell(c.why)})"
 
 
 def sentences(changes: list[ImportChange], remote_only: list[Finding] = ()) -> list[tuple[str, str, str]]:
@@ -80,8 +80,8 @@ def sentences(changes: list[ImportChange], remote_only: list[Finding] = ()) -> l
         broken = next((f for f in remote_only if (f.definition is not None and f.definition.path == c.path)
                        or (f.target or "").startswith(c.module + ".")), None)
         if broken is not None:
-            text += f"; the call at {md_code(f'{broken.path}:{broken.line}')} fails there: {broken.message}"
+            text += f"; the call at {md_code(f'{broken.path}:{broken.line}')} fails there: {md_cell(broken.message)}"
         elif c.note and not c.analysed:
-            text += f" ({c.note})"
+            text += f" ({md_cell(c.note)})"
         out.append((c.mechanism.value, text + ".", f"{FIELD}[{i}]"))
     return out
