@@ -209,6 +209,7 @@ class ProbeResult:
     trees: dict[str, dict[str, RemoteFile]] = field(default_factory=dict)  # outside-root packages read
     notes: list[str] = field(default_factory=list)
     environment: RemoteEnvironment | None = None  # with the request's `environment`
+    imports: object = None  # import_evidence.ImportEvidence: bytecode, outside module copies, start-up code
 
 
 def _int(value: object, what: str, low: int = 0, high: int | None = None) -> int:
@@ -446,6 +447,9 @@ def build_result(doc: dict, backend: str, label: str, limits: Limits, *, files_e
         from .remote_checks import check_environment
 
         result.environment = check_environment(doc["environment"], label)
+    from .import_evidence import check_imports
+
+    result.imports = check_imports(doc, budget, label)
     return result
 
 
@@ -489,7 +493,8 @@ def _resolution(name: str, raw: dict) -> Resolution:
 
 def probe_source(request: dict) -> bytes:
     """The script sent to the remote: the request first, then the stdlib-only probe."""
-    return f"REQUEST = {json.dumps(json.dumps(request))}\n".encode() + SCRIPT_PATH.read_bytes()
+    return (f"REQUEST = {json.dumps(json.dumps(request))}\n".encode() + SCRIPT_PATH.with_name("remote_imports.py")
+            .read_bytes() + b"\n" + SCRIPT_PATH.read_bytes())
 
 
 _MESSAGES = Messages(
@@ -546,7 +551,7 @@ class Probe:
         if not names:
             return {}
         request = self.request([], files=False, read=False, auto_modules=False, trees=False, environment=False,
-                               sources=names)
+                               sources=names, imports=False)
         doc = self.document(request)
         if budget is None:  # every round of one probe counts against the same limits
             budget = self.__dict__.setdefault("_sources_budget", _Budget(self.limits, self.label))
@@ -579,11 +584,11 @@ class DirProbe(Probe):
                             requested=list(modules))
 
     def document(self, request: dict) -> dict:
-        from . import remote_probe
+        from . import remote_imports, remote_probe
 
         if not os.path.isdir(self.root):
             raise ProbeError(f"{self.root}: not a directory")
-        doc = remote_probe.probe({**request, "sys_path": self.search_path, "site_dirs": self.site_dirs})
+        doc = remote_probe.probe({**request, "sys_path": self.search_path, "site_dirs": self.site_dirs}, vars(remote_imports))
         doc = json.loads(json.dumps(doc))  # exactly what would cross the wire
         if doc.get("refused"):
             raise ProbeError(f"{self.label}: refused by the probe: {clean(doc['refused'])}")
@@ -697,6 +702,7 @@ class RemoteSnapshot(Snapshot):
         self._files: dict[str, RemoteFile] | None = None
         self._entries: dict[str, FileEntry] | None = None
         self.overlays: list[Overlay] = []
+        self.changes: list = []  # effective_imports.ImportChange: modules run from other bytes, and why
 
     @property
     def result(self) -> ProbeResult:
@@ -732,6 +738,10 @@ class RemoteSnapshot(Snapshot):
                 f"{name}: the remote interpreter imports {res.tree} (sys.path[{res.index}]), "
                 f"not the copy under {r.root}; analysed what it imports"
             )
+        from .effective_imports import apply_imports
+
+        self.changes, notes = apply_imports(files, r, self.overlays, by_module)
+        self.notes += notes
         return files
 
     @property
@@ -776,20 +786,5 @@ def open_remote(spec: str, modules: list[str] = (), limits: Limits | None = None
     return RemoteSnapshot(parse_spec(spec, limits), modules, effective=effective, label=spec)
 
 
-__all__ = [
-    "CommandProbe",
-    "DirProbe",
-    "DockerProbe",
-    "Limits",
-    "Overlay",
-    "Probe",
-    "ProbeError",
-    "ProbeResult",
-    "RemoteFile",
-    "RemoteSnapshot",
-    "Resolution",
-    "clean",
-    "open_remote",
-    "parse_spec",
-    "safe_relpath",
-]
+__all__ = ["CommandProbe", "DirProbe", "DockerProbe", "Limits", "Overlay", "Probe", "ProbeError", "ProbeResult",
+           "RemoteFile", "RemoteSnapshot", "Resolution", "clean", "open_remote", "parse_spec", "safe_relpath"]

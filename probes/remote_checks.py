@@ -83,6 +83,7 @@ def check_sources(raw: object, asked: list[str], budget: _Budget, label: str) ->
     wanted = set(asked)
     packages = {n.split(".")[0] for n in asked}
     out: dict[str, SourceAnswer] = {}
+    sourceless: list[str] = []
     for name, row in raw.items():
         # A name asked for, or a submodule of an asked one's package that a sent module imports from.
         followed = isinstance(name, str) and DOTTED_NAME.match(name) and name.split(".")[0] in packages
@@ -97,14 +98,24 @@ def check_sources(raw: object, asked: list[str], budget: _Budget, label: str) ->
             out[name] = SourceAnswer(name, status)
             continue
         path = _abspath(row.get("path"), "module path")
-        if not path.endswith(".py"):
+        bytecode = row.get("bytecode") is True and path.endswith(".pyc")
+        if not path.endswith(".py") and not bytecode:
             raise ProbeError(f"{label}: remote sent a module source that is not a .py file: {clean(path)}")
         is_package = row.get("package")
         if not isinstance(is_package, bool):
             raise ProbeError(f"{label}: malformed source row for {clean(name)}")
-        f = check_file({"path": posixpath.basename(path), "size": row.get("size"), "sha256": row.get("sha256"),
+        f = check_file({"path": posixpath.basename(path).removesuffix("c"), "size": row.get("size"), "sha256": row.get("sha256"),
                         "data": row.get("data")}, posixpath.dirname(path), budget, True, f"the source of {name}")
         out[name] = SourceAnswer(name, status, path, is_package, f.sha256, f.data)
+        if bytecode:
+            sourceless.append(name)
+    if sourceless:  # the definitions their code objects prove, read in another process, as source
+        from .bytecode import read_pycs
+
+        for name, facts in zip(sourceless, read_pycs([out[n].data or b"" for n in sourceless])):
+            a = out[name]
+            out[name] = SourceAnswer(name, "found", a.path, a.is_package, a.sha256, facts.stub) if facts.stub \
+                else SourceAnswer(name, "not source")
     return out
 
 

@@ -23,7 +23,12 @@ The request (a JSON object; the sender prepends `REQUEST = '...'` to this source
                      and RECORD files are read, never imported)
     sources          dotted module names whose .py source to send (read, hashed, within the limits):
                      the outside modules a call site of the project reaches, asked for in a second
-                     round trip with `files` false
+                     round trip with `files` false; a sourceless one is sent as its .pyc (`bytecode`)
+    imports          which bytes run for each module of the tree (default true): `bytecode` (the
+                     pycs importlib would run, by its rules), `module_origins` (project submodules
+                     the path finds outside root), `startup` (.pth lines, sitecustomize,
+                     PYTHON* variables), `tree_bytecode` (the same pycs for packages read outside
+                     root); the functions are remote_imports.py's, which the sender puts first
 """
 
 import sys
@@ -180,11 +185,30 @@ def list_tree(top, budget, read, skip, notes):
 # -- the path-finder rules, without importing ----------------------------------------------------
 
 
+_LISTED = [None]  # a dict of directory listings while every project module is resolved at once
+
+
 def _listdir(path):
+    kept = _LISTED[0]
+    if kept is not None and path in kept:
+        return kept[path]
+    try:
+        names = set(os.listdir(path))
+    except (IOError, OSError):
+        names = None
+    if kept is not None:
+        kept[path] = names
+    return names
     try:
         return set(os.listdir(path))
     except (IOError, OSError):
         return None
+
+
+def _listdir_kept(path):
+    if path not in _LISTED:
+        _LISTED[path] = _listdir(path)
+    return _LISTED[path]
 
 
 def _find_in_dir(entry, tail):
@@ -557,8 +581,9 @@ def fetch_sources(names, path, budget, notes, follow=2):
             if not followed:
                 out[name] = {"status": "not found"}
             continue
-        if res.get("kind") not in ("module", "package") or res.get("loader") != "source" or not origin \
-                or not origin.endswith(".py"):
+        bytecode = res.get("loader") == "bytecode" and bool(origin) and origin.endswith(".pyc") and not followed
+        if not bytecode and (res.get("kind") not in ("module", "package") or res.get("loader") != "source"
+                             or not origin or not origin.endswith(".py")):
             if not followed:
                 out[name] = {"status": "not source", "kind": res.get("kind")}
             continue
@@ -574,6 +599,9 @@ def fetch_sources(names, path, budget, notes, follow=2):
         is_package = res.get("kind") == "package"
         out[name] = {"status": "found", "path": origin, "package": is_package,
                      "size": entry["size"], "sha256": entry["sha256"], "data": entry["data"]}
+        if bytecode:  # sourceless: the receiving side reads its code objects in a bounded process
+            out[name]["bytecode"] = True
+            continue
         if depth < follow:
             for sub in _followed(name, is_package, base64.b64decode(entry["data"])):
                 if sub not in out and sub not in asked:
@@ -581,7 +609,10 @@ def fetch_sources(names, path, budget, notes, follow=2):
     return out
 
 
-def probe(request):
+def probe(request, helpers=None):
+    """The answer to `request`. `helpers`: remote_imports' functions (default: this script's
+    globals, where the sender put them)."""
+    helpers = globals() if helpers is None else helpers
     root = os.path.expanduser(request.get("root") or ".")
     read = bool(request.get("read", True))
     skip = set(request.get("skip_dirs") or DEFAULT_SKIP)
@@ -630,6 +661,17 @@ def probe(request):
             doc["environment"] = describe_environment(path)
         if request.get("sources"):
             doc["sources"] = fetch_sources(request["sources"], path, budget, notes)
+        if request.get("imports", True) and "bytecode_evidence" in helpers:
+            rels = [f["path"] for f in doc["files"]]
+            limit = budget.max_file_bytes
+            doc["bytecode"] = helpers["bytecode_evidence"](root, rels, budget, read, skip, _read_bounded, limit)
+            _LISTED[0] = {}  # nothing changes meanwhile: one listing per directory for the whole walk
+            try:
+                doc["module_origins"] = helpers["module_origins"](rels, root, path, resolve, _inside, _read_bounded,
+                                                                  limit, budget, read)
+            finally:
+                _LISTED[0] = None
+            doc["startup"] = helpers["startup_evidence"](site_dirs, resolve, path, _listdir, _read_bounded)
         doc["meta_path"] = [type(f).__name__ if not isinstance(f, type) else f.__name__ for f in sys.meta_path]
         names = list(request.get("modules") or [])
         if request.get("auto_modules", True):
@@ -646,6 +688,11 @@ def probe(request):
                     res["from_root"] = {k: alt.get(k) for k in ("status", "kind", "origin", "location", "index")}
             _attach(res, root, budget, read, skip, notes, request.get("trees", True), doc["trees"])
             doc["modules"][name] = res
+        if request.get("imports", True) and "bytecode_evidence" in helpers:  # the packages read outside root
+            doc["tree_bytecode"] = {
+                where: helpers["bytecode_evidence"](where, [f["path"] for f in tree["files"]], budget, read, skip,
+                                                    _read_bounded, budget.max_file_bytes)
+                for where, tree in doc["trees"].items() if tree.get("kind") == "package"}
     except Refused as exc:
         doc["ok"] = False
         doc["refused"] = str(exc)

@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from . import parity_environment
+from . import parity_environment, parity_mechanisms
 from .tables import DEFAULT_WIDTH, Labels, fit_lines, fit_table
 from ..version import __version__
 from .diff import SignatureChange, SymbolStatus, bound_definitions, compare_findings, signature_changes
@@ -118,6 +118,7 @@ class ParityReport:
     remote_cwd: str | None = None
     notes: list[str] = field(default_factory=list)
     environment: EnvironmentDrift | None = None  # interpreters, distributions, calls (reports.environment_drift)
+    mechanisms: list = field(default_factory=list)  # probes.effective_imports.ImportChange (reports.parity_mechanisms)
 
     @property
     def drifted(self) -> bool:
@@ -181,6 +182,7 @@ def build_report(
     shadowing: list[str] = (),
     notes: list[str] = (),
     environment: EnvironmentDrift | None = None,
+    mechanisms: list = (),
 ) -> ParityReport:
     files = file_rows(local_files, remote_files, file_notes or {}, provenance or {})
     differing = {r.path for r in files if r.status != SAME}
@@ -192,6 +194,7 @@ def build_report(
     report = ParityReport(
         local_label, remote_label, local_python, remote_python, [], files, drift, remote_only, local_only, both,
         list(modules), list(symbols), list(commands), list(remote_sys_path), remote_cwd, list(notes), environment,
+        list(mechanisms),
     )
     report.summary = summarise(report, local_project, remote_project, list(shadowing))
     return report
@@ -385,6 +388,9 @@ def render_markdown(r: ParityReport, *, fmt: str = "markdown", width: int = DEFA
                             "remote, started from the root", "verdict"]))
     else:
         out.append("No --module given.")
+    if r.mechanisms:
+        out += ["", "Why the remote runs other bytes:", ""]
+        out += [f"- {sentence}" for _, sentence, _ in parity_mechanisms.sentences(r.mechanisms, r.remote_only)]
     if r.remote_sys_path:
         out += ["", f"Remote sys.path (cwd {_code(r.remote_cwd or '?')}):", ""]
         out.append(t([[row["index"], _code(row["entry"] or "''"), _cell(row.get("origin", "")), _cell(row.get("kind", ""))]
@@ -475,6 +481,7 @@ def report_dict(r: ParityReport) -> dict:
         "commands": [{"section": s, "command": c} for s, c in r.commands],
         "notes": r.notes,
         "environments": parity_environment.report_dict(r.environment),
+        parity_mechanisms.FIELD: [parity_mechanisms.change_dict(c) for c in r.mechanisms],
     }
 
 

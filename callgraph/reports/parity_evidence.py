@@ -123,7 +123,7 @@ def investigate(
         differing = [p for p in sorted(local_files.keys() & remote_files.keys())
                      if local_files[p].sha256 != remote_files[p].sha256]
         provenance = _provenance(local, {p: blob_id(remote.read(p)) for p in differing + sorted(
-            remote_files.keys() - local_files.keys())})
+            remote_files.keys() - local_files.keys()) if not remote_files[p].origin.endswith(".pyc")})
         local_result = _local_modules(local, list(modules), local_python, limits) if modules else None
         rows = [_module_row(m, local, local_result, rsnap, remote) for m in modules]
         symbol_reports = [_symbol(s, local_project, remote_project) for s in symbols]
@@ -150,6 +150,7 @@ def investigate(
             notes=[f"local: {n}" for n in local.notes] + [f"remote: {n}" for n in remote.notes] + (
                 [] if drift else [f"environment: {n}" for n in env_notes]),
             environment=drift,
+            mechanisms=rsnap.changes if rsnap else [],
         )
     return report
 
@@ -249,7 +250,7 @@ def _local_modules(local: Snapshot, modules: list[str], python: str, limits: Lim
         return None
     root = str(local.root.resolve())
     request = {"root": root, "files": False, "auto_modules": False, "modules": modules, "trees": False,
-               "read": False, **limits.request()}
+               "read": False, "imports": False, **limits.request()}
     label = f"local {python}"
     try:
         done = run_bounded([python, "-B", "-"], probe_source(request), limits.timeout, limits.max_output, label,
