@@ -20,7 +20,6 @@ class CauseKind(enum.Enum):
     """What a summary sentence says; one template each (`_CAUSES`)."""
 
     CHANGED_SIGNATURE = "changed-signature"  # the remote copy's definition differs
-    MISSING_DEFINITION = "missing-definition"  # the remote copy has no such definition
     REDEFINITION = "redefinition"  # defined again further down the remote copy: the earlier body is dead
     VERSION = "version"  # which git tag / branch / commit the remote copy is
     UNKNOWN_VERSION = "unknown-version"  # on no local branch or tag
@@ -66,6 +65,7 @@ class Rule(enum.Enum):
     EQUALS = "equals"  # str(value) == str(the JSON value) at every pointer
     EACH = "each"  # a tuple: value[i] == the JSON value at pointer i
     COUNT = "count"  # value == how many pointers, each of which exists
+    TALLY = "tally"  # value == how many items of the list at the one pointer have `match` (key, value); all: no key
     ORDINAL = "ordinal"  # value == 1 + the list index the one pointer ends with
     SAME = "same"  # the JSON values at all pointers are equal to one another (the value: True)
     EXISTS = "exists"  # every pointer exists (the value is made from them elsewhere: a sentence handed in)
@@ -77,6 +77,7 @@ class Field:
     value: object
     evidence: tuple[str, ...]  # JSON pointers into the report ("/files/3/remote/origin")
     rule: Rule = Rule.EQUALS
+    match: tuple[str, str] = ("", "")  # TALLY: count the items whose `key` is `value`
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,20 +93,27 @@ class Statement:
     def as_dict(self) -> dict:
         return {"kind": self.kind.value, "text": render(self),
                 "fields": {f.name: {"value": list(f.value) if isinstance(f.value, tuple) else f.value,
-                                    "evidence": list(f.evidence), "rule": f.rule.value} for f in self.fields}}
+                                    "evidence": list(f.evidence), "rule": f.rule.value,
+                                    **({"match": {f.match[0]: f.match[1]}} if f.match[0] else {})}
+                           for f in self.fields}}
 
 
 def field(name: str, value: object, *evidence: str, rule: Rule = Rule.EQUALS) -> Field:
     return Field(name, value, tuple(evidence), rule)
 
 
+def tally(name: str, value: int, pointer: str, key: str = "", equals: str = "") -> Field:
+    """A count the checker recounts: the items of the list at `pointer` whose `key` is `equals`."""
+    return Field(name, value, (pointer,), Rule.TALLY, (key, equals))
+
+
 def mechanism(kind: str, sentence: str, evidence: Sequence[str], step: str = "") -> list[Statement]:
     """The extension point for the import model: one (kind, sentence, evidence) a cause, and an
     optional fix-plan step; evidence pointers must exist in the report."""
-    out = [Statement(CauseKind.IMPORT_MECHANISM, (field("mechanism", kind), field(
+    out = [Statement(CauseKind.IMPORT_MECHANISM, (field("mechanism", kind, *evidence, rule=Rule.EXISTS), field(
         "sentence", sentence, *evidence, rule=Rule.EXISTS)))]
     if step:
-        out.append(Statement(StepKind.IMPORT_MECHANISM, (field("mechanism", kind), field(
+        out.append(Statement(StepKind.IMPORT_MECHANISM, (field("mechanism", kind, *evidence, rule=Rule.EXISTS), field(
             "sentence", step, *evidence, rule=Rule.EXISTS))))
     return out
 
@@ -217,9 +225,6 @@ _CAUSES = {
     CauseKind.CHANGED_SIGNATURE: lambda s: (
         f"Root cause: the remote runs a copy of {_c(s.get('path'))}{_where(s)} whose {_c(s.get('qualname'))} is "
         f"{_c(s.get('new'))}, while the local file's is {_c(s.get('old'))}; {_breaks(s)}."),
-    CauseKind.MISSING_DEFINITION: lambda s: (
-        f"Root cause: the remote copy of {_c(s.get('path'))}{_where(s)} has no {_c(s.get('qualname'))} "
-        f"(local: {_c(s.get('old'))}); {_breaks(s)}."),
     CauseKind.REDEFINITION: _redefinition,
     CauseKind.VERSION: _version,
     CauseKind.UNKNOWN_VERSION: lambda s: (
@@ -251,8 +256,9 @@ def _uninstall(s: Statement) -> str:
     dist = s.get("distribution")
     how = (f"uninstall {_c(dist)} there ({_c(s.get('uninstall'))})" if dist
            else f"remove {_c(s.get('remote'))} there")
-    return (f"The sandbox imports the stale copy of {_c(s.get('name'))} from {_c(s.get('remote'))}: {how}, "
-            f"or put the upload first on sys.path.")
+    then = (f"or put the upload ({_c(s.get('upload'))}) first on sys.path" if s.get("upload") else
+            "then install the current code there (the upload holds no copy of it)")
+    return f"The sandbox imports the stale copy of {_c(s.get('name'))} from {_c(s.get('remote'))}: {how}, {then}."
 
 
 def _pin(s: Statement) -> str:
@@ -276,7 +282,8 @@ _STEPS = {
         f"Nothing to fix in the code; re-sync {', '.join(_c(p) for p in s.get('paths'))} only to keep the "
         f"hashes equal."),
     StepKind.LOOK_OUTSIDE: lambda s: (
-        "Compare what is not code: environment variables (`env | sort` on both sides), configuration files, "
+        f"Nothing in the code explains it ({_n(s.get('same'), 'file')} identical): compare what is not code: "
+        "environment variables (`env | sort` on both sides), configuration files, "
         "the input data, and the services the entry point talks to."),
     StepKind.IMPORT_MECHANISM: lambda s: str(s.get("sentence")),
 }
@@ -328,6 +335,10 @@ def backing_problems(s: Statement, doc: dict) -> list[str]:
             out.append(f"{s.kind.value}.{f.name}: {f.value!r} is not {values!r}")
         elif f.rule is Rule.SAME and (f.value is not True or len({str(v) for v in values}) != 1):
             out.append(f"{s.kind.value}.{f.name}: {values!r} are not all the same")
+        elif f.rule is Rule.TALLY and (len(values) != 1 or not isinstance(values[0], list) or f.value != sum(
+                1 for item in values[0] if not f.match[0] or (isinstance(item, dict) and str(item.get(f.match[0]))
+                                                              == f.match[1]))):
+            out.append(f"{s.kind.value}.{f.name}: {f.value!r} is not the tally of {f.match} in {f.evidence}")
         elif f.rule is Rule.COUNT and f.value != len(values):
             out.append(f"{s.kind.value}.{f.name}: {f.value!r} is not {len(values)} pointers")
         elif f.rule is Rule.ORDINAL and (len(f.evidence) != 1 or str(f.value) != str(
@@ -348,4 +359,5 @@ __all__ = [
     "mechanism",
     "render",
     "resolve",
+    "tally",
 ]

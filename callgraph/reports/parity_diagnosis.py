@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from .diff import SymbolStatus
 from .parity import DIFFERS, EXTRA, MISSING, SAME, ParityReport
-from .parity_causes import CauseKind, GuardKind, Rule, Statement, StepKind, field, mechanism
+from .parity_causes import CauseKind, GuardKind, Rule, Statement, StepKind, field, mechanism, tally
 from ..facts.findings import Finding
 
 _LAYOUT = {tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
@@ -29,7 +29,7 @@ def _tokens(data: bytes, comments: bool) -> list[tuple[int, str]] | None:
     except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
         return None
     return [(t.type, "" if t.type in _LAYOUT else t.string) for t in toks
-            if comments or t.type != tokenize.COMMENT]
+            if t.type != tokenize.NL and (comments or t.type != tokenize.COMMENT)]
 
 
 def code_difference(local: bytes, remote: bytes) -> str:
@@ -50,10 +50,10 @@ def _cg1(f: Finding) -> bool:
     return f.code.value.startswith("CG1")
 
 
-def diagnose(r: ParityReport, mechanisms: Sequence[tuple[str, str, Sequence[str]]] = ()
+def diagnose(r: ParityReport, mechanisms: Sequence[tuple] = ()
              ) -> tuple[list[Statement], list[Statement], list[Statement]]:
-    """(causes, fix plan, guards) for `r`; `mechanisms`: (kind, sentence, evidence pointers) from the
-    import model, each a cause (the extension point: `parity_causes.mechanism`)."""
+    """(causes, fix plan, guards) for `r`; `mechanisms`: (kind, sentence, evidence pointers[, fix-plan
+    step]) from the import model, each a cause (the extension point: `parity_causes.mechanism`)."""
     causes: list[Statement] = []
     steps: list[Statement] = []
     files = {row.path: i for i, row in enumerate(r.files)}
@@ -62,7 +62,7 @@ def diagnose(r: ParityReport, mechanisms: Sequence[tuple[str, str, Sequence[str]
     for f in r.remote_only:
         if _cg1(f):
             by_target[f.target or ""].append(f)
-    drift = {c.symbol: (i, c) for i, c in enumerate(r.drift) if c.status in (SymbolStatus.CHANGED, SymbolStatus.REMOVED)}
+    drift = {c.symbol: (i, c) for i, c in enumerate(r.drift) if c.status is SymbolStatus.CHANGED}
     explained = 0
     stated_versions: set[str] = set()
     for target, found in sorted(by_target.items(), key=lambda kv: -len(kv[1])):
@@ -78,9 +78,10 @@ def diagnose(r: ParityReport, mechanisms: Sequence[tuple[str, str, Sequence[str]
             version = _version(r, i)
             if version:
                 causes.append(version)
-    for kind, sentence, evidence in mechanisms:
-        made = mechanism(kind, sentence, evidence)
-        causes += made
+    for kind, sentence, evidence, *step in mechanisms:
+        made = mechanism(kind, sentence, evidence, *step)
+        causes += [m for m in made if isinstance(m.kind, CauseKind)]
+        steps += [m for m in made if isinstance(m.kind, StepKind)]
     env_calls = r.environment.calls if r.environment else []
     for i, c in enumerate(env_calls[:3]):
         causes.append(_environment(i, c))
@@ -97,6 +98,8 @@ def diagnose(r: ParityReport, mechanisms: Sequence[tuple[str, str, Sequence[str]
                   rule=Rule.EXISTS),
             field("message", f.message, f"/findings/only_remote/{k}/message"))))
     for i, ov in enumerate(r.overlays):
+        if not any(row.path == ov.prefix or row.path.startswith(ov.prefix) for row in r.files):
+            continue  # an installed distribution's, not the project's: listed under Installed files
         causes.append(_overlay(i, ov))
         step = _uninstall(r, i, ov)
         if step:
@@ -118,11 +121,12 @@ def diagnose(r: ParityReport, mechanisms: Sequence[tuple[str, str, Sequence[str]
     if not cg1_remote and not env_calls and plain and not mechanisms:
         same = [i for i, row in enumerate(r.files) if row.status == SAME]
         causes.insert(0, Statement(CauseKind.SAME_CODE, (
-            field("same", len(same), *(f"/files/{i}/status" for i in same), rule=Rule.COUNT),
-            field("whitespace", len(whitespace), *(f"/files/{i}/difference" for i in whitespace), rule=Rule.COUNT),
-            field("remote_only", "[]", "/findings/only_remote"))))
-        steps.append(Statement(StepKind.LOOK_OUTSIDE, (field("same", len(same), *(f"/files/{i}/status" for i in same),
-                                                             rule=Rule.COUNT),)))
+            tally("same", len(same), "/files", "status", SAME),
+            *((field("whitespace", len(whitespace), *(f"/files/{i}/difference" for i in whitespace),
+                     rule=Rule.COUNT),) if whitespace else ()),
+            tally("remote_only", 0, "/findings/only_remote"),
+            *((tally("environment_calls", 0, "/environments/calls"),) if r.environment else ()))))
+        steps.append(Statement(StepKind.LOOK_OUTSIDE, (tally("same", len(same), "/files", "status", SAME),)))
     elif not explained and not unexplained and not env_calls and not mechanisms and (
             code_differs or any(row.status in (MISSING, EXTRA) for row in r.files)):
         changed = code_differs + [i for i, row in enumerate(r.files) if row.status in (MISSING, EXTRA)]
@@ -165,8 +169,6 @@ def _drift_cause(r: ParityReport, d: int, change, found: list[Finding], only: di
     if i is not None and r.files[i].remote and r.files[i].remote.origin:
         common.append(field("origin", r.files[i].remote.origin, f"/files/{i}/remote/origin"))
     old_ptr = _sig_ptr(d, "local")
-    if change.status is SymbolStatus.REMOVED:
-        return Statement(CauseKind.MISSING_DEFINITION, (*common, field("old", r.parameters[change.symbol][0], old_ptr)))
     redefined = next((f for f in r.remote_only if f.code.value == "CG201" and f.target == change.symbol
                       and f.path == change.path and f.definition), None)
     new = field("new", r.parameters[change.symbol][1], _sig_ptr(d, "remote"))
@@ -277,6 +279,8 @@ def _uninstall(r: ParityReport, i: int, ov) -> Statement | None:
         return None
     base = f"/overlays/{i}"
     fields = [field("name", ov.name, f"{base}/name"), field("remote", ov.remote, f"{base}/remote")]
+    if ov.upload:
+        fields.append(field("upload", ov.upload, f"{base}/upload"))
     if ov.distribution:
         dist = ov.distribution.split(" ")[0]
         exe = r.environment.remote.executable if r.environment and r.environment.remote.executable else ""
@@ -288,15 +292,11 @@ def _uninstall(r: ParityReport, i: int, ov) -> Statement | None:
 
 
 def _counts(r: ParityReport) -> list[Statement]:
-    counts: dict[str, list[int]] = defaultdict(list)
-    for i, row in enumerate(r.files):
-        counts[row.status].append(i)
-
     def n(status: str, name: str):
-        return field(name, len(counts[status]), *(f"/files/{i}/status" for i in counts[status]), rule=Rule.COUNT)
+        return tally(name, sum(row.status == status for row in r.files), "/files", "status", status)
 
     out = [Statement(CauseKind.FILES, (
-        field("compared", len(r.files), *(f"/files/{i}" for i in range(len(r.files))), rule=Rule.COUNT),
+        tally("compared", len(r.files), "/files"),
         n(SAME, "same"), n(DIFFERS, "differ"), n(MISSING, "missing"), n(EXTRA, "extra")))]
     if r.installed:
         dists = tuple(sorted({d for _, d in r.installed}))
@@ -306,7 +306,7 @@ def _counts(r: ParityReport) -> list[Statement]:
                   rule=Rule.EXISTS))))
 
     def f(name: str, key: str, items: list):
-        return field(name, len(items), *(f"/findings/{key}/{i}" for i in range(len(items))), rule=Rule.COUNT)
+        return tally(name, len(items), f"/findings/{key}")
 
     out.append(Statement(CauseKind.FINDINGS, (f("remote_only", "only_remote", r.remote_only),
                                               f("local_only", "only_local", r.local_only), f("both", "both", r.both))))

@@ -76,6 +76,7 @@ def investigate(
     local_path: list[str] = (),
     remote_path: list[str] = (),
     cache: FactsCache | NullCache | MemoryCache | None = None,
+    mechanisms: list[tuple] = (),
 ) -> ParityReport:
     """Open both sides, analyse them, gather every section's evidence, and build the report
     (its `exit_code` says whether the remote runs the code you have here).
@@ -85,7 +86,8 @@ def investigate(
     remote side against the remote interpreter's modules, fetched as call sites reach them
     (`reports.environment_drift`); `remote_path`: a directory REMOTE's import path after its root.
     `cache`: where outside modules' facts are looked up and kept, by blob id (default: in memory,
-    shared by both sides, so a module with the same bytes on both is parsed once)."""
+    shared by both sides, so a module with the same bytes on both is parsed once).
+    `mechanisms`: causes the import model found, (kind, sentence, JSON pointers[, fix-plan step])."""
     from probes import Limits, RemoteSnapshot
 
     limits = limits or Limits.from_env()
@@ -154,6 +156,7 @@ def investigate(
             overlays=overlays,
             installed=installed,
             differences=differences,
+            mechanisms=list(mechanisms),
             notes=[f"local: {n}" for n in local.notes] + [f"remote: {n}" for n in remote.notes] + (
                 [] if drift else [f"environment: {n}" for n in env_notes]),
             environment=drift,
