@@ -199,8 +199,9 @@ def test_demo_fix_plan_and_recurrence_tests(demo: dict) -> None:
     assert plan[0] == (f"The sandbox imports the stale copy of `{PACKAGE}` from `{site / PACKAGE}`: uninstall "
                        f"`{PACKAGE}` there (`{site.parents[2]}/bin/python3 -m pip uninstall {PACKAGE}`), or put the "
                        f"upload (`{demo['story']['app'] / PACKAGE}/`) first on sys.path.")
-    assert plan[1] == (f"Restore `_ddl_attempt`'s signature at `{driver}:112` (the later definition, `(self)`), or "
-                       f"delete the dead definition at :99, then redeploy.")
+    assert plan[1] == (f"Restore `_ddl_attempt`'s signature at `{driver}:112` (now `(self)`, the one bound) and "
+                       f"delete the dead definition at :99, or delete the later one so the definition at :99 binds "
+                       f"again; then redeploy.")
     assert plan[2].startswith("Pin `retrylib==1.0.4` in the remote environment (the version that binds here), or "
                               "change `osiris/fetch.py:8` to the signature retrylib 2.0.1 accepts: `(self, total=..., "
                               "allowed_methods=...")

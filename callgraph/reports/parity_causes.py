@@ -269,8 +269,9 @@ def _pin(s: Statement) -> str:
 _STEPS = {
     StepKind.UNINSTALL_SHADOW: _uninstall,
     StepKind.FIX_REDEFINITION: lambda s: (
-        f"Restore {_c(s.get('name'))}'s signature at {_c(s.get('at'))} (the later definition, {_c(s.get('new'))}), "
-        f"or delete the dead definition at :{s.get('earlier_line')}, then redeploy."),
+        f"Restore {_c(s.get('name'))}'s signature at {_c(s.get('at'))} (now {_c(s.get('new'))}, the one bound) "
+        f"and delete the dead definition at :{s.get('earlier_line')}, or delete the later one so the definition "
+        f"at :{s.get('earlier_line')} binds again; then redeploy."),
     StepKind.REDEPLOY: lambda s: (
         f"Redeploy {_c(s.get('path'))}: the remote's copy (sha256 {s.get('remote_sha')}) is not the local one "
         f"(sha256 {s.get('local_sha')})."),
