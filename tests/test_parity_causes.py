@@ -272,7 +272,7 @@ def test_plain_directories(plain: dict) -> None:
     assert changed.summary[1].endswith(", on no local branch or tag.")
     assert sentence(changed.plan[0]).startswith("Redeploy `app/lib.py`: the remote's copy (sha256 ")
     assert plain["caller"].summary[0].startswith("1 call fails only remotely without a signature change")
-    assert plain["harmless"].summary[0] == ("The remote copy drifted from the local one (1 file differ in code), but "
+    assert plain["harmless"].summary[0] == ("The remote copy drifted from the local one (1 file differs in code), but "
                                             "no call breaks because of it.")
 
 

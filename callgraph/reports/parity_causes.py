@@ -236,7 +236,8 @@ _CAUSES = {
     CauseKind.WHITESPACE_ONLY: _whitespace,
     CauseKind.SAME_CODE: _same_code,
     CauseKind.HARMLESS_DRIFT: lambda s: (
-        f"The remote copy drifted from the local one ({_n(s.get('files'), 'file')} differ in code), but no call "
+        f"The remote copy drifted from the local one ({_n(s.get('files'), 'file')} "
+        f"differ{'s' if s.get('files') == 1 else ''} in code), but no call "
         f"breaks because of it."),
     CauseKind.BOTH_SIDES: _both,
     CauseKind.FILES: lambda s: (
@@ -283,7 +284,8 @@ _STEPS = {
         f"Nothing to fix in the code; re-sync {', '.join(_c(p) for p in s.get('paths'))} only to keep the "
         f"hashes equal."),
     StepKind.LOOK_OUTSIDE: lambda s: (
-        f"Nothing in the code explains it ({_n(s.get('same'), 'file')} identical): compare what is not code: "
+        f"Nothing in the code explains it (all {_n(s.get('files'), 'file')} compile to the same tokens on both sides): "
+        f"compare what is not code: "
         "environment variables (`env | sort` on both sides), configuration files, "
         "the input data, and the services the entry point talks to."),
     StepKind.IMPORT_MECHANISM: lambda s: str(s.get("sentence")),

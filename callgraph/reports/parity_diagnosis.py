@@ -126,7 +126,7 @@ def diagnose(r: ParityReport, mechanisms: Sequence[tuple] = ()
                      rule=Rule.COUNT),) if whitespace else ()),
             tally("remote_only", 0, "/findings/only_remote"),
             *((tally("environment_calls", 0, "/environments/calls"),) if r.environment else ()))))
-        steps.append(Statement(StepKind.LOOK_OUTSIDE, (tally("same", len(same), "/files", "status", SAME),)))
+        steps.append(Statement(StepKind.LOOK_OUTSIDE, (tally("files", len(r.files), "/files"),)))
     elif not explained and not unexplained and not env_calls and not mechanisms and (
             code_differs or any(row.status in (MISSING, EXTRA) for row in r.files)):
         changed = code_differs + [i for i, row in enumerate(r.files) if row.status in (MISSING, EXTRA)]
