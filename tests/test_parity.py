@@ -72,12 +72,17 @@ def report(story: dict):
 def test_summary_names_the_stale_file_the_signatures_and_cpythons_message(report, story: dict) -> None:
     summary = "\n".join(report.summary)
     assert len(report.summary) <= SUMMARY_LINES
-    assert report.summary[0].startswith(f"Root cause: the remote runs a copy of `{PACKAGE}/drivers/{DRIVER}.py`")
-    assert "whose `SupabaseWriterDriver._ddl_attempt` is `(self)`" in summary
-    assert "while the local file's is `(self, conn, sql, table, mode, channel)`" in summary
+    # A redefinition inside the remote copy is called one, and its CG201 finding is named as itself.
+    assert report.summary[0].startswith(f"Root cause: the remote copy of `{PACKAGE}/drivers/{DRIVER}.py`")
+    assert ("defines `SupabaseWriterDriver._ddl_attempt` again at line 112 as `(self)`; the earlier body at line 99, "
+            "`(self, conn, sql, table, mode, channel)` as in the local file, is dead") in summary
     assert "3 calls break only there: SupabaseWriterDriver._ddl_attempt() takes 1 positional argument but 6 were given" in summary
-    assert "the version on `debug/codex-test`" in summary and "count DDL attempts" in summary
+    assert "The 4th finding only remotely (CG201 at line 112) is that redefinition itself." in summary
+    assert f"The remote runs `debug/codex-test` of `{PACKAGE}/drivers/{DRIVER}.py`" in summary
+    assert "count DDL attempts" in summary
     assert f"imports `{PACKAGE}` from `{story['site'] / PACKAGE}`" in summary
+    assert "installed distribution `osiris 0.4.0`" in summary
+    assert "2 findings fail on both sides" in summary and "`osiris/cli.py:29`, `osiris/pipeline.py:45`" in summary
     assert "osiris_app.pth" in summary and "started from the root (`python -m`) it would import the upload" in summary
     assert report.exit_code == 1
     # The second cause: the sandbox's dependency drift (retrylib 2 there, 1 here).
@@ -101,6 +106,7 @@ def test_integrity_drift_findings_modules_and_symbols(report, story: dict) -> No
     (call,) = report.environment.calls
     assert (call.fails, call.local_distribution, call.remote_distribution) == ("remote", "retrylib 1.0.4", "retrylib 2.0.1")
     assert report.environment.distributions[0].name == "retrylib"
+    assert [(d.name, d.remote) for d in report.environment.distributions if d.name == "osiris"] == [("osiris", "0.4.0")]
     assert report.local_only == [] and [f.code.value for f in report.both] == ["CG103", "CG103"]
     (m,) = report.modules
     assert m.local.file == str(story["repo"] / driver) and m.remote.file == str(story["site"] / driver)
@@ -131,8 +137,8 @@ def test_callgraph_demo_runs_in_seconds(tmp_path: Path) -> None:
     proc = cli(tmp_path, "demo", "--format", "markdown")  # unwrapped: its sentences whole (text: test_tables)
     elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr
-    assert f"Root cause: the remote runs a copy of `{PACKAGE}/drivers/{DRIVER}.py`" in proc.stdout
-    assert "`(self)`, while the local file's is `(self, conn, sql, table, mode, channel)`" in proc.stdout
+    assert f"Root cause: the remote copy of `{PACKAGE}/drivers/{DRIVER}.py`" in proc.stdout
+    assert "again at line 112 as `(self)`; the earlier body at line 99, `(self, conn, sql, table, mode, channel)`" in proc.stdout
     assert "takes 1 positional argument but 6 were given" in proc.stdout
     assert "# callgraph diff: main" in proc.stdout and "Calls broken by the change (3)" in proc.stdout
     assert "binds with retrylib 1.0.4 here and fails with retrylib 2.0.1 there" in proc.stdout

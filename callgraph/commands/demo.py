@@ -118,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+INSTALLED_VERSION = "0.4.0"  # the stale install's distribution version in the sandbox
+
+
 def build(base: Path) -> dict:
     """The repository, the sandbox, and the spec that reaches the sandbox."""
     if shutil.which("git") is None:
@@ -144,6 +147,7 @@ def build(base: Path) -> dict:
     demo_story.export(repo, "debug/codex-test", site / "_install")
     (site / "_install" / PACKAGE).rename(site / PACKAGE)
     shutil.rmtree(site / "_install")
+    demo_story.dist_info(site, PACKAGE, INSTALLED_VERSION)  # `pip install` from the branch, as a wheel would
     (site / "osiris_app.pth").write_text(f"{app}\n")
     # The dependency drift: the sandbox installed retrylib 2, the developer's environment has 1.
     demo_story.install_retrylib(site, REMOTE_RETRYLIB)

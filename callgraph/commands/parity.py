@@ -51,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "exit codes: 0 the remote runs the same code and no call fails only there,\n"
             "            1 drift (a file differs, is missing or extra, a module is imported from another file)\n"
             "              or findings that exist only remotely,\n"
+            "              (--fail-on findings: only the latter; --fail-on never: 0 either way),\n"
             "            2 usage or input error (bad spec, unreachable or refused remote, unknown --symbol)"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -69,6 +70,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="output format (default: markdown; text: tables and lines fitted to the terminal, 100 columns when not one; "
              "html: one self-contained page)",
     )
+    p.add_argument("--fail-on", choices=("drift", "findings", "never"), default="drift",
+                   help="when to exit 1: drift (any file or import differs, or a call fails only remotely; the "
+                        "default), findings (a call fails only remotely), never (a report only)")
     p.add_argument("--max-files", type=positive_int, metavar="N", help="refuse a remote listing more Python files than this")
     p.add_argument("--max-file-size", type=positive_int, metavar="BYTES", help="refuse a remote file larger than this")
     p.add_argument("--timeout", type=positive_float, metavar="SECONDS", help="give up on a remote call after this long")
@@ -107,6 +111,10 @@ def run(args: argparse.Namespace) -> int:
         emit(parity_report(report), fmt="html", end="")
         return report.exit_code
     emit(render(report, args.format, width=terminal_width()), fmt=args.format, end="" if args.format != "json" else "\n")
+    if args.fail_on == "never":
+        return 0
+    if args.fail_on == "findings":
+        return 1 if report.remote_only else 0
     return report.exit_code
 
 

@@ -144,6 +144,20 @@ def install_retrylib(site: Path, version: str) -> Path:
     return Path(site)
 
 
+def dist_info(site: Path, name: str, version: str) -> Path:
+    """Record the package `name` already in `site` as an installed distribution, as pip would:
+    a `.dist-info` with METADATA, top_level.txt, INSTALLER and a RECORD of the package's files."""
+    info = Path(site) / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "top_level.txt").write_text(f"{name}\n")
+    (info / "INSTALLER").write_text("pip\n")
+    files = sorted(p.relative_to(site).as_posix() for p in (Path(site) / name).rglob("*") if p.is_file())
+    record = [f"{rel},," for rel in files] + [f"{info.name}/{n},," for n in ("METADATA", "top_level.txt", "INSTALLER", "RECORD")]
+    (info / "RECORD").write_text("\n".join(record) + "\n")
+    return info
+
+
 def export(repo: Path, ref: str, dest: Path) -> Path:
     """The files of `ref` written under `dest` (what an upload of that branch contains)."""
     dest.mkdir(parents=True, exist_ok=True)

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from . import parity_environment, parity_mechanisms
 from .tables import DEFAULT_WIDTH, Labels, fit_lines, fit_table
 from ..version import __version__
-from .diff import SignatureChange, SymbolStatus, bound_definitions, compare_findings, signature_changes
+from .diff import SignatureChange, bound_definitions, compare_findings, signature_changes
 from ..facts.findings import Finding
 from ..analysis.project import Project
 from .escape import md_cell, md_code, printable
@@ -49,6 +48,24 @@ class FileFacts:
     origin: str = ""  # where it lives (remote: the absolute path the interpreter reads)
 
 
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Which local git refs hold exactly the remote copy's bytes (tags first)."""
+
+    blob: str  # the git blob id of the remote copy
+    refs: tuple[str, ...] = ()
+    commit: str = ""  # the last commit on refs[0] that changed the file
+    subject: str = ""
+
+    @property
+    def text(self) -> str:
+        if not self.refs:
+            return f"git blob {self.blob[:12]}, on no local branch or tag"
+        more = f" (also {', '.join(md_code(r) for r in self.refs[1:4])})" if len(self.refs) > 1 else ""
+        return (f"git blob {self.blob[:12]}, the version on {md_code(self.refs[0])}{more}, last changed in "
+                f"{md_cell(self.commit)} \"{md_cell(self.subject)}\"")
+
+
 @dataclass(frozen=True)
 class FileRow:
     path: str
@@ -57,6 +74,24 @@ class FileRow:
     status: str  # same | differs | missing remotely | extra remotely
     note: str = ""  # shadowing, upload state
     provenance: str = ""  # which git ref holds the remote copy
+    difference: str = ""  # differs only in: "line endings" | "whitespace" | "comments and whitespace"
+    provenance_detail: Provenance | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OverlayRow:
+    """A top-level name the remote interpreter imports from outside the upload."""
+
+    name: str
+    prefix: str  # where the name lives in the snapshot ("osiris/", "tool.py")
+    remote: str  # the directory or file imported instead
+    index: int | None  # its sys.path entry
+    entry_origin: str = ""  # how that entry got there (site-packages, PYTHONPATH, .pth: FILE)
+    upload: str | None = None  # the upload's copy (absolute), None when the upload holds none
+    upload_index: int | None = None  # the upload copy's sys.path entry, when on sys.path
+    upload_origin: str = ""
+    from_root: bool = False  # started from the root (`python -m`) the upload would be imported
+    distribution: str = ""  # the installed distribution providing it: "osiris 0.4.0"
 
 
 @dataclass(frozen=True)
@@ -119,6 +154,13 @@ class ParityReport:
     notes: list[str] = field(default_factory=list)
     environment: EnvironmentDrift | None = None  # interpreters, distributions, calls (reports.environment_drift)
     mechanisms: list = field(default_factory=list)  # probes.effective_imports.ImportChange (reports.parity_mechanisms)
+    overlays: list[OverlayRow] = field(default_factory=list)
+    installed: list[tuple[str, str]] = field(default_factory=list)  # (path, distribution): not project files
+    parameters: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # drift: compact (local, remote)
+    qualnames: dict[str, str] = field(default_factory=dict)  # drift symbol -> name within its module
+    causes: list = field(default_factory=list)  # parity_causes.Statement: the summary as data
+    plan: list = field(default_factory=list)  # the fix plan
+    guards: list = field(default_factory=list)  # tests to prevent recurrence
 
     @property
     def drifted(self) -> bool:
@@ -135,7 +177,7 @@ class ParityReport:
 
 
 def file_rows(local: dict[str, FileFacts], remote: dict[str, FileFacts], notes: dict[str, str],
-              provenance: dict[str, str]) -> list[FileRow]:
+              provenance: dict[str, str | Provenance], differences: dict[str, str] | None = None) -> list[FileRow]:
     rows = []
     for path in sorted(local.keys() | remote.keys()):
         a, b = local.get(path), remote.get(path)
@@ -143,7 +185,10 @@ def file_rows(local: dict[str, FileFacts], remote: dict[str, FileFacts], notes: 
             status = SAME if (a.sha256, a.size) == (b.sha256, b.size) else DIFFERS
         else:
             status = MISSING if a else EXTRA
-        rows.append(FileRow(path, a, b, status, notes.get(path, ""), provenance.get(path, "")))
+        p = provenance.get(path, "")
+        detail = p if isinstance(p, Provenance) else None
+        rows.append(FileRow(path, a, b, status, notes.get(path, ""), detail.text if detail else p,
+                            (differences or {}).get(path, "") if status == DIFFERS else "", detail))
     return rows
 
 
@@ -179,12 +224,22 @@ def build_report(
     remote_python: str = "",
     remote_sys_path: list[dict] = (),
     remote_cwd: str | None = None,
-    shadowing: list[str] = (),
     notes: list[str] = (),
     environment: EnvironmentDrift | None = None,
-    mechanisms: list = (),
+    overlays: list[OverlayRow] = (),
+    installed: dict[str, str] | None = None,
+    differences: dict[str, str] | None = None,
+    mechanisms: list[tuple[str, str, tuple[str, ...]]] = (),
+    import_changes: list = (),
 ) -> ParityReport:
-    files = file_rows(local_files, remote_files, file_notes or {}, provenance or {})
+    """`installed`: remote paths that belong to an installed distribution (path -> "name version"),
+    reported apart from the project's files; `differences`: per differing path, "whitespace" and
+    the like when the tokens are the same (`parity_diagnosis.code_difference`); `mechanisms`: further
+    causes, (kind, sentence, JSON pointers); `import_changes`: the import model's rows
+    (`probes.effective_imports.ImportChange`), each in the JSON report and a cause in the summary."""
+    installed = installed or {}
+    remote_files = {p: f for p, f in remote_files.items() if p not in installed or p in local_files}
+    files = file_rows(local_files, remote_files, file_notes or {}, provenance or {}, differences)
     differing = {r.path for r in files if r.status != SAME}
     drift = [c for c in signature_changes(local_project, remote_project) if c.path in differing]
     local_findings, remote_findings = local_project.findings(), remote_project.findings()
@@ -194,81 +249,28 @@ def build_report(
     report = ParityReport(
         local_label, remote_label, local_python, remote_python, [], files, drift, remote_only, local_only, both,
         list(modules), list(symbols), list(commands), list(remote_sys_path), remote_cwd, list(notes), environment,
-        list(mechanisms),
+        list(import_changes), list(overlays), sorted((p, d) for p, d in installed.items() if p not in local_files),
     )
-    report.summary = summarise(report, local_project, remote_project, list(shadowing))
+    # the import model's causes (probes.effective_imports), each backed by its row of the JSON report
+    causes = [(kind, sentence, (f"/{parity_mechanisms.FIELD}/{pointer.split('[')[1].rstrip(']')}",))
+              for kind, sentence, pointer in parity_mechanisms.sentences(report.mechanisms, report.remote_only)]
+    report.summary = summarise(report, local_project, remote_project, list(mechanisms) + causes)
     return report
 
 
-def summarise(r: ParityReport, local: Project, remote: Project, shadowing: list[str]) -> list[str]:
-    """At most 10 lines; the root cause first when the evidence shows one."""
-    lines: list[str] = []
-    changed = {c.symbol: c for c in r.drift if c.status is SymbolStatus.CHANGED}
-    removed = {c.symbol: c for c in r.drift if c.status is SymbolStatus.REMOVED}
-    by_target: dict[str, list[Finding]] = defaultdict(list)
-    for f in r.remote_only:
-        if f.code.value.startswith("CG1"):
-            by_target[f.target or ""].append(f)
-    rows = {row.path: row for row in r.files}
+def summarise(r: ParityReport, local: Project, remote: Project,
+              mechanisms: list[tuple[str, str, tuple[str, ...]]] = ()) -> list[str]:
+    """At most 10 lines, the root cause first, each made from a `parity_causes.Statement` whose
+    fields point into the JSON report; also sets the report's causes, fix plan and guards."""
+    from .parity_causes import render as sentence
+    from .parity_diagnosis import diagnose
+
     remote_modules, local_modules = _module_of(remote), _module_of(local)
-    explained = 0
-    for target, found in sorted(by_target.items(), key=lambda kv: -len(kv[1])):
-        change = changed.get(target) or removed.get(target)
-        if change is None:
-            continue
-        path = change.path
-        row = rows.get(path)
-        where = f" (read from {md_code(row.remote.origin)})" if row and row.remote and row.remote.origin else ""
-        qual = _qual(target, path, remote_modules if change.new else local_modules)
-        old_sig, new_sig = _compact(local, target) or change.old, _compact(remote, target) or change.new
-        n = len(found)
-        messages = sorted({f.message for f in found})
-        if change.status is SymbolStatus.CHANGED:
-            lines.append(
-                f"Root cause: the remote runs a copy of {md_code(path)}{where} whose {md_code(qual)} is {md_code(new_sig)}, while "
-                f"the local file's is {md_code(old_sig)}; {n} call{'s' if n != 1 else ''} break{'s' if n == 1 else ''} "
-                f"only there: {'; '.join(md_cell(m) for m in messages)}."
-            )
-        else:
-            lines.append(
-                f"Root cause: the remote copy of {md_code(path)}{where} has no {md_code(qual)} (local: {md_code(old_sig)}); "
-                f"{n} call{'s' if n != 1 else ''} break{'s' if n == 1 else ''} only there: {'; '.join(md_cell(m) for m in messages)}."
-            )
-        explained += n
-        if row and row.provenance:
-            lines.append(f"That remote copy of {md_code(path)} is {row.provenance}.")
-    by_environment = parity_environment.explained(r.environment)
-    environment = parity_environment.summary_lines(r.environment)
-    lines += environment  # the dependency drift is a cause too, named beside any stale copy
-    unexplained = [f for f in r.remote_only if f.code.value.startswith("CG1") and
-                   not (changed.get(f.target or "") or removed.get(f.target or "")) and
-                   (f.path, f.line, f.column) not in by_environment]
-    if unexplained:
-        f = unexplained[0]
-        lines.append(
-            f"{len(unexplained)} call{'s' if len(unexplained) != 1 else ''} fail{'s' if len(unexplained) == 1 else ''} "
-            f"only remotely without a signature change of the target, e.g. {md_code(f'{f.path}:{f.line}')}: {md_cell(f.message)}."
-        )
-    for text in shadowing:
-        lines.append(text)
-    counts = defaultdict(int)
-    for row in r.files:
-        counts[row.status] += 1
-    lines.append(
-        f"Files: {len(r.files)} compared: {counts[SAME]} same, {counts[DIFFERS]} differ, "
-        f"{counts[MISSING]} missing remotely, {counts[EXTRA]} extra remotely."
-    )
-    lines.append(
-        f"Findings: {len(r.remote_only)} only remotely, {len(r.local_only)} only locally, {len(r.both)} on both sides."
-    )
-    if not r.remote_only and not r.drifted and not environment:
-        lines.insert(0, "No drift: the remote runs the same code as the local copy and no call fails only there; "
-                        "look outside the code (data, environment, services).")
-    elif not explained and not unexplained and r.drifted and not environment:
-        lines.insert(0, "The remote copy drifted from the local one, but no call breaks because of it.")
-    if r.local_python or r.remote_python:
-        lines.append(f"Interpreters: local {md_cell(r.local_python or 'unknown')}, remote {md_cell(r.remote_python or 'unknown')}.")
-    return lines[:SUMMARY_LINES]
+    for c in r.drift:
+        r.parameters[c.symbol] = (_compact(local, c.symbol) or c.old, _compact(remote, c.symbol) or c.new)
+        r.qualnames[c.symbol] = _qual(c.symbol, c.path, remote_modules if c.new else local_modules)
+    r.causes, r.plan, r.guards = diagnose(r, mechanisms)
+    return [sentence(c) for c in r.causes][:SUMMARY_LINES]
 
 
 # -- rendering -----------------------------------------------------------------------------------
@@ -420,12 +422,28 @@ def render_markdown(r: ParityReport, *, fmt: str = "markdown", width: int = DEFA
             out.append("")
 
     out += parity_environment.render_markdown(r.environment)
+    if r.installed:
+        out += [f"## Installed files ({len(r.installed)}: installed distributions', not the project's)", ""]
+        out.append(t([[_code(p), _cell(d)] for p, d in r.installed], ["path", "distribution"]))
+        out.append("")
     out += ["## 7. Reproduce", ""]
     out.append(t([[section, _code(cmd)] for section, cmd in r.commands], ["section", "command"]))
     if r.notes:
         out += ["", "Notes:", ""] + [f"- {_cell(n)}" for n in r.notes]
+    out += _plan_markdown(r)
     text = "\n".join([labels.apply(out[0]), "", *defined, labels.apply("\n".join(out[2:]))]).rstrip() + "\n"
     return fit_lines(text, width) if fmt == "text" else text
+
+
+def _plan_markdown(r: ParityReport) -> list[str]:
+    """The report's last sections: the fix plan, then the tests that keep it fixed."""
+    from .parity_causes import render as sentence
+
+    out = ["", "## 8. Fix plan", ""]
+    out += [f"{n}. {printable(sentence(s))}" for n, s in enumerate(r.plan, 1)] or ["Nothing to fix."]
+    out += ["", "Tests to prevent recurrence:", ""]
+    out += [f"{n}. {printable(sentence(s))}" for n, s in enumerate(r.guards, 1)]
+    return out
 
 
 def _verdict(c) -> str:
@@ -447,6 +465,9 @@ def report_dict(r: ParityReport) -> dict:
                 "entry_origin": p.entry_origin or None, "shadowed": list(p.shadowed), "path": p.path,
                 "note": p.note or None}
 
+    def provenance(p: Provenance | None):
+        return {"blob": p.blob, "refs": list(p.refs), "commit": p.commit or None, "subject": p.subject or None} if p else None
+
     def side(s: SymbolSide):
         return {
             "found": s.found, "symbol": s.symbol or None, "error": s.error or None,
@@ -464,10 +485,20 @@ def report_dict(r: ParityReport) -> dict:
         "exit_code": r.exit_code,
         "summary": r.summary,
         "interpreters": {"local": r.local_python or None, "remote": r.remote_python or None},
+        "causes": [s.as_dict() for s in r.causes],
         "files": [{"path": row.path, "status": row.status, "local": facts(row.local), "remote": facts(row.remote),
-                   "note": row.note or None, "provenance": row.provenance or None} for row in r.files],
+                   "note": row.note or None, "provenance": row.provenance or None,
+                   "difference": row.difference or None, "provenance_detail": provenance(row.provenance_detail)}
+                  for row in r.files],
+        "installed": [{"path": p, "distribution": d} for p, d in r.installed],
+        "overlays": [{"name": o.name, "prefix": o.prefix, "remote": o.remote, "sys_path_index": o.index,
+                      "entry_origin": o.entry_origin or None, "upload": o.upload, "upload_index": o.upload_index,
+                      "upload_origin": o.upload_origin or None, "from_root": o.from_root,
+                      "distribution": o.distribution or None} for o in r.overlays],
         "signature_drift": [{"symbol": c.symbol, "status": c.status.value, "local": c.old, "remote": c.new,
-                             "changes": list(c.details), "path": c.path, "line": c.line} for c in r.drift],
+                             "changes": list(c.details), "path": c.path, "line": c.line,
+                             "local_parameters": r.parameters.get(c.symbol, (None, None))[0],
+                             "remote_parameters": r.parameters.get(c.symbol, (None, None))[1]} for c in r.drift],
         "findings": {
             "only_remote": [finding_dict(f) for f in r.remote_only],
             "only_local": [finding_dict(f) for f in r.local_only],
@@ -482,6 +513,8 @@ def report_dict(r: ParityReport) -> dict:
         "notes": r.notes,
         "environments": parity_environment.report_dict(r.environment),
         parity_mechanisms.FIELD: [parity_mechanisms.change_dict(c) for c in r.mechanisms],
+        "fix_plan": [s.as_dict() for s in r.plan],
+        "recurrence_tests": [s.as_dict() for s in r.guards],
     }
 
 
@@ -504,6 +537,8 @@ __all__ = [
     "FileFacts",
     "FileRow",
     "ModuleRow",
+    "OverlayRow",
+    "Provenance",
     "ParityReport",
     "Place",
     "SymbolReport",

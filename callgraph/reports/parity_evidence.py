@@ -29,7 +29,9 @@ from ..store.memory import MemoryCache
 from ..store.outside import EnvironmentModules
 from .escape import md_cell, md_code
 from .environment_drift import analyze_remote, environment_drift, local_side, remote_side
-from .parity import FileFacts, ModuleRow, ParityReport, Place, SymbolReport, SymbolSide, build_report
+from .parity import (FileFacts, ModuleRow, OverlayRow, ParityReport, Place, Provenance, SymbolReport, SymbolSide,
+                     build_report)
+from .parity_diagnosis import code_difference
 
 if TYPE_CHECKING:
     from probes import Limits, RemoteSnapshot
@@ -74,6 +76,7 @@ def investigate(
     local_path: list[str] = (),
     remote_path: list[str] = (),
     cache: FactsCache | NullCache | MemoryCache | None = None,
+    mechanisms: list[tuple] = (),
 ) -> ParityReport:
     """Open both sides, analyse them, gather every section's evidence, and build the report
     (its `exit_code` says whether the remote runs the code you have here).
@@ -83,7 +86,8 @@ def investigate(
     remote side against the remote interpreter's modules, fetched as call sites reach them
     (`reports.environment_drift`); `remote_path`: a directory REMOTE's import path after its root.
     `cache`: where outside modules' facts are looked up and kept, by blob id (default: in memory,
-    shared by both sides, so a module with the same bytes on both is parsed once)."""
+    shared by both sides, so a module with the same bytes on both is parsed once).
+    `mechanisms`: causes the import model found, (kind, sentence, JSON pointers[, fix-plan step])."""
     from probes import Limits, RemoteSnapshot
 
     limits = limits or Limits.from_env()
@@ -124,6 +128,9 @@ def investigate(
                      if local_files[p].sha256 != remote_files[p].sha256]
         provenance = _provenance(local, {p: blob_id(remote.read(p)) for p in differing + sorted(
             remote_files.keys() - local_files.keys()) if not remote_files[p].origin.endswith(".pyc")})
+        differences = {p: code_difference(local.read(p), remote.read(p)) for p in differing}
+        overlays = _overlays(rsnap) if rsnap else []
+        installed = _installed(rsnap, overlays, local_files) if rsnap else {}
         local_result = _local_modules(local, list(modules), local_python, limits) if modules else None
         rows = [_module_row(m, local, local_result, rsnap, remote) for m in modules]
         symbol_reports = [_symbol(s, local_project, remote_project) for s in symbols]
@@ -146,11 +153,14 @@ def investigate(
             remote_python=_python(result.python if result else None),
             remote_sys_path=result.sys_path if result else [],
             remote_cwd=result.cwd if result else None,
-            shadowing=_shadowing(rsnap) if rsnap else [],
+            overlays=overlays,
+            installed=installed,
+            differences=differences,
+            mechanisms=list(mechanisms),
             notes=[f"local: {n}" for n in local.notes] + [f"remote: {n}" for n in remote.notes] + (
                 [] if drift else [f"environment: {n}" for n in env_notes]),
             environment=drift,
-            mechanisms=rsnap.changes if rsnap else [],
+            import_changes=rsnap.changes if rsnap else [],
         )
     return report
 
@@ -209,7 +219,18 @@ def _file_notes(snap: RemoteSnapshot, local: dict[str, FileFacts]) -> dict[str, 
     return notes
 
 
-def _shadowing(snap: RemoteSnapshot) -> list[str]:
+def _distribution(snap: RemoteSnapshot, name: str) -> str:
+    """The remote distribution that installs the top-level `name`: "osiris 0.4.0", or ""."""
+    env = snap.result.environment
+    for d in env.distributions if env else ():
+        if name in d.top_level:
+            return f"{d.name} {d.version}"
+    return ""
+
+
+def _overlays(snap: RemoteSnapshot) -> list[OverlayRow]:
+    """Each top-level name the remote imports from outside the upload, with the upload's own copy
+    (only when the upload holds one: no directory that does not exist is ever named)."""
     out = []
     result = snap.result
     root = result.root
@@ -217,18 +238,29 @@ def _shadowing(snap: RemoteSnapshot) -> list[str]:
     for ov in snap.overlays:
         res = result.modules.get(ov.name)
         entry = result.sys_path[ov.index] if ov.index is not None and ov.index < len(result.sys_path) else None
-        where = f"sys.path[{ov.index}]" + (f", {md_cell(entry['origin'])}" if entry and entry.get("origin") else "")
+        in_upload = any(p == ov.prefix or p.startswith(ov.prefix) for p in snap.uploaded) if ov.prefix.endswith(
+            "/") else ov.prefix in snap.uploaded
+        upload = posixpath.join(root, ov.prefix) if in_upload else None
         upload_dir = posixpath.join(root, ov.prefix.rsplit("/", 2)[0]) if ov.prefix.count("/") > 1 else root
-        up = rows.get(posixpath.normpath(upload_dir))
-        ahead = md_code(posixpath.join(root, ov.prefix))
-        if up is not None:
-            ahead += f" (sys.path[{up['index']}], {md_cell(up.get('origin') or 'on sys.path')})"
-        else:
-            ahead += " (its directory is not on the remote sys.path)"
-        text = f"Why: the remote interpreter imports {md_code(ov.name)} from {md_code(ov.remote)} ({where}), not the upload {ahead}"
-        if res and res.from_root and res.from_root.get("origin", "").startswith(root.rstrip("/") + "/"):
-            text += "; started from the root (`python -m`) it would import the upload"
-        out.append(text + ".")
+        up = rows.get(posixpath.normpath(upload_dir)) if upload else None
+        from_root = bool(upload and res and res.from_root
+                         and res.from_root.get("origin", "").startswith(root.rstrip("/") + "/"))
+        out.append(OverlayRow(ov.name, ov.prefix, ov.remote, ov.index, (entry or {}).get("origin") or "", upload,
+                              up["index"] if up else None, (up.get("origin") or "") if up else "", from_root,
+                              _distribution(snap, ov.name)))
+    return out
+
+
+def _installed(snap: RemoteSnapshot, overlays: list[OverlayRow], local: dict[str, FileFacts]) -> dict[str, str]:
+    """Remote files that belong to an installed distribution, not to the project: those under a
+    name a distribution installs, where neither the upload nor the local copy has that name."""
+    out = {}
+    for ov in overlays:
+        if not ov.distribution or ov.upload is not None or any(p.startswith(ov.prefix) or p == ov.prefix for p in local):
+            continue
+        for path in snap.files:
+            if path == ov.prefix or path.startswith(ov.prefix):
+                out[path] = ov.distribution
     return out
 
 
@@ -372,8 +404,8 @@ def _git(cwd: Path, *args: str) -> str | None:
     return out.decode("utf-8", "replace").strip()
 
 
-def _provenance(local: Snapshot, oids: dict[str, str]) -> dict[str, str]:
-    """For each remote copy, the local branches and tags that hold exactly that content."""
+def _provenance(local: Snapshot, oids: dict[str, str]) -> dict[str, Provenance]:
+    """For each remote copy, the local tags and branches (tags first) that hold exactly that content."""
     if not oids:
         return {}
     if isinstance(local, DirSnapshot):
@@ -386,22 +418,18 @@ def _provenance(local: Snapshot, oids: dict[str, str]) -> dict[str, str]:
     if not top:
         return {}
     prefix = _git(cwd, "rev-parse", "--show-prefix") or ""
-    refs = (_git(Path(top), "for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/tags") or "").split()
-    out: dict[str, str] = {}
+    refs = (_git(Path(top), "for-each-ref", "--format=%(refname:short)", "refs/tags", "refs/heads") or "").split()
+    out: dict[str, Provenance] = {}
     for path, oid in list(oids.items())[:20]:
-        hits = []
-        for ref in refs[:50]:
-            if _git(Path(top), "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}:{prefix}{path}") == oid:
-                log = _git(Path(top), "log", "-1", "--no-show-signature", "--no-ext-diff", "--no-textconv", "--format=%h %s",
-                           "--end-of-options", ref, "--", f"{prefix}{path}") or ""
-                hits.append((ref, log))
-        if hits:
-            ref, log = hits[0]
-            more = f" (also {', '.join(md_code(h[0]) for h in hits[1:4])})" if len(hits) > 1 else ""
-            commit, _, subject = log.partition(" ")
-            out[path] = f"git blob {oid[:12]}, the version on {md_code(ref)}{more}, last changed in {md_cell(commit)} \"{md_cell(subject)}\""
-        else:
-            out[path] = f"git blob {oid[:12]}, on no local branch or tag"
+        hits = [ref for ref in refs[:50] if _git(Path(top), "rev-parse", "--verify", "--quiet", "--end-of-options",
+                                                 f"{ref}:{prefix}{path}") == oid]
+        if not hits:
+            out[path] = Provenance(oid)
+            continue
+        log = _git(Path(top), "log", "-1", "--no-show-signature", "--no-ext-diff", "--no-textconv", "--format=%h %s",
+                   "--end-of-options", hits[0], "--", f"{prefix}{path}") or ""
+        commit, _, subject = log.partition(" ")
+        out[path] = Provenance(oid, tuple(hits), commit, subject)
     return out
 
 
