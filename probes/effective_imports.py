@@ -76,7 +76,7 @@ def apply_imports(files: dict[str, RemoteFile], result: ProbeResult, overlays: l
         where = res.origin or res.location or ""
         path = by_module.get(name)
         if name in covered or res.status != "found" or res.kind == "namespace" or path is None or not where \
-                or under(posixpath.normpath(where), result.root) is not None:
+                or under(_absolute(where, result.cwd), _absolute(result.root, result.cwd)) is not None:
             continue
         note = "not read: an extension module" if res.kind == "extension" else "not read: in a zip archive or not source"
         changes.append(_change(path, name, where, res.index, result, ev, note=note))
@@ -136,6 +136,14 @@ def _bytecode(files: dict[str, RemoteFile], pycs: list[PycEvidence], modules: di
         out.append(_replace(change, analysed=True, note="definitions read from its code objects; the code inside "
                             "them is not checked"))
     return out
+
+
+def _absolute(path: str, cwd: str | None) -> str:
+    """A remote path as the remote process sees it: relative ones (sys.path[0] of `python dir/x.py`,
+    a spec given as `r`) are relative to its working directory."""
+    if cwd and not posixpath.isabs(path):
+        path = posixpath.join(cwd, path)
+    return posixpath.normpath(path)
 
 
 def _replace(change: ImportChange, **kw) -> ImportChange:

@@ -171,6 +171,9 @@ def test_identical_copies_exit_0_and_say_no_drift(tmp_path: Path, run) -> None:
     code, out, err = run(tmp_path, "parity", "l", "r", "--module", "app.lib")
     assert code == 0, err
     assert "No drift" in out and "| same" in out
+    # the upload's own modules, found through a relative sys.path[0] (`r`), are no import mechanism
+    code, out, err = run(tmp_path, "parity", "l", "r", "--module", "app.lib", "--format", "json")
+    assert code == 0 and json.loads(out)["import_mechanisms"] == [], out
 
 
 def test_missing_extra_and_caller_drift(tmp_path: Path, run) -> None:

@@ -60,7 +60,8 @@ def _where(c: ImportChange) -> str:
                 f"{len(c.portions)} directories, and the first, {md_code(c.portions[0] if c.portions else '?')}, "
                 f"holds another {md_code(c.module)}, which CPython imports instead of the upload's")
     if kind == "site-packages":
-        return f"{md_code(c.module)} comes from the installed copy {md_code(c.runs)}, not the upload"
+        # (whether the upload has a copy of it at all is the summary's "Why" line to say)
+        return f"{md_code(c.module)} comes from the installed copy {md_code(c.runs)}"
     if kind == "zip-on-sys-path":
         return f"{md_code(c.module)} comes from the archive {md_code(c.entry or c.runs)} on sys.path[{c.index}]"
     if kind == "startup-hook":
