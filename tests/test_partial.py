@@ -170,6 +170,14 @@ NEGATIVE = {
         "import sys\ndef maybe(cls):\n    if sys:\n        return lambda *a: a\n    return cls\n"
         "@maybe\nclass C:\n    def __init__(self): ...\nC(1)"
     ),
+    "class decorator that writes __init__ through its parameter": (  # red team, stop 22
+        "def add_init(cls):\n    cls.__init__ = lambda self, a, b: None\n    return cls\n"
+        "@add_init\nclass E:\n    pass\nE(1, 2)"
+    ),
+    "class decorator whose nested def writes __init__ on its parameter": (
+        "def add_init(cls):\n    def init(self, a, b): ...\n    def install():\n        cls.__init__ = init\n"
+        "    install()\n    return cls\n@add_init\nclass E:\n    def __init__(self): ...\nE(1, 2)"
+    ),
     # -- writes of __init__
     "class __init__ replaced": (
         "class C:\n    def __init__(self, a): ...\ndef other(self, *a): ...\nC.__init__ = other\nC(1, 2, 3)"

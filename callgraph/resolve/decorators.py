@@ -32,6 +32,7 @@ from ..facts.model import BindingKind, Decorator, FunctionFact, ParamKind
 if TYPE_CHECKING:
     from .resolver import Resolver, Target, Value
 
+_CONSTRUCTION = frozenset({"__init__", "__new__"})  # the names `AttributeWrites.trusted` serves
 _POSITIONAL = (ParamKind.POSITIONAL_ONLY, ParamKind.POSITIONAL_OR_KEYWORD)
 
 
@@ -102,7 +103,15 @@ class ProjectDecorators:
         if any(ret != (params[0].name,) for ret in deco.decorator_returns):
             return False
         inside = (deco.qualname, deco.qualname + ".")
-        return not any(m == v.module and a.scope.startswith(inside) for m, a in self.r.index.attr_assigns.get("*", []))
+        if any(m == v.module and a.scope.startswith(inside) for m, a in self.r.index.attr_assigns.get("*", [])):
+            return False
+        # `cls.__init__ = ...` through the parameter (nested functions included) changes how the very
+        # class it hands back is constructed; construction trusts unresolved receivers not to reach a
+        # class (`AttributeWrites.trusted`), so that class is unknown here, as any other decorator
+        # leaves it. Other names written through `cls` reach every lookup already (`writes`).
+        cls_name = params[0].name
+        return not any(a.scope.startswith(inside) and a.base and a.base[0] == cls_name and a.attr in _CONSTRUCTION
+                       for a in self.r.index.facts(v.module).attr_assigns)
 
     def _factory_product(self, module: str, factory: FunctionFact) -> FunctionFact | None:
         """The one local def a decorator factory returns on every path."""
