@@ -310,3 +310,20 @@ def test_an_interface_edit_redoes_the_files_that_read_it(edit: dict, redone: set
     same_as_from_scratch(root, cache)
     assert kept and kept[0] is not None
     assert {Path(p).name for p in BASE if p.endswith(".py")} - {Path(p).name for p in kept[0]} == redone
+
+
+def test_a_revert_after_an_interface_edit_then_a_body_edit_uses_no_stale_call_table(tmp_path: Path) -> None:
+    """Red team, stop 22 (seen first as a stale LSP diagnostic): an interface edit, its revert (which
+    finds the first run's state by content), then a body edit elsewhere. The interface edit's call
+    tables must not be stored under the token of the state the revert finds."""
+    root, cache = tmp_path / "p", tmp_path / "cache"
+    a = "def f(x):\n    return x\n\n\ndef draw(shape, *, width=1, colour='black'):\n    return shape\n"
+    b = "from a import f, draw\n\nf(1)\ndraw('box', widht=3)\n"
+    write(root, {"a.py": a, "b.py": b})
+    same_as_from_scratch(root, cache)
+    write(root, {"a.py": a.replace("def f(x):", "def f(x, y):")})
+    assert [f.code.value for f in same_as_from_scratch(root, cache)] == ["CG102", "CG103"]
+    write(root, {"a.py": a})
+    assert [f.code.value for f in same_as_from_scratch(root, cache)] == ["CG103"]
+    write(root, {"b.py": b.replace("widht=", "width=")})
+    assert same_as_from_scratch(root, cache) == []

@@ -206,9 +206,16 @@ class Run:
         keep = still_valid(records, self.blobs, lambda p: self._same_interface(by_index[p], facts[p]))
         resolved: dict[str, int] = defaultdict(int)
         token = self.previous.token if self.previous is not None else self.content
+        carried: dict[str, calltable.FileTable] = {}
         if keep is None:
             keep = self._unread(project, facts)
-            token = self.previous.token if keep is not None and self.previous is not None else self.content
+            # Interfaces changed: a new token, as for a full run. The call tables stored under the
+            # old one stay what they were for the state that token names (a revert finds that state
+            # by its content, and then its tables); the kept files' tables hold, so they are carried
+            # over to the new token.
+            token = self.content
+            if keep is not None and self.edits_follow:
+                carried = self.tables(keep) or {}
         if keep is None:
             findings = project.findings()
             for rc in project.calls:
@@ -229,6 +236,7 @@ class Run:
         tables = calltable.record(project.index, calls, self.blobs) if self.edits_follow else {}  # kept ones hold
         if self.edits_follow:
             tables.update((sf.path, {}) for sf in redo if sf.path not in tables)
+            tables.update((p, t) for p, t in carried.items() if p not in tables)
         return self._finish(fresh, {sf.path: sf.facts for sf in redo}, resolved, tables, token, resolver=project.resolver)
 
     def _unread(self, project: Project, facts: dict[str, ModuleFacts]) -> set[str] | None:
