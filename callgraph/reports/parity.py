@@ -421,7 +421,7 @@ def render_markdown(r: ParityReport, *, fmt: str = "markdown", width: int = DEFA
                 out.append("(no call site resolves to it)")
             out.append("")
 
-    out += parity_environment.render_markdown(r.environment)
+    out += parity_environment.render_markdown(r.environment, table=t if fmt == "text" else None)
     if r.installed:
         out += [f"## Installed files ({len(r.installed)}: installed distributions', not the project's)", ""]
         out.append(t([[_code(p), _cell(d)] for p, d in r.installed], ["path", "distribution"]))

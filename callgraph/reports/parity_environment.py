@@ -4,6 +4,8 @@ cause. The evidence comes from `reports.environment_drift`; `reports.parity` cal
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from typing import TYPE_CHECKING
 
 from tabulate import tabulate
@@ -56,12 +58,14 @@ def explained(drift: EnvironmentDrift | None) -> set[tuple[str, int, int]]:
 
 
 def render_markdown(drift: EnvironmentDrift | None, sides: tuple[str, str] = LOCAL_REMOTE,
-                    title: str = "Calls that bind here and fail there") -> list[str]:
+                    title: str = "Calls that bind here and fail there",
+                    table: Callable[[list[list[str]], list[str]], str] | None = None) -> list[str]:
     """The sections as markdown lines (nothing when no environment was compared); `sides` names
-    the two environments ("local", "remote"; `callgraph diff`: "old", "new")."""
+    the two environments ("local", "remote"; `callgraph diff`: "old", "new"); `table` renders a
+    table (the report's own, so that text output is a fitted text table, not a pipe table)."""
     if drift is None:
         return []
-    t = lambda rows, headers: tabulate(rows, headers, tablefmt="github", disable_numparse=True)  # noqa: E731
+    t = table or (lambda rows, headers: tabulate(rows, headers, tablefmt="github", disable_numparse=True))  # noqa: E731
     out = ["", "## Interpreters", ""]
     out.append(t([[sides[0], md_cell(drift.local.python), _code(drift.local.executable)],
                   [sides[1], md_cell(drift.remote.python), _code(drift.remote.executable)]], ["side", "Python", "executable"]))
