@@ -227,9 +227,11 @@ def environment_drift(local: EnvironmentSide, remote: EnvironmentSide, local_pro
                 f"{lo.name} {lo.version}" if lo else None, f"{ro.name} {ro.version}" if ro else None,
             ))
     calls.sort(key=lambda c: (c.path, c.line, c.column))
-    # The distributions a call names first, then those at another version, then those on one side only.
+    # The distributions a call names first, then those at another version, then those only the
+    # remote (the side that fails) has, then those only the local side has.
     named = {d.split(" ", 1)[0] for c in calls for d in (c.local_distribution, c.remote_distribution) if d}
-    rows.sort(key=lambda r: (r.name not in named, r.local is None or r.remote is None, r.name.lower()))
+    rows.sort(key=lambda r: (r.name not in named, r.local is None or r.remote is None, r.remote is None,
+                             r.name.lower()))
     return EnvironmentDrift(local, remote, rows, calls)
 
 
