@@ -334,13 +334,7 @@ def _place(p: Place | None) -> Html:
         return Html("same")
     if p.status != "found":
         return esc(p.note or p.status)
-    extra = []
-    if p.index is not None:
-        extra.append(f"sys.path[{p.index}]" + (f", {p.entry_origin}" if p.entry_origin else ""))
-    if p.kind and p.kind not in ("module", "package"):
-        extra.append(p.kind)
-    if p.note:
-        extra.append(p.note)
+    extra = p.details()
     return join([code(p.file or p.kind or ""), f" ({'; '.join(extra)})" if extra else ""])
 
 

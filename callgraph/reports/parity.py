@@ -108,6 +108,17 @@ class Place:
     path: str | None = None  # the matching snapshot path, when the file is inside the analysed tree
     note: str = ""
 
+    def details(self) -> list[str]:
+        """What the file name alone does not say: the sys.path entry, an unusual kind, the note."""
+        extra = []
+        if self.index is not None:
+            extra.append(f"sys.path[{self.index}]" + (f", {self.entry_origin}" if self.entry_origin else ""))
+        if self.kind and self.kind not in ("module", "package"):
+            extra.append(self.kind)
+        if self.note:
+            extra.append(self.note)
+        return extra
+
 
 @dataclass(frozen=True)
 class ModuleRow:
@@ -296,13 +307,7 @@ def _place(p: Place) -> str:
     if p.status != "found":
         return _cell(p.note or p.status)
     where = p.file or p.kind or ""
-    extra = []
-    if p.index is not None:
-        extra.append(f"sys.path[{p.index}]" + (f", {p.entry_origin}" if p.entry_origin else ""))
-    if p.kind and p.kind not in ("module", "package"):
-        extra.append(p.kind)
-    if p.note:
-        extra.append(p.note)
+    extra = p.details()
     return _code(where) + (f" ({_cell('; '.join(extra))})" if extra else "")
 
 
