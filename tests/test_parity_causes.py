@@ -329,3 +329,33 @@ def test_a_pointer_that_leads_nowhere_or_a_wrong_value_is_caught(demo: dict) -> 
            Statement(CauseKind.VERSION, (field("ref", "v9", "/files/0/path"),)),
            Statement(CauseKind.VERSION, (field("ref", "v9", "/no/such"),))]
     assert all(backing_problems(s, doc) for s in bad)
+
+
+# -- provenance: the remote copy's bytes under another path (a vendored copy of an old tag) -----------
+
+
+def test_provenance_finds_the_blob_under_any_path_and_in_history(tmp_path: Path) -> None:
+    v0, v1, v2 = ("def total(items):\n    return %s\n" % x for x in ("0", "sum(items)", "sum(items) + 1"))
+    repo = demo_story.new_repo(tmp_path / "l")
+    write(repo, {"shop/__init__.py": "", "shop/pricing.py": v0})
+    old = demo_story.commit_all(repo, "v0 zero")[:7]
+    write(repo, {"shop/pricing.py": v1})
+    demo_story.commit_all(repo, "v0.1 sum")
+    demo_story.git(repo, "tag", "v0.1")
+    write(repo, {"shop/pricing.py": v2})
+    demo_story.commit_all(repo, "v0.2 plus one")
+    write(tmp_path / "r", {"shop/__init__.py": "", "shop/pricing.py": v2, "vendor/shop/pricing.py": v1,
+                           "old/pricing.py": v0})
+    r = investigate("l", "r", cwd=tmp_path, environment=False)
+    rows = {row.path: row for row in r.files}
+    p = rows["vendor/shop/pricing.py"].provenance_detail
+    assert (p.path, p.refs, p.subject) == ("shop/pricing.py", ("v0.1",), "v0.1 sum")
+    assert "the blob of `shop/pricing.py` at `v0.1`" in rows["vendor/shop/pricing.py"].provenance
+    h = rows["old/pricing.py"].provenance_detail  # on no tip: the commit of the history that holds it
+    assert (h.path, h.refs) == ("shop/pricing.py", (old,))
+    assert report_dict(r)["files"][[f.path for f in r.files].index("vendor/shop/pricing.py")][
+        "provenance_detail"]["path"] == "shop/pricing.py"
+    version = [c for c in r.causes if c.kind is CauseKind.VERSION]
+    doc = report_dict(r)
+    assert all(backing_problems(c, doc) == [] for c in r.causes)
+    assert not version or "is the blob of `shop/pricing.py` at `v0.1`" in " ".join(map(sentence, version))

@@ -56,12 +56,21 @@ class Provenance:
     refs: tuple[str, ...] = ()
     commit: str = ""  # the last commit on refs[0] that changed the file
     subject: str = ""
+    path: str = ""  # where refs[0] holds the blob, when not at the remote copy's own path
+
+    @property
+    def where(self) -> str:
+        """`the blob of `shop/pricing.py` at `v0.1`` when the blob sits under another path."""
+        return f"the blob of {md_code(self.path)} at {md_code(self.refs[0])}" if self.path and self.refs else ""
 
     @property
     def text(self) -> str:
         if not self.refs:
             return f"git blob {self.blob[:12]}, on no local branch or tag"
         more = f" (also {', '.join(md_code(r) for r in self.refs[1:4])})" if len(self.refs) > 1 else ""
+        if self.path:
+            return (f"git blob {self.blob[:12]}, {self.where}{more}, last changed in {md_cell(self.commit)} "
+                    f"\"{md_cell(self.subject)}\"")
         return (f"git blob {self.blob[:12]}, the version on {md_code(self.refs[0])}{more}, last changed in "
                 f"{md_cell(self.commit)} \"{md_cell(self.subject)}\"")
 
@@ -466,7 +475,8 @@ def report_dict(r: ParityReport) -> dict:
                 "note": p.note or None}
 
     def provenance(p: Provenance | None):
-        return {"blob": p.blob, "refs": list(p.refs), "commit": p.commit or None, "subject": p.subject or None} if p else None
+        return {"blob": p.blob, "refs": list(p.refs), "commit": p.commit or None, "subject": p.subject or None,
+                "path": p.path or None} if p else None
 
     def side(s: SymbolSide):
         return {

@@ -155,6 +155,9 @@ def _redefinition(s: Statement) -> str:
 
 def _version(s: Statement) -> str:
     commit = f", last changed in {md_cell(s.get('commit'))} \"{md_cell(s.get('subject'))}\"" if s.get("commit") else ""
+    if s.get("source_path"):
+        return (f"The remote copy {_c(s.get('path'))} is the blob of {_c(s.get('source_path'))} at {_c(s.get('ref'))} "
+                f"(git blob {s.get('blob')}){commit}.")
     return (f"The remote runs {_c(s.get('ref'))} of {_c(s.get('path'))}: its bytes are git blob "
             f"{s.get('blob')}{commit}.")
 

@@ -225,6 +225,7 @@ def _version(r: ParityReport, i: int) -> Statement | None:
         field("blob", p.blob[:12], f"{base}/blob", rule=Rule.EXISTS),
         field("commit", p.commit, f"{base}/commit"),
         field("subject", p.subject, f"{base}/subject"),
+        *((field("source_path", p.path, f"{base}/path"),) if p.path else ()),
     ))
 
 
