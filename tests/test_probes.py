@@ -296,6 +296,11 @@ FAKE = textwrap.dedent(
         sys.stdout.write(B + "\\n[1, 2]\\n" + E + "\\n")
     elif mode == "truncated":
         sys.stdout.write(B + "\\n" + json.dumps(doc([row("pkg/a.py")]))[:40])
+    elif mode == "truncated_stderr":  # a patched stdlib function broke the probe mid-answer
+        sys.stdout.write(B + "\\n")
+        sys.stderr.write("Traceback (most recent call last):\\n  File x\\nTypeError: dumps() got an "
+                         "unexpected keyword argument 'separators'\\x1b[0m\\n")
+        sys.exit(1)
     elif mode == "silent":
         sys.stderr.write("bash: python3: command not found\\n")
         sys.exit(127)
@@ -357,6 +362,8 @@ HOSTILE = [
     ("not_json", "malformed JSON"),
     ("array", "not a JSON object"),
     ("truncated", "truncated"),
+    ("truncated_stderr", "its stderr ends: Traceback (most recent call last): | File x | TypeError: dumps() got an "
+                         "unexpected keyword argument 'separators'\\x1b[0m"),
     ("silent", "did not answer with a probe document"),
     ("stall", "did not answer within 1 s"),
     ("flood", "over the output limit"),
