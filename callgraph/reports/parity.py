@@ -20,7 +20,7 @@ import shlex
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from . import parity_environment, parity_mechanisms
+from . import parity_environment, parity_mechanisms, parity_unseen
 from .tables import DEFAULT_WIDTH, Labels, fit_lines, fit_table
 from ..version import __version__
 from .diff import SignatureChange, bound_definitions, compare_findings, signature_changes
@@ -170,6 +170,7 @@ class ParityReport:
     causes: list = field(default_factory=list)  # parity_causes.Statement: the summary as data
     plan: list = field(default_factory=list)  # the fix plan
     guards: list = field(default_factory=list)  # tests to prevent recurrence
+    unseen: list = field(default_factory=list)  # parity_unseen.Unseen: where the remote may run bytes not analysed
 
     @property
     def drifted(self) -> bool:
@@ -240,6 +241,7 @@ def build_report(
     differences: dict[str, str] | None = None,
     mechanisms: list[tuple[str, str, tuple[str, ...]]] = (),
     import_changes: list = (),
+    unseen: list = (),
 ) -> ParityReport:
     """`installed`: remote paths that belong to an installed distribution (path -> "name version"),
     reported apart from the project's files; `differences`: per differing path, "whitespace" and
@@ -260,6 +262,7 @@ def build_report(
         list(modules), list(symbols), list(commands), list(remote_sys_path), remote_cwd, list(notes), environment,
         list(import_changes), list(overlays), sorted((p, d) for p, d in installed.items() if p not in local_files),
     )
+    report.unseen = list(unseen)
     # the import model's causes (probes.effective_imports), each backed by its row of the JSON report
     causes = [(kind, sentence, (f"/{parity_mechanisms.FIELD}/{pointer.split('[')[1].rstrip(']')}",))
               for kind, sentence, pointer in parity_mechanisms.sentences(report.mechanisms, report.remote_only)]
@@ -523,6 +526,7 @@ def report_dict(r: ParityReport) -> dict:
         "notes": r.notes,
         "environments": parity_environment.report_dict(r.environment),
         parity_mechanisms.FIELD: [parity_mechanisms.change_dict(c) for c in r.mechanisms],
+        parity_unseen.FIELD: [parity_unseen.row_dict(u) for u in r.unseen],
         "fix_plan": [s.as_dict() for s in r.plan],
         "recurrence_tests": [s.as_dict() for s in r.guards],
     }

@@ -32,6 +32,7 @@ from .environment_drift import analyze_remote, environment_drift, local_side, re
 from .parity import (FileFacts, ModuleRow, OverlayRow, ParityReport, Place, Provenance, SymbolReport, SymbolSide,
                      build_report)
 from .parity_diagnosis import code_difference
+from .parity_unseen import find_unseen, local_tops
 
 if TYPE_CHECKING:
     from probes import Limits, RemoteSnapshot
@@ -99,8 +100,9 @@ def investigate(
             local = stack.enter_context(open_remote_side(local_spec, list(modules), limits, effective, cwd))
         else:
             local = stack.enter_context(open_snapshot(local_spec, cwd))
-        remote = stack.enter_context(open_remote_side(remote_spec, list(modules), limits, effective, cwd,
-                                                      remote_path))
+        # the local tree's own top-level modules too: where the remote takes them from is the question
+        asked = list(dict.fromkeys([*modules, *local_tops(local.entries())]))
+        remote = stack.enter_context(open_remote_side(remote_spec, asked, limits, effective, cwd, remote_path))
         env_notes: list[str] = []
         env = _local_environment(local_python, local_path, env_notes) if environment else None
         cache = cache if cache is not None else MemoryCache()
@@ -161,6 +163,7 @@ def investigate(
                 [] if drift else [f"environment: {n}" for n in env_notes]),
             environment=drift,
             import_changes=rsnap.changes if rsnap else [],
+            unseen=find_unseen(local_files, local_project, rsnap) if rsnap else [],
         )
     return report
 
