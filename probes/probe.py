@@ -501,9 +501,9 @@ def _resolution(name: str, raw: dict) -> Resolution:
 
 
 def probe_source(request: dict) -> bytes:
-    """The script sent to the remote: the request first, then the stdlib-only probe."""
-    return (f"REQUEST = {json.dumps(json.dumps(request))}\n".encode() + SCRIPT_PATH.with_name("remote_imports.py")
-            .read_bytes() + b"\n" + SCRIPT_PATH.read_bytes())
+    """The script sent to the remote: the request, the probe's JSON encoder, then the probe."""
+    parts = [SCRIPT_PATH.with_name(n).read_bytes() for n in ("remote_json.py", "remote_imports.py", SCRIPT_PATH.name)]
+    return f"REQUEST = {json.dumps(json.dumps(request))}\n".encode() + b"\n".join(parts)
 
 
 _MESSAGES = Messages(

@@ -750,90 +750,18 @@ def main(argv=None):
         doc = probe(request)
     except Exception as exc:  # the receiving side reports it
         doc = {"protocol": PROTOCOL, "ok": False, "error": "%s: %s" % (type(exc).__name__, exc)}
+    # remote_json.py's encoder, which the sender puts first: start-up code may have replaced json.dumps
+    encode = globals().get("encode_json") or (lambda d: json.dumps(d, separators=(",", ":")))
     try:
-        body = encode_json(doc)
+        body = encode(doc)
     except Exception as exc:  # an unencodable value: still one document
-        body = encode_json({"protocol": PROTOCOL, "ok": False, "error": "%s: %s" % (type(exc).__name__, exc)})
+        body = encode({"protocol": PROTOCOL, "ok": False, "error": "%s: %s" % (type(exc).__name__, exc)})
     out = sys.stdout
     out.write(BEGIN + "\n")
     out.write(body)
     out.write("\n" + END + "\n")
     out.flush()
     return 0
-
-
-# The probe's own JSON encoder: a sitecustomize, usercustomize or .pth line runs before the probe
-# and may replace json.dumps (or its encoder classes) in the remote's standard library; the answer
-# must not depend on them. Compact, ASCII-only output, as json.dumps(ensure_ascii=True) writes it.
-_PLAIN = frozenset(chr(c) for c in range(0x20, 0x7F)) - {'"', "\\"}
-_SHORT = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
-
-
-def _encode_str(text, parts):
-    parts.append('"')
-    start = 0
-    for i, ch in enumerate(text):
-        if ch in _PLAIN:
-            continue
-        parts.append(text[start:i])
-        start = i + 1
-        short = _SHORT.get(ch)
-        if short is not None:
-            parts.append(short)
-            continue
-        n = ord(ch)
-        if n > 0xFFFF:
-            n -= 0x10000
-            parts.append("\\u%04x\\u%04x" % (0xD800 | (n >> 10), 0xDC00 | (n & 0x3FF)))
-        else:
-            parts.append("\\u%04x" % n)
-    parts.append(text[start:])
-    parts.append('"')
-
-
-def _encode(value, parts, depth):
-    if depth > 200:
-        raise ValueError("the answer nests too deeply")
-    if value is None:
-        parts.append("null")
-    elif value is True:
-        parts.append("true")
-    elif value is False:
-        parts.append("false")
-    elif isinstance(value, str):
-        if _PLAIN.issuperset(value):
-            parts.append('"' + value + '"')
-        else:
-            _encode_str(value, parts)
-    elif isinstance(value, int):
-        parts.append(int.__repr__(value))
-    elif isinstance(value, float):
-        parts.append(float.__repr__(value) if value == value and value not in (float("inf"), float("-inf")) else "null")
-    elif isinstance(value, dict):
-        parts.append("{")
-        for i, (k, v) in enumerate(value.items()):
-            if i:
-                parts.append(",")
-            _encode_str(str(k), parts)
-            parts.append(":")
-            _encode(v, parts, depth + 1)
-        parts.append("}")
-    elif isinstance(value, (list, tuple)):
-        parts.append("[")
-        for i, v in enumerate(value):
-            if i:
-                parts.append(",")
-            _encode(v, parts, depth + 1)
-        parts.append("]")
-    else:
-        raise TypeError("Object of type %s is not JSON serializable" % type(value).__name__)
-
-
-def encode_json(value):
-    """`value` as compact ASCII JSON, by the probe's own code (see above)."""
-    parts = []
-    _encode(value, parts, 0)
-    return "".join(parts)
 
 
 if __name__ == "__main__":

@@ -487,3 +487,15 @@ def test_the_remote_interpreter_fields_keep_a_real_interpreters_shape(key: str, 
     assert result.python[key] is None and {k: v for k, v in result.python.items() if k != key} == {
         **{k: v for k, v in good.items() if k != key}, "prefix": None, "base_prefix": None}
     assert any(f"python.{key}" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("value", [
+    {"a": [1, -2, 2.5, 1e300, None, True, False], "b": {}, "c": []},
+    "plain ascii", "quote \" backslash \\ newline \n tab \t bell \x07 del \x7f", "é ü 漢字 😀 \ud800",
+    {"nested": [{"k": ("tuple", 1)}], "": ""},
+])
+def test_the_probe_encodes_json_as_json_dumps_does(value: object) -> None:
+    """The probe's own encoder (a sitecustomize may replace json.dumps): the stdlib's bytes exactly."""
+    from probes.remote_json import encode_json
+
+    assert encode_json(value) == json.dumps(value, separators=(",", ":"))
