@@ -32,7 +32,7 @@ from .environment_drift import analyze_remote, environment_drift, local_side, re
 from .parity import (FileFacts, ModuleRow, OverlayRow, ParityReport, Place, Provenance, SymbolReport, SymbolSide,
                      build_report)
 from .parity_diagnosis import code_difference
-from .parity_unseen import find_unseen, local_tops
+from .parity_unseen import find_unseen, imported_tops
 
 if TYPE_CHECKING:
     from probes import Limits, RemoteSnapshot
@@ -100,14 +100,14 @@ def investigate(
             local = stack.enter_context(open_remote_side(local_spec, list(modules), limits, effective, cwd))
         else:
             local = stack.enter_context(open_snapshot(local_spec, cwd))
-        # the local tree's own top-level modules too: where the remote takes them from is the question
-        asked = list(dict.fromkeys([*modules, *local_tops(local.entries())]))
-        remote = stack.enter_context(open_remote_side(remote_spec, asked, limits, effective, cwd, remote_path))
         env_notes: list[str] = []
         env = _local_environment(local_python, local_path, env_notes) if environment else None
         cache = cache if cache is not None else MemoryCache()
         local_project = analyze_snapshot(local, roots=roots, cache=cache,
                                          **({"outside": EnvironmentModules(env, cache)} if env else {}))
+        # the local tree's own top-level modules it imports too: where the remote takes them from is the question
+        asked = list(dict.fromkeys([*modules, *imported_tops(local.entries(), local_project)]))
+        remote = stack.enter_context(open_remote_side(remote_spec, asked, limits, effective, cwd, remote_path))
         drift = None
         if env is not None and isinstance(remote, RemoteSnapshot):  # each side against its own environment
             remote_project, fetched, more = analyze_remote(remote, roots, cache=cache)

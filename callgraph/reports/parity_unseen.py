@@ -70,9 +70,9 @@ def _tops(paths) -> set[str]:
     return out
 
 
-def local_tops(paths) -> list[str]:
-    """The names to ask the remote probe about: the local tree's own top-level modules."""
-    return sorted(_tops(paths))
+def imported_tops(paths, project: Project) -> list[str]:
+    """The names to ask the remote probe about: the local tree's own top-level modules it imports."""
+    return sorted(_tops(paths) & _imported(project))
 
 
 def _imported(project: Project) -> set[str]:
@@ -92,7 +92,7 @@ def find_unseen(local_paths, local_project: Project, rsnap: RemoteSnapshot) -> l
     callgraph did not read, the program's own sys.path changes, and start-up code."""
     result = rsnap.result
     uploaded = rsnap.uploaded
-    wanted = sorted(_tops(local_paths) & _imported(local_project))
+    wanted = imported_tops(local_paths, local_project)
     ev = result.imports
     pth = [ln for ln in (ev.pth_lines if ev else ()) if ln.kind == "import"
            and posixpath.basename(ln.file) not in _KNOWN_PTH and not ln.text.startswith(_KNOWN_LINES)]
@@ -148,4 +148,4 @@ def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-__all__ = ["FIELD", "Unseen", "UnseenKind", "find_unseen", "local_tops", "row_dict"]
+__all__ = ["FIELD", "Unseen", "UnseenKind", "find_unseen", "imported_tops", "row_dict"]
