@@ -316,6 +316,13 @@ def _check_links(links: object, where: str) -> list[str]:
     return notes
 
 
+def _stderr_tail(err: bytes) -> str:
+    """The end of the remote's stderr (a traceback's last lines say what broke), escaped and bounded."""
+    lines = [line.strip() for line in err[-4096:].decode("utf-8", "replace").splitlines() if line.strip()]
+    tail = " | ".join(lines[-3:])
+    return clean(tail[-300:]) if tail else ""
+
+
 def extract_document(out: bytes, err: bytes, limits: Limits, label: str) -> dict:
     """The one JSON document between the markers; banners before it are ignored.
 
@@ -329,7 +336,9 @@ def extract_document(out: bytes, err: bytes, limits: Limits, label: str) -> dict
     body_start = start + len(BEGIN) + 1
     end = out.find(b"\n" + END.encode(), body_start)
     if end < 0:
-        raise ProbeError(f"{label}: the probe output is truncated (no end marker after {len(out)} bytes)")
+        tail = _stderr_tail(err)
+        raise ProbeError(f"{label}: the probe output is truncated (no end marker after {len(out)} bytes)"
+                         + (f"; its stderr ends: {tail}" if tail else ""))
     values = sum(out.count(c, body_start, end) for c in (b"[", b"{", b",", b":"))
     if values > limits.max_json_values:
         raise ProbeError(
@@ -492,9 +501,9 @@ def _resolution(name: str, raw: dict) -> Resolution:
 
 
 def probe_source(request: dict) -> bytes:
-    """The script sent to the remote: the request first, then the stdlib-only probe."""
-    return (f"REQUEST = {json.dumps(json.dumps(request))}\n".encode() + SCRIPT_PATH.with_name("remote_imports.py")
-            .read_bytes() + b"\n" + SCRIPT_PATH.read_bytes())
+    """The script sent to the remote: the request, the probe's JSON encoder, then the probe."""
+    parts = [SCRIPT_PATH.with_name(n).read_bytes() for n in ("remote_json.py", "remote_imports.py", SCRIPT_PATH.name)]
+    return f"REQUEST = {json.dumps(json.dumps(request))}\n".encode() + b"\n".join(parts)
 
 
 _MESSAGES = Messages(

@@ -750,9 +750,15 @@ def main(argv=None):
         doc = probe(request)
     except Exception as exc:  # the receiving side reports it
         doc = {"protocol": PROTOCOL, "ok": False, "error": "%s: %s" % (type(exc).__name__, exc)}
+    # remote_json.py's encoder, which the sender puts first: start-up code may have replaced json.dumps
+    encode = globals().get("encode_json") or (lambda d: json.dumps(d, separators=(",", ":")))
+    try:
+        body = encode(doc)
+    except Exception as exc:  # an unencodable value: still one document
+        body = encode({"protocol": PROTOCOL, "ok": False, "error": "%s: %s" % (type(exc).__name__, exc)})
     out = sys.stdout
     out.write(BEGIN + "\n")
-    out.write(json.dumps(doc, separators=(",", ":")))
+    out.write(body)
     out.write("\n" + END + "\n")
     out.flush()
     return 0

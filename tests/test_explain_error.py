@@ -212,3 +212,41 @@ def test_a_frame_without_a_failing_call_falls_back_to_the_message_and_says_so(tm
     ex = explain(parse_log(text), [side])
     assert ex.explained and ex.via == "the message"
     assert "note: the traceback's last frame in a snapshot, local pkg/w.py:2, holds no call" in render(ex, [side])
+
+
+# -- C functions' binding messages, as each interpreter on the machine words them ---------------------
+
+NATIVE_CALLS = ["zip([1], [2], strict=True)", "abs(x=1)", "len()", "len(1, 2)", "getattr(1)", "range()",
+                "print(foo=1)", "sorted([], 1)", "int.from_bytes()", "'a'.split(1, 2, 3)", "divmod(1)",
+                "(1).bit_length(1)", "[].append()", "open()", "'a'.encode(foo=1)"]
+NATIVE_PYTHONS = sorted({p for v in ("3.8", "3.9", "3.11", "3.13") for p in
+                         __import__("glob").glob(f"/root/.pyenv/versions/{v}*/bin/python")})
+
+
+@pytest.mark.skipif(not NATIVE_PYTHONS, reason="needs pyenv's interpreters")
+@pytest.mark.parametrize("python", NATIVE_PYTHONS)
+def test_parse_log_reads_c_functions_binding_messages(python: str) -> None:
+    """Each interpreter's own words for a builtin's binding TypeError (zip's strict= before 3.10),
+    found after log prefixes, with the callee it names."""
+    code = ("import sys\nfor c in sys.argv[1:]:\n    try:\n        eval(c)\n    except TypeError as e:\n"
+            "        print(e)\n    else:\n        print('-')\n")
+    out = subprocess.run([python, "-c", code, *NATIVE_CALLS], capture_output=True, text=True, timeout=60).stdout
+    messages = [m for m in out.splitlines() if m != "-"]
+    assert len(messages) >= len(NATIVE_CALLS) - 1  # zip(strict=True) binds from 3.10 on
+    for message in messages:
+        logged = parse_log(f"2026-11-30 ERROR worker: {message}\n")
+        assert logged.message == message, message
+        assert logged.callee.split(".")[-1] in message and logged.callee.isidentifier() or "." in logged.callee
+
+
+def test_a_c_functions_message_says_what_it_depends_on(tmp_path: Path) -> None:
+    from callgraph.reports.explain_error import explain, render
+
+    side = _local(tmp_path)
+    text = ('  File "/srv/pkg/w.py", line 2, in attempt\n'
+            "    return [p * q for p, q in zip(prices, quantities, strict=True)]\n"
+            "TypeError: zip() takes no keyword arguments\n")
+    logged = parse_log(text)
+    assert (logged.message, logged.callee, logged.native) == ("zip() takes no keyword arguments", "zip", True)
+    assert "note: zip is a C function (a builtin or an extension's): the arguments it accepts depend on the " \
+           "interpreter's version and build; compare `python3 -VV` on both sides" in render(explain(logged, [side]), [side])

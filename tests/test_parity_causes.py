@@ -276,11 +276,134 @@ def test_plain_directories(plain: dict) -> None:
                                             "no call breaks because of it.")
 
 
+# -- what callgraph could not see: the summary says so instead of "no call breaks" -----------------------
+
+SHOP_NEW = "def render(amount, currency):\n    return f'{amount} {currency}'\n"
+SHOP_OLD = "def render(amount):\n    return str(amount)\n"
+SHOP_MAIN = "from shop.pricing import render\n\nprint(render(1, 'EUR'))\n"
+FINDER = """import importlib.util
+import sys
+
+MAPPING = {'shop': %r}
+
+
+class _Finder:
+    @classmethod
+    def find_spec(cls, fullname, path=None, target=None):
+        if fullname in MAPPING:
+            return importlib.util.spec_from_file_location(
+                fullname, MAPPING[fullname] + '/__init__.py', submodule_search_locations=[MAPPING[fullname]])
+        return None
+
+
+def install():
+    sys.meta_path.append(_Finder)
+"""
+
+
+def _unseen_scenario(base: Path, upload: dict[str, str], site: dict[str, str | bytes], main: str = SHOP_MAIN) -> dict:
+    files = {"shop/__init__.py": "", "shop/pricing.py": SHOP_NEW, "main.py": main}
+    repo = demo_story.new_repo(base / "repo")
+    write(repo, files)
+    demo_story.commit_all(repo, "shop")
+    home = base / "sandbox"
+    app = home / "app"
+    write(app, {k: v.replace("{main}", main) for k, v in upload.items()})
+    env_dir = home / "venv"
+    site_dir = venv(env_dir)
+    write(site_dir, {k: v.replace("{base}", str(base)) if isinstance(v, str) else v for k, v in site.items()})
+    prefix = sandbox_prefix(home, env_dir)
+    here = run_entry([PY, "main.py"], repo)
+    there = run_entry(prefix[:1] + ["-C", str(app)] + prefix[3:] + ["python3", "main.py"], app)
+    report = investigate(".", spec_of(prefix, app), cwd=repo, environment=False)
+    return {"here": here, "there": there, "report": report, "site": site_dir}
+
+
+def _egg(base: Path) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("shop/__init__.py", "")
+        zf.writestr("shop/pricing.py", SHOP_OLD)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def unseen(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    t = tmp_path_factory.mktemp
+    old = {"old/shop/__init__.py": "", "old/shop/pricing.py": SHOP_OLD}
+    editable = t("editable")
+    write(editable, old)
+    egg = f"shop-0.1-py{sys.version_info[0]}.{sys.version_info[1]}.egg"
+    vendor_main = ("import os\nimport sys\nsys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "
+                   "'vendor'))\n\n" + SHOP_MAIN)
+    json_main = "import json\n\nfrom shop.pricing import render\n\nprint(json.dumps(render(1, 'EUR'), indent=2))\n"
+    return {
+        # setuptools' editable install: a .pth import line installs a meta-path finder; no sys.path entry holds shop
+        "editable": _unseen_scenario(editable, {"main.py": "{main}"}, {
+            "__editable__.shop-0.1.pth": "import __editable___shop_0_1_finder; __editable___shop_0_1_finder.install()\n",
+            "__editable___shop_0_1_finder.py": FINDER % str(editable / "old" / "shop")}),
+        # a zipped egg behind easy-install.pth
+        "egg": _unseen_scenario(t("egg"), {"main.py": "{main}"}, {"easy-install.pth": f"./{egg}\n", egg: _egg(Path())}),
+        # the program puts its vendor/ directory first on sys.path, holding an old copy
+        "vendor": _unseen_scenario(t("vendor"), {"main.py": "{main}", "shop/__init__.py": "", "shop/pricing.py": SHOP_NEW,
+                                                 "vendor/shop/__init__.py": "", "vendor/shop/pricing.py": SHOP_OLD},
+                                   {}, vendor_main),
+        # a log harness's sitecustomize replaces json.dumps: the code is the same on both sides
+        "sitecustomize": _unseen_scenario(t("sitecustomize"), {"main.py": "{main}", "shop/__init__.py": "",
+                                                                "shop/pricing.py": SHOP_NEW}, {
+            "sitecustomize.py": "import json\n_orig = json.dumps\n\n\ndef _dumps(obj):\n    return _orig(obj)\n\n\n"
+                                "json.dumps = _dumps\n"}, json_main),
+    }
+
+
+def test_what_callgraph_could_not_see_is_said(unseen: dict) -> None:
+    for name, s in unseen.items():
+        assert s["here"].returncode == 0, (name, s["here"].stderr)
+        assert s["there"].returncode == 1, (name, s["there"].stdout)
+        r = s["report"]
+        assert not any("no call breaks" in line or line.startswith("No drift") for line in r.summary), (name, r.summary)
+        assert StepKind.CHECK_UNSEEN in [p.kind for p in r.plan] and StepKind.LOOK_OUTSIDE not in [p.kind for p in r.plan]
+        doc = report_dict(r)
+        assert all(backing_problems(c, doc) == [] for c in r.causes + r.plan), name
+    site = unseen["editable"]["site"]
+    assert "render() takes 1 positional argument but 2 were given" in unseen["editable"]["there"].stderr
+    assert unseen["editable"]["report"].summary[0] == (
+        "callgraph could not see what `shop` runs remotely (the local side imports it, but no remote sys.path entry "
+        f"holds it; the .pth file `{site}/__editable__.shop-0.1.pth` line 1 runs `import __editable___shop_0_1_finder; "
+        "__editable___shop_0_1_finder.install()` at start-up, which can install an import hook for it); a call into it "
+        "may fail there.")
+    egg = unseen["egg"]
+    assert "render() takes 1 positional argument but 2 were given" in egg["there"].stderr
+    assert egg["report"].summary[0] == (
+        f"callgraph could not see what `shop` runs remotely (the remote imports it from `{egg['site']}/shop-0.1-py"
+        f"{sys.version_info[0]}.{sys.version_info[1]}.egg/shop/__init__.py`, which callgraph did not read); a call into "
+        "it may fail there.")
+    vendor = unseen["vendor"]
+    assert "render() takes 1 positional argument but 2 were given" in vendor["there"].stderr
+    assert vendor["report"].summary[0].startswith(
+        "callgraph could not see what `shop` runs remotely (`main.py` line 3 changes sys.path at run time (`sys.path."
+        "insert(0, os.path.join(")
+    assert "and the upload holds another copy, `vendor/shop/`); a call into it may fail there." in \
+        vendor["report"].summary[0]
+    hook = unseen["sitecustomize"]
+    assert "got an unexpected keyword argument 'indent'" in hook["there"].stderr
+    assert hook["report"].summary[0] == (
+        f"callgraph could not see what the start-up code `{hook['site']}/sitecustomize.py` (sitecustomize) does "
+        "remotely: it runs before the program and can replace any module or function; a call may fail there.")
+    assert report_dict(hook["report"])["unseen"] == [{"kind": "startup-code", "module": None, "line": None,
+                                                     "where": f"{hook['site']}/sitecustomize.py",
+                                                     "text": "sitecustomize", "also": None}]
+
+
 # -- every sentence of every kind is backed by the JSON report ---------------------------------------------
 
 
-def _reports(same_code, stale_tag, demo, plain) -> list:
-    reports = [same_code["report"], stale_tag["report"], demo["report"], *plain.values()]
+def _reports(same_code, stale_tag, demo, plain, unseen=None) -> list:
+    reports = [same_code["report"], stale_tag["report"], demo["report"], *plain.values(),
+               *(s["report"] for s in (unseen or {}).values())]
     # The import model's extension point: a (kind, sentence, evidence[, step]) tuple becomes a cause.
     extra = plain["caller"]
     extra.summary = summarise(extra, _project(extra, "local"), _project(extra, "remote"), [(
@@ -299,9 +422,9 @@ def _project(r, side: str):
         return analyze_snapshot(snap)
 
 
-def test_every_sentence_is_backed_by_the_json_report(same_code, stale_tag, demo, plain) -> None:
+def test_every_sentence_is_backed_by_the_json_report(same_code, stale_tag, demo, plain, unseen) -> None:
     seen = set()
-    for r in _reports(same_code, stale_tag, demo, plain):
+    for r in _reports(same_code, stale_tag, demo, plain, unseen):
         doc = report_dict(r)
         assert doc["summary"] == [s["text"] for s in doc["causes"]][: len(doc["summary"])]
         for s in r.causes + r.plan + r.guards:
@@ -329,3 +452,33 @@ def test_a_pointer_that_leads_nowhere_or_a_wrong_value_is_caught(demo: dict) -> 
            Statement(CauseKind.VERSION, (field("ref", "v9", "/files/0/path"),)),
            Statement(CauseKind.VERSION, (field("ref", "v9", "/no/such"),))]
     assert all(backing_problems(s, doc) for s in bad)
+
+
+# -- provenance: the remote copy's bytes under another path (a vendored copy of an old tag) -----------
+
+
+def test_provenance_finds_the_blob_under_any_path_and_in_history(tmp_path: Path) -> None:
+    v0, v1, v2 = ("def total(items):\n    return %s\n" % x for x in ("0", "sum(items)", "sum(items) + 1"))
+    repo = demo_story.new_repo(tmp_path / "l")
+    write(repo, {"shop/__init__.py": "", "shop/pricing.py": v0})
+    old = demo_story.commit_all(repo, "v0 zero")[:7]
+    write(repo, {"shop/pricing.py": v1})
+    demo_story.commit_all(repo, "v0.1 sum")
+    demo_story.git(repo, "tag", "v0.1")
+    write(repo, {"shop/pricing.py": v2})
+    demo_story.commit_all(repo, "v0.2 plus one")
+    write(tmp_path / "r", {"shop/__init__.py": "", "shop/pricing.py": v2, "vendor/shop/pricing.py": v1,
+                           "old/pricing.py": v0})
+    r = investigate("l", "r", cwd=tmp_path, environment=False)
+    rows = {row.path: row for row in r.files}
+    p = rows["vendor/shop/pricing.py"].provenance_detail
+    assert (p.path, p.refs, p.subject) == ("shop/pricing.py", ("v0.1",), "v0.1 sum")
+    assert "the blob of `shop/pricing.py` at `v0.1`" in rows["vendor/shop/pricing.py"].provenance
+    h = rows["old/pricing.py"].provenance_detail  # on no tip: the commit of the history that holds it
+    assert (h.path, h.refs) == ("shop/pricing.py", (old,))
+    assert report_dict(r)["files"][[f.path for f in r.files].index("vendor/shop/pricing.py")][
+        "provenance_detail"]["path"] == "shop/pricing.py"
+    version = [c for c in r.causes if c.kind is CauseKind.VERSION]
+    doc = report_dict(r)
+    assert all(backing_problems(c, doc) == [] for c in r.causes)
+    assert not version or "is the blob of `shop/pricing.py` at `v0.1`" in " ".join(map(sentence, version))

@@ -333,3 +333,16 @@ def test_outside_module_installed_as_sourceless_bytecode(tmp_path: Path) -> None
     report = investigate(str(sb.local), sb.spec(), local_python=str(here / "bin" / "python"))
     calls = report_dict(report)["environments"]["calls"]
     assert [(c["fails"], c["message"], c["remote_signature"]) for c in calls] == [("remote", MESSAGE, "(amount)")]
+
+
+def test_sitecustomize_patching_json_dumps_does_not_break_the_probe(tmp_path: Path) -> None:
+    """A log harness's sitecustomize replaces json.dumps before the probe runs: the probe writes its
+    answer with its own encoder, and the report names the hook."""
+    sb = _installed(tmp_path)
+    (sb.site / "sitecustomize.py").write_text(
+        "import json, sys\n_orig = json.dumps\n\n\ndef _compact(obj):\n    return _orig(obj)\n\n\n"
+        f"json.dumps = _compact\njson.JSONEncoder = None\nsys.path.insert(0, {str(tmp_path / 'old')!r})\n")
+    _truth(sb, "main.py", {"PYTHONPATH": str(sb.local)})
+    data = _report(sb)
+    assert _mechanism(data, "startup-hook")["evidence_file"] == str(sb.site / "sitecustomize.py")
+    _fails_remotely(data)

@@ -296,6 +296,11 @@ FAKE = textwrap.dedent(
         sys.stdout.write(B + "\\n[1, 2]\\n" + E + "\\n")
     elif mode == "truncated":
         sys.stdout.write(B + "\\n" + json.dumps(doc([row("pkg/a.py")]))[:40])
+    elif mode == "truncated_stderr":  # a patched stdlib function broke the probe mid-answer
+        sys.stdout.write(B + "\\n")
+        sys.stderr.write("Traceback (most recent call last):\\n  File x\\nTypeError: dumps() got an "
+                         "unexpected keyword argument 'separators'\\x1b[0m\\n")
+        sys.exit(1)
     elif mode == "silent":
         sys.stderr.write("bash: python3: command not found\\n")
         sys.exit(127)
@@ -357,6 +362,8 @@ HOSTILE = [
     ("not_json", "malformed JSON"),
     ("array", "not a JSON object"),
     ("truncated", "truncated"),
+    ("truncated_stderr", "its stderr ends: Traceback (most recent call last): | File x | TypeError: dumps() got an "
+                         "unexpected keyword argument 'separators'\\x1b[0m"),
     ("silent", "did not answer with a probe document"),
     ("stall", "did not answer within 1 s"),
     ("flood", "over the output limit"),
@@ -480,3 +487,15 @@ def test_the_remote_interpreter_fields_keep_a_real_interpreters_shape(key: str, 
     assert result.python[key] is None and {k: v for k, v in result.python.items() if k != key} == {
         **{k: v for k, v in good.items() if k != key}, "prefix": None, "base_prefix": None}
     assert any(f"python.{key}" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("value", [
+    {"a": [1, -2, 2.5, 1e300, None, True, False], "b": {}, "c": []},
+    "plain ascii", "quote \" backslash \\ newline \n tab \t bell \x07 del \x7f", "é ü 漢字 😀 \ud800",
+    {"nested": [{"k": ("tuple", 1)}], "": ""},
+])
+def test_the_probe_encodes_json_as_json_dumps_does(value: object) -> None:
+    """The probe's own encoder (a sitecustomize may replace json.dumps): the stdlib's bytes exactly."""
+    from probes.remote_json import encode_json
+
+    assert encode_json(value) == json.dumps(value, separators=(",", ":"))

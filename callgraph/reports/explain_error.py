@@ -24,13 +24,22 @@ from ..facts.findings import Code, Finding
 # CPython's binding messages (Python/ceval.c, getargs), after the callee's name and "() ".
 _NAMES = r"'[^'\n]*'(?:(?:, and |, | and )'[^'\n]*')*"
 _REST = (
-    r"takes [^\n]*? given"
+    r"takes [^\n]*? \(\d+ given\)"  # a C function's: "takes exactly one argument (0 given)"
+    r"|takes [^\n]*? given"
     rf"|missing \d+ required (?:positional|keyword-only) arguments?: {_NAMES}"
     r"|got an unexpected keyword argument '[^'\n]*'"
     r"|got multiple values for (?:keyword )?argument '[^'\n]*'"
     rf"|got some positional-only arguments? passed as keyword arguments?: {_NAMES}"
 )
 _MESSAGE = re.compile(rf"(?P<callee>[A-Za-z_][\w.<>]*)\(\) (?P<rest>{_REST})")
+# C functions' binding messages (Python/getargs.c, Argument Clinic, Objects/call.c): a builtin's or an
+# extension's; which arguments they accept depends on the interpreter's version (zip's strict= is 3.10+)
+_CALLEE = r"(?P<callee>[A-Za-z_][\w.]*)"
+_NATIVE = re.compile(
+    rf"{_CALLEE}\(\) takes no keyword arguments"
+    rf"|{_CALLEE.replace('callee', 'callee2')}\(\) missing required argument '[^'\n]*' \(pos \d+\)"
+    rf"|{_CALLEE.replace('callee', 'callee3')} expected (?:at least |at most )?\d+ arguments?, got \d+"
+    rf"|'[^'\n]*' is an invalid keyword argument for {_CALLEE.replace('callee', 'callee4')}\(\)")
 _FRAME = re.compile(r'File "(?P<path>[^"\n]+)", line (?P<line>\d+)(?:, in (?P<function>[^\n]+))?')
 _TRACEBACK = "Traceback (most recent call last):"
 _SPAN = 30  # lines a call's arguments may run over
@@ -50,21 +59,25 @@ class LoggedError:
     message: str
     callee: str
     frames: tuple[Frame, ...] = ()
+    native: bool = False  # a C function's message (a builtin, an extension)
 
 
 def parse_log(text: str) -> LoggedError:
     """The last binding TypeError in `text`, with the frames of its traceback (if any).
     Text without one is an InputError (exit 2)."""
-    matches = list(_MESSAGE.finditer(text))
+    matches = list(_MESSAGE.finditer(text)) + list(_NATIVE.finditer(text))
     if not matches:
         raise InputError("no TypeError about a call's arguments in the input (such as 'f() takes 1 positional "
                          "argument but 2 were given')")
-    m = matches[-1]
+    m = max(matches, key=lambda x: x.start())
     before = text[: m.start()]
     start = before.rfind(_TRACEBACK)
     frames = tuple(Frame(f["path"], int(f["line"]), (f["function"] or "").strip())
                    for f in _FRAME.finditer(before[start if start >= 0 else 0:]))
-    return LoggedError(f"{m['callee']}() {m['rest']}", m["callee"], frames)
+    if m.re is _NATIVE:
+        callee = next(v for k, v in m.groupdict().items() if v)
+        return LoggedError(m.group(0), callee, frames, native=True)
+    return LoggedError(f"{m['callee']}() {m['rest']}", m["callee"], frames, native=m["rest"].endswith(" given)"))
 
 
 @dataclass
@@ -177,6 +190,9 @@ def render(ex: Explanation, sides: Sequence[Side] = ()) -> str:
     lines.append(f"logged: {ex.logged.message}")
     if not ex.explained or ex.side is None:
         lines.append(f"not found: {ex.note}" if ex.note else "not found")
+        if ex.logged.native:
+            lines.append(f"  note: {ex.logged.callee} is a C function (a builtin or an extension's): the arguments it "
+                         "accepts depend on the interpreter's version and build; compare `python3 -VV` on both sides")
         lines.extend(_where_defined(ex.logged, sides))
         return "\n".join(lines)
     side, first = ex.side, ex.calls[0]

@@ -20,7 +20,7 @@ import shlex
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from . import parity_environment, parity_mechanisms
+from . import parity_environment, parity_mechanisms, parity_unseen
 from .tables import DEFAULT_WIDTH, Labels, fit_lines, fit_table
 from ..version import __version__
 from .diff import SignatureChange, bound_definitions, compare_findings, signature_changes
@@ -56,12 +56,21 @@ class Provenance:
     refs: tuple[str, ...] = ()
     commit: str = ""  # the last commit on refs[0] that changed the file
     subject: str = ""
+    path: str = ""  # where refs[0] holds the blob, when not at the remote copy's own path
+
+    @property
+    def where(self) -> str:
+        """`the blob of `shop/pricing.py` at `v0.1`` when the blob sits under another path."""
+        return f"the blob of {md_code(self.path)} at {md_code(self.refs[0])}" if self.path and self.refs else ""
 
     @property
     def text(self) -> str:
         if not self.refs:
             return f"git blob {self.blob[:12]}, on no local branch or tag"
         more = f" (also {', '.join(md_code(r) for r in self.refs[1:4])})" if len(self.refs) > 1 else ""
+        if self.path:
+            return (f"git blob {self.blob[:12]}, {self.where}{more}, last changed in {md_cell(self.commit)} "
+                    f"\"{md_cell(self.subject)}\"")
         return (f"git blob {self.blob[:12]}, the version on {md_code(self.refs[0])}{more}, last changed in "
                 f"{md_cell(self.commit)} \"{md_cell(self.subject)}\"")
 
@@ -172,6 +181,7 @@ class ParityReport:
     causes: list = field(default_factory=list)  # parity_causes.Statement: the summary as data
     plan: list = field(default_factory=list)  # the fix plan
     guards: list = field(default_factory=list)  # tests to prevent recurrence
+    unseen: list = field(default_factory=list)  # parity_unseen.Unseen: where the remote may run bytes not analysed
 
     @property
     def drifted(self) -> bool:
@@ -242,6 +252,7 @@ def build_report(
     differences: dict[str, str] | None = None,
     mechanisms: list[tuple[str, str, tuple[str, ...]]] = (),
     import_changes: list = (),
+    unseen: list = (),
 ) -> ParityReport:
     """`installed`: remote paths that belong to an installed distribution (path -> "name version"),
     reported apart from the project's files; `differences`: per differing path, "whitespace" and
@@ -262,6 +273,7 @@ def build_report(
         list(modules), list(symbols), list(commands), list(remote_sys_path), remote_cwd, list(notes), environment,
         list(import_changes), list(overlays), sorted((p, d) for p, d in installed.items() if p not in local_files),
     )
+    report.unseen = list(unseen)
     # the import model's causes (probes.effective_imports), each backed by its row of the JSON report
     causes = [(kind, sentence, (f"/{parity_mechanisms.FIELD}/{pointer.split('[')[1].rstrip(']')}",))
               for kind, sentence, pointer in parity_mechanisms.sentences(report.mechanisms, report.remote_only)]
@@ -471,7 +483,8 @@ def report_dict(r: ParityReport) -> dict:
                 "note": p.note or None}
 
     def provenance(p: Provenance | None):
-        return {"blob": p.blob, "refs": list(p.refs), "commit": p.commit or None, "subject": p.subject or None} if p else None
+        return {"blob": p.blob, "refs": list(p.refs), "commit": p.commit or None, "subject": p.subject or None,
+                "path": p.path or None} if p else None
 
     def side(s: SymbolSide):
         return {
@@ -518,6 +531,7 @@ def report_dict(r: ParityReport) -> dict:
         "notes": r.notes,
         "environments": parity_environment.report_dict(r.environment),
         parity_mechanisms.FIELD: [parity_mechanisms.change_dict(c) for c in r.mechanisms],
+        parity_unseen.FIELD: [parity_unseen.row_dict(u) for u in r.unseen],
         "fix_plan": [s.as_dict() for s in r.plan],
         "recurrence_tests": [s.as_dict() for s in r.guards],
     }

@@ -36,6 +36,7 @@ class CauseKind(enum.Enum):
     INSTALLED_FILES = "installed-files"  # an installed distribution's files: not project files
     INTERPRETERS = "interpreters"
     IMPORT_MECHANISM = "import-mechanism"  # extension point: a sentence + evidence from the import model
+    UNSEEN = "unseen"  # the remote may run bytes callgraph did not read (reports.parity_unseen)
 
 
 class StepKind(enum.Enum):
@@ -49,6 +50,7 @@ class StepKind(enum.Enum):
     RESYNC_WHITESPACE = "resync-whitespace"
     LOOK_OUTSIDE = "look-outside"
     IMPORT_MECHANISM = "import-mechanism"  # extension point, as CauseKind.IMPORT_MECHANISM
+    CHECK_UNSEEN = "check-unseen"  # look at what the remote runs where callgraph could not
 
 
 class GuardKind(enum.Enum):
@@ -155,6 +157,9 @@ def _redefinition(s: Statement) -> str:
 
 def _version(s: Statement) -> str:
     commit = f", last changed in {md_cell(s.get('commit'))} \"{md_cell(s.get('subject'))}\"" if s.get("commit") else ""
+    if s.get("source_path"):
+        return (f"The remote copy {_c(s.get('path'))} is the blob of {_c(s.get('source_path'))} at {_c(s.get('ref'))} "
+                f"(git blob {s.get('blob')}){commit}.")
     return (f"The remote runs {_c(s.get('ref'))} of {_c(s.get('path'))}: its bytes are git blob "
             f"{s.get('blob')}{commit}.")
 
@@ -221,6 +226,20 @@ def _installed_files(s: Statement) -> str:
             f"files, not as extra.")
 
 
+def _unseen(s: Statement) -> str:
+    if s.get("module"):
+        return (f"callgraph could not see what {_c(s.get('module'))} runs remotely ({s.get('why')}); a call into it "
+                f"may fail there.")
+    return f"callgraph could not see {s.get('why')}; a call may fail there."
+
+
+def _check_unseen(s: Statement) -> str:
+    parts = [f"run `python3 -c 'import {m}; print({m}.__file__)'` there, as the program runs"
+             for m in s.get("modules") or ()]
+    parts += [f"read {_c(f)}, which runs before the program" for f in s.get("files") or ()]
+    return f"Look at what the remote runs where callgraph could not: {'; '.join(parts)}; then compare it with the local copy."
+
+
 _CAUSES = {
     CauseKind.CHANGED_SIGNATURE: lambda s: (
         f"Root cause: the remote runs a copy of {_c(s.get('path'))}{_where(s)} whose {_c(s.get('qualname'))} is "
@@ -235,6 +254,7 @@ _CAUSES = {
     CauseKind.UNEXPLAINED: _unexplained,
     CauseKind.WHITESPACE_ONLY: _whitespace,
     CauseKind.SAME_CODE: _same_code,
+    CauseKind.UNSEEN: _unseen,
     CauseKind.HARMLESS_DRIFT: lambda s: (
         f"The remote copy drifted from the local one ({_n(s.get('files'), 'file')} "
         f"differ{'s' if s.get('files') == 1 else ''} in code), but no call "
@@ -289,6 +309,7 @@ _STEPS = {
         "environment variables (`env | sort` on both sides), configuration files, "
         "the input data, and the services the entry point talks to."),
     StepKind.IMPORT_MECHANISM: lambda s: str(s.get("sentence")),
+    StepKind.CHECK_UNSEEN: _check_unseen,
 }
 
 _GUARDS = {

@@ -82,6 +82,8 @@ def diagnose(r: ParityReport, mechanisms: Sequence[tuple] = ()
         made = mechanism(kind, sentence, evidence, *step)
         causes += [m for m in made if isinstance(m.kind, CauseKind)]
         steps += [m for m in made if isinstance(m.kind, StepKind)]
+    unseen_causes, unseen_step = _unseen(r)
+    causes += unseen_causes
     env_calls = r.environment.calls if r.environment else []
     for i, c in enumerate(env_calls[:3]):
         causes.append(_environment(i, c))
@@ -118,7 +120,9 @@ def diagnose(r: ParityReport, mechanisms: Sequence[tuple] = ()
             rule=Rule.EACH),)))
     cg1_remote = [f for f in r.remote_only if _cg1(f)]
     plain = all(row.status == SAME or (row.status == DIFFERS and row.difference) for row in r.files)
-    if not cg1_remote and not env_calls and plain and not mechanisms:
+    if unseen_step is not None:
+        steps.append(unseen_step)
+    if not cg1_remote and not env_calls and plain and not mechanisms and not r.unseen:
         same = [i for i, row in enumerate(r.files) if row.status == SAME]
         causes.insert(0, Statement(CauseKind.SAME_CODE, (
             tally("same", len(same), "/files", "status", SAME),
@@ -127,7 +131,7 @@ def diagnose(r: ParityReport, mechanisms: Sequence[tuple] = ()
             tally("remote_only", 0, "/findings/only_remote"),
             *((tally("environment_calls", 0, "/environments/calls"),) if r.environment else ()))))
         steps.append(Statement(StepKind.LOOK_OUTSIDE, (tally("files", len(r.files), "/files"),)))
-    elif not explained and not unexplained and not env_calls and not mechanisms and (
+    elif not explained and not unexplained and not env_calls and not mechanisms and not r.unseen and (
             code_differs or any(row.status in (MISSING, EXTRA) for row in r.files)):
         changed = code_differs + [i for i, row in enumerate(r.files) if row.status in (MISSING, EXTRA)]
         causes.insert(0, Statement(CauseKind.HARMLESS_DRIFT, (
@@ -210,6 +214,57 @@ def _drift_step(r: ParityReport, d: int, change, only: dict[int, int], files: di
     ))
 
 
+def _unseen(r: ParityReport) -> tuple[list[Statement], Statement | None]:
+    """One cause per module the remote may take from places callgraph did not read, one per piece
+    of start-up or sys.path code that may change any module; and the step that looks there."""
+    from .parity_unseen import FIELD, UnseenKind
+
+    if not r.unseen:
+        return [], None
+    by_module: dict[str, list[int]] = defaultdict(list)
+    for i, u in enumerate(r.unseen):
+        by_module[u.module].append(i)
+    out = []
+    for module, rows in by_module.items():
+        for group in ([rows] if module else [[i] for i in rows]):
+            why = "; ".join(_unseen_reason(r.unseen[i]) for i in group)
+            ptrs = [f"/{FIELD}/{i}/kind" for i in group] + [f"/{FIELD}/{i}/where" for i in group]
+            fields = (field("module", module, f"/{FIELD}/{group[0]}/module"),) if module else ()
+            out.append(Statement(CauseKind.UNSEEN, (*fields, field("why", why, *ptrs, rule=Rule.EXISTS))))
+    modules = tuple(m for m in by_module if m)
+    files = tuple(dict.fromkeys(u.where for u in r.unseen if u.kind is UnseenKind.STARTUP_CODE and not u.module))
+    step = Statement(StepKind.CHECK_UNSEEN, (
+        *((field("modules", modules, *(f"/{FIELD}/{by_module[m][0]}/module" for m in modules), rule=Rule.EACH),)
+          if modules else ()),
+        *((field("files", files, *(f"/{FIELD}/{i}/where" for i, u in enumerate(r.unseen)
+                                   if u.kind is UnseenKind.STARTUP_CODE and not u.module), rule=Rule.EACH),)
+          if files else ())))
+    return out, step
+
+
+def _unseen_reason(u) -> str:
+    from .escape import md_code
+    from .parity_unseen import UnseenKind
+
+    at = f"{md_code(u.where)} line {u.line}" if u.line else md_code(u.where)
+    if u.kind is UnseenKind.NOT_FOUND:
+        return "the local side imports it, but no remote sys.path entry holds it"
+    if u.kind is UnseenKind.NOT_READ:
+        return f"the remote imports it from {md_code(u.where)}, which callgraph did not read"
+    if u.kind is UnseenKind.SYS_PATH_CODE and u.module:
+        return (f"{at} changes sys.path at run time ({md_code(u.text)}), and the upload holds another copy, "
+                f"{md_code(u.also)}")
+    if u.kind is UnseenKind.SYS_PATH_CODE:
+        return f"where modules come from after {at} changes sys.path at run time ({md_code(u.text)})"
+    if u.module:
+        return f"the .pth file {at} runs {md_code(u.text)} at start-up, which can install an import hook for it"
+    if u.line:
+        return (f"what the .pth import line {at} ({md_code(u.text)}) does remotely: it runs before the program "
+                "and can replace any module or function")
+    return (f"what the start-up code {at} ({u.text}) does remotely: it runs before the program and can replace "
+            "any module or function")
+
+
 def _version(r: ParityReport, i: int) -> Statement | None:
     row = r.files[i]
     p = row.provenance_detail
@@ -225,6 +280,7 @@ def _version(r: ParityReport, i: int) -> Statement | None:
         field("blob", p.blob[:12], f"{base}/blob", rule=Rule.EXISTS),
         field("commit", p.commit, f"{base}/commit"),
         field("subject", p.subject, f"{base}/subject"),
+        *((field("source_path", p.path, f"{base}/path"),) if p.path else ()),
     ))
 
 

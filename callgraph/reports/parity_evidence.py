@@ -32,6 +32,7 @@ from .environment_drift import analyze_remote, environment_drift, local_side, re
 from .parity import (FileFacts, ModuleRow, OverlayRow, ParityReport, Place, Provenance, SymbolReport, SymbolSide,
                      build_report)
 from .parity_diagnosis import code_difference
+from .parity_unseen import find_unseen, imported_tops
 
 if TYPE_CHECKING:
     from probes import Limits, RemoteSnapshot
@@ -99,13 +100,14 @@ def investigate(
             local = stack.enter_context(open_remote_side(local_spec, list(modules), limits, effective, cwd))
         else:
             local = stack.enter_context(open_snapshot(local_spec, cwd))
-        remote = stack.enter_context(open_remote_side(remote_spec, list(modules), limits, effective, cwd,
-                                                      remote_path))
         env_notes: list[str] = []
         env = _local_environment(local_python, local_path, env_notes) if environment else None
         cache = cache if cache is not None else MemoryCache()
         local_project = analyze_snapshot(local, roots=roots, cache=cache,
                                          **({"outside": EnvironmentModules(env, cache)} if env else {}))
+        # the local tree's own top-level modules it imports too: where the remote takes them from is the question
+        asked = list(dict.fromkeys([*modules, *imported_tops(local.entries(), local_project)]))
+        remote = stack.enter_context(open_remote_side(remote_spec, asked, limits, effective, cwd, remote_path))
         drift = None
         if env is not None and isinstance(remote, RemoteSnapshot):  # each side against its own environment
             remote_project, fetched, more = analyze_remote(remote, roots, cache=cache)
@@ -161,6 +163,7 @@ def investigate(
                 [] if drift else [f"environment: {n}" for n in env_notes]),
             environment=drift,
             import_changes=rsnap.changes if rsnap else [],
+            unseen=find_unseen(local_files, local_project, rsnap) if rsnap else [],
         )
     return report
 
@@ -405,7 +408,9 @@ def _git(cwd: Path, *args: str) -> str | None:
 
 
 def _provenance(local: Snapshot, oids: dict[str, str]) -> dict[str, Provenance]:
-    """For each remote copy, the local tags and branches (tags first) that hold exactly that content."""
+    """For each remote copy, the local tags and branches (tags first) that hold exactly that content,
+    at its own path or, failing that, under any path (a vendored copy of `shop/pricing.py`); failing
+    that, the commit of any branch's history that holds the blob. Read from git's objects only."""
     if not oids:
         return {}
     if isinstance(local, DirSnapshot):
@@ -417,20 +422,56 @@ def _provenance(local: Snapshot, oids: dict[str, str]) -> dict[str, Provenance]:
     top = _git(cwd, "rev-parse", "--show-toplevel")
     if not top:
         return {}
+    root = Path(top)
     prefix = _git(cwd, "rev-parse", "--show-prefix") or ""
-    refs = (_git(Path(top), "for-each-ref", "--format=%(refname:short)", "refs/tags", "refs/heads") or "").split()
+    full = (_git(root, "for-each-ref", "--format=%(refname)", "refs/tags", "refs/heads") or "").split()[:50]
+    full.sort(key=lambda r: not r.startswith("refs/tags/"))
+    refs = [r.split("/", 2)[2] for r in full]
+    trees = {ref: _tree(root, f) for ref, f in zip(refs, full)}
     out: dict[str, Provenance] = {}
     for path, oid in list(oids.items())[:20]:
-        hits = [ref for ref in refs[:50] if _git(Path(top), "rev-parse", "--verify", "--quiet", "--end-of-options",
-                                                 f"{ref}:{prefix}{path}") == oid]
+        own = f"{prefix}{path}"
+        hits = [ref for ref in refs if trees[ref].get(own) == oid]
+        at = own
+        if not hits:  # the same bytes under another path: a vendored or moved copy
+            for ref in refs:
+                if (at := _path_of(trees[ref], oid, prefix)):
+                    hits = [r for r in refs if trees[r].get(at) == oid]
+                    break
+        if not hits:  # in some commit's tree, though on no tag's or branch's tip
+            found = (_git(root, "log", "--all", "--no-show-signature", "--no-ext-diff", "--no-textconv",
+                          "--format=%h", f"--find-object={oid}") or "").split()[-1:]  # the oldest: it added it
+            found = found[0] if found else ""
+            if found and (at := _path_of(_tree(root, found), oid, prefix)):
+                hits = [found]
         if not hits:
             out[path] = Provenance(oid)
             continue
-        log = _git(Path(top), "log", "-1", "--no-show-signature", "--no-ext-diff", "--no-textconv", "--format=%h %s",
-                   "--end-of-options", hits[0], "--", f"{prefix}{path}") or ""
+        log = _git(root, "log", "-1", "--no-show-signature", "--no-ext-diff", "--no-textconv", "--format=%h %s",
+                   "--end-of-options", hits[0], "--", at) or ""
         commit, _, subject = log.partition(" ")
-        out[path] = Provenance(oid, tuple(hits), commit, subject)
+        shown = at[len(prefix):] if at.startswith(prefix) else at
+        out[path] = Provenance(oid, tuple(hits), commit, subject, "" if at == own else shown)
     return out
+
+
+def _path_of(tree: dict[str, str], oid: str, prefix: str) -> str:
+    """The path holding `oid` in `tree`, preferring one under the analysed directory; "" if none."""
+    paths = sorted(p for p, o in tree.items() if o == oid)
+    inside = [p for p in paths if p.startswith(prefix)]
+    return (inside or paths or [""])[0]
+
+
+def _tree(root: Path, ref: str) -> dict[str, str]:
+    """Every file path of `ref`'s tree (from the repository's top) to its blob id."""
+    out = _git(root, "ls-tree", "-r", "--full-tree", "-z", "--end-of-options", ref) or ""
+    tree: dict[str, str] = {}
+    for entry in out.split("\0")[:200_000]:
+        meta, _, path = entry.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == "blob":
+            tree[path] = parts[2]
+    return tree
 
 
 # -- reproduce --------------------------------------------------------------------------------------
