@@ -79,7 +79,11 @@ class Run:
         # content, so that a git ref analysed again (diff, --baseline) finds its own.
         self.content = hashlib.sha1("\0".join(blobs).encode()).hexdigest()
         self.exact = f"{self.identity}:{self.content}"
-        self._stored = {key: decode_state(cache.get_run(key)) for key in (self.exact, self.identity)}
+        stored = {key: cache.get_run(key) for key in (self.exact, self.identity)}
+        same = stored[self.exact] is not None and stored[self.exact] == stored[self.identity]
+        self._stored = {key: decode_state(data) for key, data in stored.items() if not (same and key == self.identity)}
+        if same:  # the latest run is this very content: one decoding serves both keys
+            self._stored[self.identity] = self._stored[self.exact]
         self.previous = self._stored[self.exact] or self._stored[self.identity]
         if self.previous is not None and (
             len(self.blobs) != len(self.files) or self.previous.files.keys() != self.blobs.keys()
