@@ -230,6 +230,9 @@ def _time_limit(seconds: float):
         return
 
     def on_alarm(signum, frame):
+        # Re-armed first: where the exception is swallowed (a gc callback, a __del__), the next
+        # alarm raises it again, so the limit still holds.
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
         raise _Timeout
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
